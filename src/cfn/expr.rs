@@ -1,0 +1,333 @@
+//! Typed CloudFormation expressions.
+//!
+//! Every value that may be computed by CloudFormation (a reference, an attribute, a substitution) is an
+//! [`Expr`]. Expressions are built from typed handles ([`crate::cfn::Handle`]) rather than from strings, so a
+//! reference names a resource that was really added to a template; the render pass then checks that it is the
+//! *same* template (see [`crate::cfn::Template::render`]).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+/// A pseudo parameter that CloudFormation resolves at deploy time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pseudo {
+    Region,
+    AccountId,
+    Partition,
+    StackName,
+    StackId,
+    UrlSuffix,
+    /// Removes a property when used in one branch of `Fn::If`.
+    NoValue,
+}
+
+impl Pseudo {
+    pub fn name(self) -> &'static str {
+        match self {
+            Pseudo::Region => "AWS::Region",
+            Pseudo::AccountId => "AWS::AccountId",
+            Pseudo::Partition => "AWS::Partition",
+            Pseudo::StackName => "AWS::StackName",
+            Pseudo::StackId => "AWS::StackId",
+            Pseudo::UrlSuffix => "AWS::URLSuffix",
+            Pseudo::NoValue => "AWS::NoValue",
+        }
+    }
+}
+
+/// A CloudFormation value that resolves to a string (or is a plain string).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    Literal(String),
+    /// `Ref` to a resource or parameter in the same template.
+    Ref(String),
+    Pseudo(Pseudo),
+    /// `Fn::GetAtt` of an attribute the resource type really has (only typed handles create these).
+    GetAtt(String, &'static str),
+    /// `Fn::Sub` with its variables; `${AWS::…}` pseudo parameters may be used in the string directly.
+    Sub(String, BTreeMap<String, Expr>),
+    Join(String, Vec<Expr>),
+    Select(u32, Box<ListExpr>),
+    /// `Fn::If` on a condition declared in the same template.
+    If(String, Box<Expr>, Box<Expr>),
+    ImportValue(Box<Expr>),
+}
+
+/// A CloudFormation value that resolves to a list of strings.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ListExpr {
+    Items(Vec<Expr>),
+    /// `Fn::GetAZs` for the stack's region.
+    AvailabilityZones,
+    Split(String, Box<Expr>),
+}
+
+impl Expr {
+    pub fn lit(value: impl Into<String>) -> Self {
+        Expr::Literal(value.into())
+    }
+
+    pub fn region() -> Self {
+        Expr::Pseudo(Pseudo::Region)
+    }
+
+    pub fn account_id() -> Self {
+        Expr::Pseudo(Pseudo::AccountId)
+    }
+
+    pub fn partition() -> Self {
+        Expr::Pseudo(Pseudo::Partition)
+    }
+
+    pub fn stack_name() -> Self {
+        Expr::Pseudo(Pseudo::StackName)
+    }
+
+    pub fn url_suffix() -> Self {
+        Expr::Pseudo(Pseudo::UrlSuffix)
+    }
+
+    pub fn no_value() -> Self {
+        Expr::Pseudo(Pseudo::NoValue)
+    }
+
+    /// `Fn::Sub` without variables: only `${AWS::…}` pseudo parameters may appear in `template`.
+    pub fn sub(template: impl Into<String>) -> Self {
+        Expr::Sub(template.into(), BTreeMap::new())
+    }
+
+    /// `Fn::Sub` with typed variables, e.g. `Expr::sub_with("${Bucket}/*", [("Bucket", bucket.arn())])`.
+    pub fn sub_with<const N: usize>(template: impl Into<String>, vars: [(&str, Expr); N]) -> Self {
+        Expr::Sub(
+            template.into(),
+            vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        )
+    }
+
+    pub fn join(delimiter: impl Into<String>, items: Vec<Expr>) -> Self {
+        Expr::Join(delimiter.into(), items)
+    }
+
+    /// The `index`-th Availability Zone of the stack's region.
+    pub fn availability_zone(index: u32) -> Self {
+        Expr::Select(index, Box::new(ListExpr::AvailabilityZones))
+    }
+
+    pub fn select(index: u32, list: ListExpr) -> Self {
+        Expr::Select(index, Box::new(list))
+    }
+
+    /// A Secrets Manager dynamic reference: the value is resolved by CloudFormation at deploy time and never
+    /// appears in the template or in the stack's parameters.
+    pub fn secrets_manager_reference(secret_id: &str, json_key: &str) -> Self {
+        Expr::Literal(format!(
+            "{{{{resolve:secretsmanager:{secret_id}:SecretString:{json_key}}}}}"
+        ))
+    }
+
+    /// An ARN in the stack's partition, region and account: `arn:${AWS::Partition}:{service}:…:{resource}`.
+    pub fn arn(service: &str, resource: &str) -> Self {
+        Expr::sub(format!(
+            "arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
+        ))
+    }
+
+    /// The regional service principal, e.g. `logs.ap-southeast-1.amazonaws.com`.
+    pub fn regional_service_principal(service: &str) -> Self {
+        Expr::sub(format!("{service}.${{AWS::Region}}.${{AWS::URLSuffix}}"))
+    }
+
+    /// The account's root principal, which delegates authority to the account's IAM policies.
+    pub fn account_root_arn() -> Self {
+        Expr::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+    }
+}
+
+impl From<&str> for Expr {
+    fn from(value: &str) -> Self {
+        Expr::Literal(value.to_string())
+    }
+}
+
+impl From<String> for Expr {
+    fn from(value: String) -> Self {
+        Expr::Literal(value)
+    }
+}
+
+impl From<&String> for Expr {
+    fn from(value: &String) -> Self {
+        Expr::Literal(value.clone())
+    }
+}
+
+struct Single<'a, T: Serialize + ?Sized>(&'static str, &'a T);
+
+impl<T: Serialize + ?Sized> Serialize for Single<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.0, self.1)?;
+        map.end()
+    }
+}
+
+/// Converts a value that has a JSON form to it. Expressions, strings, numbers and maps with string keys always
+/// convert, so the `Null` fallback is unreachable for the types migen serializes.
+pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// The arguments of an intrinsic function, which are of mixed types.
+fn args<const N: usize>(items: [serde_json::Value; N]) -> Vec<serde_json::Value> {
+    items.into()
+}
+
+impl Serialize for Expr {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Expr::Literal(s) => serializer.serialize_str(s),
+            Expr::Ref(id) => Single("Ref", id).serialize(serializer),
+            Expr::Pseudo(p) => Single("Ref", p.name()).serialize(serializer),
+            Expr::GetAtt(id, attr) => {
+                Single("Fn::GetAtt", &[id.as_str(), attr]).serialize(serializer)
+            }
+            Expr::Sub(template, vars) if vars.is_empty() => {
+                Single("Fn::Sub", template).serialize(serializer)
+            }
+            Expr::Sub(template, vars) => {
+                Single("Fn::Sub", &args([to_json(template), to_json(vars)])).serialize(serializer)
+            }
+            Expr::Join(delimiter, items) => {
+                Single("Fn::Join", &args([to_json(delimiter), to_json(items)]))
+                    .serialize(serializer)
+            }
+            Expr::Select(index, list) => Single(
+                "Fn::Select",
+                &args([to_json(index), to_json(list.as_ref())]),
+            )
+            .serialize(serializer),
+            Expr::If(condition, then, otherwise) => Single(
+                "Fn::If",
+                &args([
+                    to_json(condition),
+                    to_json(then.as_ref()),
+                    to_json(otherwise.as_ref()),
+                ]),
+            )
+            .serialize(serializer),
+            Expr::ImportValue(name) => {
+                Single("Fn::ImportValue", name.as_ref()).serialize(serializer)
+            }
+        }
+    }
+}
+
+impl Serialize for ListExpr {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ListExpr::Items(items) => items.serialize(serializer),
+            ListExpr::AvailabilityZones => Single("Fn::GetAZs", "").serialize(serializer),
+            ListExpr::Split(delimiter, source) => Single(
+                "Fn::Split",
+                &args([to_json(delimiter), to_json(source.as_ref())]),
+            )
+            .serialize(serializer),
+        }
+    }
+}
+
+/// In a resource's JSON Schema an expression stands for the string it resolves to; the property-conformance
+/// check compares that type with CloudFormation's schema.
+impl JsonSchema for Expr {
+    fn schema_name() -> Cow<'static, str> {
+        "Expr".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "string"})
+    }
+}
+
+impl JsonSchema for ListExpr {
+    fn schema_name() -> Cow<'static, str> {
+        "ListExpr".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "array", "items": {"type": "string"}})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn v(e: &Expr) -> serde_json::Value {
+        serde_json::to_value(e).unwrap()
+    }
+
+    #[test]
+    fn intrinsic_functions_use_long_form() {
+        assert_eq!(v(&Expr::Ref("Vpc".into())), json!({"Ref": "Vpc"}));
+        assert_eq!(v(&Expr::region()), json!({"Ref": "AWS::Region"}));
+        assert_eq!(
+            v(&Expr::GetAtt("Key".into(), "Arn")),
+            json!({"Fn::GetAtt": ["Key", "Arn"]})
+        );
+        assert_eq!(
+            v(&Expr::availability_zone(1)),
+            json!({"Fn::Select": [1, {"Fn::GetAZs": ""}]})
+        );
+        assert_eq!(
+            v(&Expr::sub_with(
+                "${B}/*",
+                [("B", Expr::Ref("Bucket".into()))]
+            )),
+            json!({"Fn::Sub": ["${B}/*", {"B": {"Ref": "Bucket"}}]})
+        );
+        assert_eq!(
+            v(&Expr::sub("${AWS::Region}")),
+            json!({"Fn::Sub": "${AWS::Region}"})
+        );
+        assert_eq!(
+            v(&Expr::join(",", vec!["a".into(), Expr::Ref("X".into())])),
+            json!({"Fn::Join": [",", ["a", {"Ref": "X"}]]})
+        );
+        assert_eq!(
+            v(&Expr::If(
+                "IsProd".into(),
+                Box::new("a".into()),
+                Box::new(Expr::no_value())
+            )),
+            json!({"Fn::If": ["IsProd", "a", {"Ref": "AWS::NoValue"}]})
+        );
+        assert_eq!(
+            v(&Expr::select(
+                6,
+                ListExpr::Split(":".into(), Box::new(Expr::Ref("Task".into())))
+            )),
+            json!({"Fn::Select": [6, {"Fn::Split": [":", {"Ref": "Task"}]}]})
+        );
+    }
+
+    #[test]
+    fn dynamic_references_are_plain_strings() {
+        assert_eq!(
+            v(&Expr::secrets_manager_reference("prod/source", "password")),
+            json!("{{resolve:secretsmanager:prod/source:SecretString:password}}")
+        );
+    }
+}

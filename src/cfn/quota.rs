@@ -1,0 +1,105 @@
+//! CloudFormation's per-template quotas, checked at render time so a template that CloudFormation would refuse
+//! never reaches a pull request.
+
+/// Resources in one template.
+pub const MAX_RESOURCES: usize = 500;
+/// Parameters, outputs and mappings in one template (each).
+pub const MAX_PARAMETERS: usize = 200;
+pub const MAX_OUTPUTS: usize = 200;
+pub const MAX_MAPPINGS: usize = 200;
+/// A template body uploaded to S3 and passed by URL.
+pub const MAX_BODY_BYTES: usize = 1_000_000;
+/// A template body passed directly (`--template-body`, or `aws cloudformation deploy` without `--s3-bucket`).
+pub const DIRECT_BODY_BYTES: usize = 51_200;
+/// Share of a quota at which a warning is printed, in percent.
+pub const WARN_AT_PERCENT: usize = 90;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Usage {
+    pub resources: usize,
+    pub parameters: usize,
+    pub outputs: usize,
+    pub mappings: usize,
+    pub body_bytes: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+pub fn check(usage: &Usage) -> Report {
+    let mut report = Report::default();
+    let limits = [
+        ("resources", usage.resources, MAX_RESOURCES),
+        ("parameters", usage.parameters, MAX_PARAMETERS),
+        ("outputs", usage.outputs, MAX_OUTPUTS),
+        ("mappings", usage.mappings, MAX_MAPPINGS),
+        ("template body bytes", usage.body_bytes, MAX_BODY_BYTES),
+    ];
+    for (what, used, limit) in limits {
+        if used > limit {
+            report.errors.push(format!(
+                "{used} {what} exceed CloudFormation's limit of {limit} per template"
+            ));
+        } else if used * 100 >= limit * WARN_AT_PERCENT {
+            report.warnings.push(format!(
+                "{used} {what} is {}% of CloudFormation's limit of {limit}",
+                used * 100 / limit
+            ));
+        }
+    }
+    if usage.body_bytes > DIRECT_BODY_BYTES {
+        report.warnings.push(format!(
+            "the template body is {} bytes, over the {DIRECT_BODY_BYTES} bytes CloudFormation accepts inline: \
+             deploy with `aws cloudformation deploy --s3-bucket <bucket>`",
+            usage.body_bytes
+        ));
+    } else if usage.body_bytes * 100 >= DIRECT_BODY_BYTES * WARN_AT_PERCENT {
+        report.warnings.push(format!(
+            "the template body is {} bytes, {}% of the {DIRECT_BODY_BYTES} bytes CloudFormation accepts inline",
+            usage.body_bytes,
+            usage.body_bytes * 100 / DIRECT_BODY_BYTES
+        ));
+    }
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn over_a_limit_is_an_error_and_near_it_a_warning() {
+        let r = check(&Usage {
+            resources: 501,
+            outputs: 180,
+            ..Usage::default()
+        });
+        assert_eq!(r.errors.len(), 1);
+        assert!(r.errors[0].contains("501 resources"));
+        assert_eq!(r.warnings.len(), 1);
+        assert!(r.warnings[0].contains("180 outputs is 90%"));
+    }
+
+    #[test]
+    fn body_size_thresholds() {
+        let inline = check(&Usage {
+            body_bytes: 51_200,
+            ..Usage::default()
+        });
+        assert!(inline.errors.is_empty());
+        assert!(inline.warnings[0].contains("100% of the 51200"));
+        let s3 = check(&Usage {
+            body_bytes: 51_201,
+            ..Usage::default()
+        });
+        assert!(s3.warnings[0].contains("--s3-bucket"));
+        let too_big = check(&Usage {
+            body_bytes: 1_000_001,
+            ..Usage::default()
+        });
+        assert_eq!(too_big.errors.len(), 1);
+    }
+}

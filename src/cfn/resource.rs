@@ -1,0 +1,249 @@
+//! The contract between typed resources and the template: a resource type, its tags, and a typed handle.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::expr::Expr;
+use super::logical_id::LogicalId;
+
+/// One CloudFormation resource type.
+///
+/// Implementations are the structs in [`crate::resources`]: required properties are constructor arguments and
+/// optional ones are `Option` fields set by builder methods, so a resource without its required properties cannot
+/// be built. `JsonSchema` lets CI compare every property a struct can emit with CloudFormation's own schema.
+pub trait Resource: Serialize + JsonSchema {
+    /// The CloudFormation type name, e.g. `AWS::EC2::VPC`.
+    const TYPE: &'static str;
+
+    /// Sets the resource's tags. Types that CloudFormation cannot tag ignore the call; which types can is
+    /// checked against CloudFormation's schemas in CI.
+    fn set_tags(&mut self, tags: &TagSet);
+
+    /// Whether [`Resource::set_tags`] has any effect for this type.
+    fn taggable() -> bool;
+}
+
+/// The tags every taggable resource carries, in a fixed (sorted) order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TagSet(pub BTreeMap<String, String>);
+
+impl TagSet {
+    pub fn with(&self, key: &str, value: impl Into<String>) -> TagSet {
+        let mut tags = self.clone();
+        tags.0.insert(key.to_string(), value.into());
+        tags
+    }
+
+    pub fn as_list(&self) -> Vec<Tag> {
+        self.0
+            .iter()
+            .map(|(k, v)| Tag {
+                key: k.clone(),
+                value: v.clone(),
+            })
+            .collect()
+    }
+}
+
+/// A tag in the list form most resource types use.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// Implements [`Resource`] for a struct. `tags: list` stores tags as `[{Key, Value}]` in the struct's
+/// `tags: Option<Vec<Tag>>` field; `tags: map` as `{key: value}` in `tags: Option<BTreeMap<String, String>>`;
+/// `tags: none` marks a type CloudFormation cannot tag.
+#[macro_export]
+macro_rules! resource_type {
+    ($ty:ty, $name:literal, tags: list) => {
+        impl $crate::cfn::Resource for $ty {
+            const TYPE: &'static str = $name;
+            fn set_tags(&mut self, tags: &$crate::cfn::TagSet) {
+                self.tags = Some(tags.as_list());
+            }
+            fn taggable() -> bool {
+                true
+            }
+        }
+    };
+    ($ty:ty, $name:literal, tags: map) => {
+        impl $crate::cfn::Resource for $ty {
+            const TYPE: &'static str = $name;
+            fn set_tags(&mut self, tags: &$crate::cfn::TagSet) {
+                self.tags = Some(tags.0.clone());
+            }
+            fn taggable() -> bool {
+                true
+            }
+        }
+    };
+    ($ty:ty, $name:literal, tags: none) => {
+        impl $crate::cfn::Resource for $ty {
+            const TYPE: &'static str = $name;
+            fn set_tags(&mut self, _: &$crate::cfn::TagSet) {}
+            fn taggable() -> bool {
+                false
+            }
+        }
+    };
+}
+
+/// Declares what `Ref` returns for a resource type and the attributes `Fn::GetAtt` can read, as methods on
+/// its handle: `Handle<Vpc>::vpc_id()`, `Handle<Bucket>::arn()`. An attribute a type does not have is a
+/// compile error rather than a failed deployment.
+#[macro_export]
+macro_rules! resource_attributes {
+    ($ty:ty { ref: $(#[$rm:meta])* $ref_fn:ident $(, $(#[$m:meta])* $fn:ident => $attr:literal)* $(,)? }) => {
+        impl $crate::cfn::Handle<$ty> {
+            $(#[$rm])*
+            pub fn $ref_fn(&self) -> $crate::cfn::Expr {
+                self.r#ref()
+            }
+            $(
+                $(#[$m])*
+                pub fn $fn(&self) -> $crate::cfn::Expr {
+                    self.get_att($attr)
+                }
+            )*
+        }
+    };
+}
+
+/// A resource that has been added to a template. Only [`crate::cfn::Template::add`] creates handles, so every
+/// expression built from one names a resource that exists (in the template that created it; the render pass
+/// rejects handles used across templates).
+pub struct Handle<R> {
+    id: LogicalId,
+    _type: PhantomData<fn() -> R>,
+}
+
+impl<R> Handle<R> {
+    pub(crate) fn new(id: LogicalId) -> Self {
+        Handle {
+            id,
+            _type: PhantomData,
+        }
+    }
+
+    pub fn logical_id(&self) -> &LogicalId {
+        &self.id
+    }
+
+    /// `Ref` to this resource; what it returns depends on the type (see the type's named accessor).
+    pub fn r#ref(&self) -> Expr {
+        Expr::Ref(self.id.to_string())
+    }
+
+    pub(crate) fn get_att(&self, attribute: &'static str) -> Expr {
+        Expr::GetAtt(self.id.to_string(), attribute)
+    }
+}
+
+impl<R> Clone for Handle<R> {
+    fn clone(&self) -> Self {
+        Handle::new(self.id.clone())
+    }
+}
+
+impl<R> fmt::Debug for Handle<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Handle({})", self.id)
+    }
+}
+
+/// Anything a `DependsOn` can name.
+pub trait Dependency {
+    fn dependency_id(&self) -> &LogicalId;
+}
+
+impl<R> Dependency for Handle<R> {
+    fn dependency_id(&self) -> &LogicalId {
+        &self.id
+    }
+}
+
+/// What CloudFormation does with a resource's physical resource when the resource leaves the stack or is
+/// replaced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum DeletionPolicy {
+    Delete,
+    Retain,
+    RetainExceptOnCreate,
+    Snapshot,
+}
+
+/// The resource attributes CloudFormation allows on every resource.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Attributes {
+    pub(crate) depends_on: Vec<LogicalId>,
+    pub(crate) deletion_policy: Option<DeletionPolicy>,
+    pub(crate) update_replace_policy: Option<DeletionPolicy>,
+    pub(crate) condition: Option<String>,
+    pub(crate) metadata: BTreeMap<String, serde_json::Value>,
+}
+
+impl Attributes {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn depends_on(mut self, dependency: &impl Dependency) -> Self {
+        let id = dependency.dependency_id().clone();
+        if !self.depends_on.contains(&id) {
+            self.depends_on.push(id);
+        }
+        self
+    }
+
+    pub fn deletion_policy(mut self, policy: DeletionPolicy) -> Self {
+        self.deletion_policy = Some(policy);
+        self
+    }
+
+    pub fn update_replace_policy(mut self, policy: DeletionPolicy) -> Self {
+        self.update_replace_policy = Some(policy);
+        self
+    }
+
+    /// Keeps the physical resource, and everything in it, when the stack is deleted or the resource is replaced.
+    pub fn retain(self) -> Self {
+        self.deletion_policy(DeletionPolicy::Retain)
+            .update_replace_policy(DeletionPolicy::Retain)
+    }
+
+    pub fn condition(mut self, condition: &super::template::ConditionHandle) -> Self {
+        self.condition = Some(condition.name().to_string());
+        self
+    }
+
+    pub fn metadata(mut self, key: &str, value: serde_json::Value) -> Self {
+        self.metadata.insert(key.to_string(), value);
+        self
+    }
+
+    /// Suppresses a cfn-guard rule on this resource. The reason is rendered beside the suppression so a reviewer
+    /// sees why the rule does not fit; README lists every suppression migen makes.
+    pub fn suppress_guard_rule(mut self, rule: &str, reason: &str) -> Self {
+        let guard = self
+            .metadata
+            .entry("guard".to_string())
+            .or_insert_with(|| serde_json::json!({"SuppressedRules": [], "Reasons": {}}));
+        if let Some(rules) = guard["SuppressedRules"].as_array_mut() {
+            rules.push(serde_json::Value::String(rule.to_string()));
+        }
+        if let Some(reasons) = guard["Reasons"].as_object_mut() {
+            reasons.insert(
+                rule.to_string(),
+                serde_json::Value::String(reason.to_string()),
+            );
+        }
+        self
+    }
+}

@@ -1,0 +1,807 @@
+//! A CloudFormation template: sections in a fixed order, typed handles out, one validating render pass.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::expr::{Expr, to_json};
+use super::logical_id::LogicalId;
+use super::quota;
+use super::resource::{Attributes, DeletionPolicy, Dependency, Handle, Resource};
+
+/// A template parameter. Cross-region values travel as parameters because `Fn::ImportValue` cannot cross
+/// regions.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Parameter {
+    #[serde(rename = "Type")]
+    kind: String,
+    description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    allowed_values: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed_pattern: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    constraint_description: Option<String>,
+}
+
+impl Parameter {
+    pub fn string(description: impl Into<String>) -> Self {
+        Parameter {
+            kind: "String".into(),
+            description: description.into(),
+            default: None,
+            allowed_values: Vec::new(),
+            allowed_pattern: None,
+            constraint_description: None,
+        }
+    }
+
+    pub fn default(mut self, value: impl Into<String>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+
+    pub fn allowed_values(mut self, values: &[&str]) -> Self {
+        self.allowed_values = values.iter().map(|v| v.to_string()).collect();
+        self
+    }
+
+    pub fn allowed_pattern(mut self, pattern: &str, description: &str) -> Self {
+        self.allowed_pattern = Some(pattern.to_string());
+        self.constraint_description = Some(description.to_string());
+        self
+    }
+}
+
+/// A handle to a declared parameter.
+#[derive(Clone, Debug)]
+pub struct ParameterHandle(LogicalId);
+
+impl ParameterHandle {
+    pub fn r#ref(&self) -> Expr {
+        Expr::Ref(self.0.to_string())
+    }
+}
+
+/// A condition function, for the Conditions section and `Fn::If`.
+#[derive(Clone, Debug)]
+pub enum ConditionExpr {
+    Equals(Expr, Expr),
+    Not(Box<ConditionExpr>),
+    And(Vec<ConditionExpr>),
+    Or(Vec<ConditionExpr>),
+    Condition(ConditionHandle),
+}
+
+impl Serialize for ConditionExpr {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let value = match self {
+            ConditionExpr::Equals(a, b) => json!({"Fn::Equals": [a, b]}),
+            ConditionExpr::Not(c) => json!({"Fn::Not": [c]}),
+            ConditionExpr::And(cs) => json!({"Fn::And": cs}),
+            ConditionExpr::Or(cs) => json!({"Fn::Or": cs}),
+            ConditionExpr::Condition(c) => json!({"Condition": c.name()}),
+        };
+        value.serialize(serializer)
+    }
+}
+
+/// A handle to a declared condition.
+#[derive(Clone, Debug)]
+pub struct ConditionHandle(LogicalId);
+
+impl ConditionHandle {
+    pub fn name(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// `Fn::If` on this condition.
+    pub fn choose(&self, then: Expr, otherwise: Expr) -> Expr {
+        Expr::If(self.0.to_string(), Box::new(then), Box::new(otherwise))
+    }
+}
+
+/// A stack output. Output ids are valid logical ids; [`Output::export`] names an export for other stacks in the
+/// same region.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Output {
+    description: String,
+    value: Expr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    export: Option<Export>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Export {
+    name: Expr,
+}
+
+impl Output {
+    pub fn new(description: impl Into<String>, value: Expr) -> Self {
+        Output {
+            description: description.into(),
+            value,
+            export: None,
+        }
+    }
+
+    pub fn export(mut self, name: Expr) -> Self {
+        self.export = Some(Export { name });
+        self
+    }
+}
+
+struct ResourceEntry {
+    type_name: &'static str,
+    properties: Value,
+    attributes: Attributes,
+}
+
+/// Serialization format of a rendered template.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Yaml => "yaml",
+            Format::Json => "json",
+        }
+    }
+}
+
+/// A rendered template body and what the render pass noticed without failing.
+#[derive(Clone, Debug)]
+pub struct RenderedTemplate {
+    pub body: String,
+    pub resource_count: usize,
+    pub warnings: Vec<String>,
+    /// The body is over 51,200 bytes, so `aws cloudformation deploy` needs `--s3-bucket`.
+    pub needs_s3_upload: bool,
+}
+
+/// Why a template cannot be rendered. Every problem found is listed, not only the first.
+#[derive(Debug, thiserror::Error)]
+#[error("the template is invalid:\n  - {}", .problems.join("\n  - "))]
+pub struct TemplateError {
+    pub problems: Vec<String>,
+}
+
+/// A CloudFormation template under construction.
+///
+/// Adding never fails; problems (an invalid or duplicate logical id) are collected and reported by
+/// [`Template::render`], together with dangling references, reference cycles and exceeded quotas, so one render
+/// reports everything that is wrong.
+pub struct Template {
+    description: String,
+    metadata: Map<String, Value>,
+    parameters: Vec<(LogicalId, Parameter)>,
+    conditions: Vec<(LogicalId, ConditionExpr)>,
+    mappings: Vec<(LogicalId, Value)>,
+    resources: Vec<(LogicalId, ResourceEntry)>,
+    outputs: Vec<(LogicalId, Output)>,
+    problems: Vec<String>,
+}
+
+impl Template {
+    pub fn new(description: impl Into<String>) -> Self {
+        Template {
+            description: description.into(),
+            metadata: Map::new(),
+            parameters: Vec::new(),
+            conditions: Vec::new(),
+            mappings: Vec::new(),
+            resources: Vec::new(),
+            outputs: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    pub fn set_metadata(&mut self, key: &str, value: Value) {
+        self.metadata.insert(key.to_string(), value);
+    }
+
+    pub fn add<R: Resource>(&mut self, id: LogicalId, resource: R) -> Handle<R> {
+        self.add_with(id, resource, Attributes::new())
+    }
+
+    pub fn add_with<R: Resource>(
+        &mut self,
+        id: LogicalId,
+        resource: R,
+        attributes: Attributes,
+    ) -> Handle<R> {
+        self.check_new_id(&id, "resource");
+        let properties = match serde_json::to_value(&resource) {
+            Ok(value) => value,
+            Err(err) => {
+                self.problems.push(format!(
+                    "resource {id}: properties cannot be serialized: {err}"
+                ));
+                Value::Object(Map::new())
+            }
+        };
+        self.resources.push((
+            id.clone(),
+            ResourceEntry {
+                type_name: R::TYPE,
+                properties,
+                attributes,
+            },
+        ));
+        Handle::new(id)
+    }
+
+    pub fn parameter(&mut self, id: LogicalId, parameter: Parameter) -> ParameterHandle {
+        self.check_new_id(&id, "parameter");
+        self.parameters.push((id.clone(), parameter));
+        ParameterHandle(id)
+    }
+
+    pub fn condition(&mut self, id: LogicalId, condition: ConditionExpr) -> ConditionHandle {
+        if let Some(problem) = id.problem() {
+            self.problems.push(format!("condition: {problem}"));
+        }
+        if self.conditions.iter().any(|(c, _)| *c == id) {
+            self.problems
+                .push(format!("condition {id} is declared twice"));
+        }
+        self.conditions.push((id.clone(), condition));
+        ConditionHandle(id)
+    }
+
+    pub fn mapping(&mut self, id: LogicalId, mapping: Value) {
+        self.mappings.push((id, mapping));
+    }
+
+    pub fn output(&mut self, id: LogicalId, output: Output) {
+        if let Some(problem) = id.problem() {
+            self.problems.push(format!("output: {problem}"));
+        }
+        if self.outputs.iter().any(|(o, _)| *o == id) {
+            self.problems.push(format!("output {id} is declared twice"));
+        }
+        self.outputs.push((id, output));
+    }
+
+    pub fn resource_count(&self) -> usize {
+        self.resources.len()
+    }
+
+    /// The rendered properties of a resource, for targeted assertions in tests.
+    pub fn properties_of(&self, dependency: &impl Dependency) -> Option<&Value> {
+        let id = dependency.dependency_id();
+        self.resources
+            .iter()
+            .find(|(r, _)| r == id)
+            .map(|(_, e)| &e.properties)
+    }
+
+    fn check_new_id(&mut self, id: &LogicalId, what: &str) {
+        if let Some(problem) = id.problem() {
+            self.problems.push(format!("{what}: {problem}"));
+        }
+        let taken = self.resources.iter().any(|(r, _)| r == id)
+            || self.parameters.iter().any(|(p, _)| p == id);
+        if taken {
+            self.problems.push(format!(
+                "logical id {id} is used twice (resources and parameters share one namespace)"
+            ));
+        }
+    }
+
+    /// Validates the whole template and serializes it. Sections come out in CloudFormation's documented order and
+    /// every map in insertion order, so the same template renders to the same bytes.
+    pub fn render(&self, format: Format) -> Result<RenderedTemplate, TemplateError> {
+        let mut problems = self.problems.clone();
+        problems.extend(self.reference_problems());
+        problems.extend(self.cycle_problems());
+
+        let document = self.document();
+        let body = match format {
+            Format::Yaml => serde_norway::to_string(&document).map_err(|e| e.to_string()),
+            Format::Json => serde_json::to_string_pretty(&document)
+                .map(|s| s + "\n")
+                .map_err(|e| e.to_string()),
+        };
+        let body = match body {
+            Ok(body) => body,
+            Err(err) => {
+                problems.push(format!("the template cannot be serialized: {err}"));
+                String::new()
+            }
+        };
+
+        let usage = quota::Usage {
+            resources: self.resources.len(),
+            parameters: self.parameters.len(),
+            outputs: self.outputs.len(),
+            mappings: self.mappings.len(),
+            body_bytes: body.len(),
+        };
+        let report = quota::check(&usage);
+        problems.extend(report.errors);
+        if !problems.is_empty() {
+            return Err(TemplateError { problems });
+        }
+        Ok(RenderedTemplate {
+            body,
+            resource_count: self.resources.len(),
+            warnings: report.warnings,
+            needs_s3_upload: usage.body_bytes > quota::DIRECT_BODY_BYTES,
+        })
+    }
+
+    fn document(&self) -> Value {
+        let mut doc = Map::new();
+        doc.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
+        doc.insert("Description".into(), json!(self.description));
+        if !self.metadata.is_empty() {
+            doc.insert("Metadata".into(), Value::Object(self.metadata.clone()));
+        }
+        let section = |entries: Vec<(String, Value)>| -> Option<Value> {
+            (!entries.is_empty()).then(|| Value::Object(entries.into_iter().collect()))
+        };
+        if let Some(s) = section(
+            self.parameters
+                .iter()
+                .map(|(id, p)| (id.to_string(), to_json(p)))
+                .collect(),
+        ) {
+            doc.insert("Parameters".into(), s);
+        }
+        if let Some(s) = section(
+            self.conditions
+                .iter()
+                .map(|(id, c)| (id.to_string(), to_json(c)))
+                .collect(),
+        ) {
+            doc.insert("Conditions".into(), s);
+        }
+        if let Some(s) = section(
+            self.mappings
+                .iter()
+                .map(|(id, m)| (id.to_string(), m.clone()))
+                .collect(),
+        ) {
+            doc.insert("Mappings".into(), s);
+        }
+        let resources = self
+            .resources
+            .iter()
+            .map(|(id, entry)| (id.to_string(), self.resource_value(id, entry)))
+            .collect();
+        doc.insert("Resources".into(), Value::Object(resources));
+        if let Some(s) = section(
+            self.outputs
+                .iter()
+                .map(|(id, o)| (id.to_string(), to_json(o)))
+                .collect(),
+        ) {
+            doc.insert("Outputs".into(), s);
+        }
+        Value::Object(doc)
+    }
+
+    fn resource_value(&self, id: &LogicalId, entry: &ResourceEntry) -> Value {
+        let mut resource = Map::new();
+        resource.insert("Type".into(), json!(entry.type_name));
+        let attrs = &entry.attributes;
+        if let Some(condition) = &attrs.condition {
+            resource.insert("Condition".into(), json!(condition));
+        }
+        // A DependsOn that a reference already implies is redundant (cfn-lint W3005); drop it here so callers
+        // can state dependencies without tracking which ones their properties already create.
+        let referenced: BTreeSet<String> = references(&entry.properties)
+            .into_iter()
+            .map(|r| r.target)
+            .collect();
+        let depends_on: Vec<&str> = attrs
+            .depends_on
+            .iter()
+            .filter(|d| !referenced.contains(d.as_str()) && *d != id)
+            .map(LogicalId::as_str)
+            .collect();
+        if !depends_on.is_empty() {
+            resource.insert("DependsOn".into(), json!(depends_on));
+        }
+        if let Some(policy) = attrs.deletion_policy {
+            resource.insert("DeletionPolicy".into(), json!(policy));
+        }
+        if let Some(policy) = attrs.update_replace_policy {
+            resource.insert("UpdateReplacePolicy".into(), json!(policy));
+        }
+        if !attrs.metadata.is_empty() {
+            resource.insert("Metadata".into(), json!(attrs.metadata));
+        }
+        let has_properties = entry.properties.as_object().is_none_or(|m| !m.is_empty());
+        if has_properties {
+            resource.insert("Properties".into(), entry.properties.clone());
+        }
+        Value::Object(resource)
+    }
+
+    fn reference_problems(&self) -> Vec<String> {
+        let resources: BTreeSet<&str> = self.resources.iter().map(|(id, _)| id.as_str()).collect();
+        let parameters: BTreeSet<&str> =
+            self.parameters.iter().map(|(id, _)| id.as_str()).collect();
+        let conditions: BTreeSet<&str> =
+            self.conditions.iter().map(|(id, _)| id.as_str()).collect();
+        let mut problems = Vec::new();
+
+        let check = |place: String, value: &Value| -> Vec<String> {
+            let mut found = Vec::new();
+            for r in references(value) {
+                let known = match r.kind {
+                    RefKind::Condition => conditions.contains(r.target.as_str()),
+                    RefKind::GetAtt => resources.contains(r.target.as_str()),
+                    RefKind::Ref => {
+                        resources.contains(r.target.as_str())
+                            || parameters.contains(r.target.as_str())
+                    }
+                };
+                if !known {
+                    found.push(format!(
+                        "{place} refers to {} `{}`, which is not in this template",
+                        r.kind.describe(),
+                        r.target
+                    ));
+                }
+            }
+            found
+        };
+
+        for (id, entry) in &self.resources {
+            problems.extend(check(format!("resource {id}"), &entry.properties));
+            let attrs = &entry.attributes;
+            if let Some(condition) = &attrs.condition {
+                problems.extend(check(
+                    format!("resource {id}"),
+                    &json!({"Condition": condition}),
+                ));
+            }
+            for dep in &attrs.depends_on {
+                if !resources.contains(dep.as_str()) {
+                    problems.push(format!(
+                        "resource {id} depends on `{dep}`, which is not in this template"
+                    ));
+                }
+            }
+            if attrs.deletion_policy == Some(DeletionPolicy::Snapshot)
+                && !SNAPSHOT_TYPES.contains(&entry.type_name)
+            {
+                problems.push(format!(
+                    "resource {id}: DeletionPolicy Snapshot is not supported by {}",
+                    entry.type_name
+                ));
+            }
+        }
+        for (id, condition) in &self.conditions {
+            problems.extend(check(format!("condition {id}"), &to_json(condition)));
+        }
+        for (id, output) in &self.outputs {
+            problems.extend(check(format!("output {id}"), &to_json(output)));
+        }
+        problems
+    }
+
+    fn cycle_problems(&self) -> Vec<String> {
+        let index: BTreeMap<&str, usize> = self
+            .resources
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (id.as_str(), i))
+            .collect();
+        let edges: Vec<Vec<usize>> = self
+            .resources
+            .iter()
+            .map(|(_, entry)| {
+                let mut targets: BTreeSet<usize> = references(&entry.properties)
+                    .into_iter()
+                    .filter_map(|r| index.get(r.target.as_str()).copied())
+                    .collect();
+                targets.extend(
+                    entry
+                        .attributes
+                        .depends_on
+                        .iter()
+                        .filter_map(|d| index.get(d.as_str()).copied()),
+                );
+                targets.into_iter().collect()
+            })
+            .collect();
+
+        // Iterative depth-first search with three colours; a grey node reached again closes a cycle.
+        let mut colour = vec![0u8; edges.len()];
+        let mut problems = Vec::new();
+        for start in 0..edges.len() {
+            if colour[start] != 0 {
+                continue;
+            }
+            let mut stack = vec![(start, 0usize)];
+            colour[start] = 1;
+            while let Some((node, next)) = stack.last_mut() {
+                if let Some(&target) = edges[*node].get(*next) {
+                    *next += 1;
+                    match colour[target] {
+                        0 => {
+                            colour[target] = 1;
+                            stack.push((target, 0));
+                        }
+                        1 => {
+                            let from = stack.iter().position(|(n, _)| *n == target).unwrap_or(0);
+                            let mut path: Vec<&str> = stack[from..]
+                                .iter()
+                                .map(|(n, _)| self.resources[*n].0.as_str())
+                                .collect();
+                            path.push(self.resources[target].0.as_str());
+                            problems.push(format!("reference cycle: {}", path.join(" -> ")));
+                        }
+                        _ => {}
+                    }
+                } else {
+                    colour[*node] = 2;
+                    stack.pop();
+                }
+            }
+        }
+        problems
+    }
+}
+
+/// Resource types that accept `DeletionPolicy: Snapshot`.
+const SNAPSHOT_TYPES: &[&str] = &[
+    "AWS::EC2::Volume",
+    "AWS::ElastiCache::CacheCluster",
+    "AWS::ElastiCache::ReplicationGroup",
+    "AWS::Neptune::DBCluster",
+    "AWS::RDS::DBCluster",
+    "AWS::RDS::DBInstance",
+    "AWS::Redshift::Cluster",
+    "AWS::DocDB::DBCluster",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RefKind {
+    Ref,
+    GetAtt,
+    Condition,
+}
+
+impl RefKind {
+    fn describe(self) -> &'static str {
+        match self {
+            RefKind::Ref => "resource or parameter",
+            RefKind::GetAtt => "resource",
+            RefKind::Condition => "condition",
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Reference {
+    kind: RefKind,
+    target: String,
+}
+
+/// Every logical id a rendered value refers to: `Ref`, `Fn::GetAtt`, names inside `Fn::Sub` strings that are
+/// not the substitution's own variables, `Fn::If` and `Condition` names. Pseudo parameters are not references.
+fn references(value: &Value) -> Vec<Reference> {
+    let mut found = Vec::new();
+    collect_references(value, &mut found);
+    found
+}
+
+fn collect_references(value: &Value, found: &mut Vec<Reference>) {
+    match value {
+        Value::Array(items) => items.iter().for_each(|v| collect_references(v, found)),
+        Value::Object(map) if map.len() == 1 => {
+            let (key, arg) = map.iter().next().expect("map has one entry");
+            match (key.as_str(), arg) {
+                ("Ref", Value::String(target)) => {
+                    if !target.starts_with("AWS::") {
+                        found.push(Reference {
+                            kind: RefKind::Ref,
+                            target: target.clone(),
+                        });
+                    }
+                }
+                ("Fn::GetAtt", Value::Array(parts)) => {
+                    if let Some(Value::String(target)) = parts.first() {
+                        found.push(Reference {
+                            kind: RefKind::GetAtt,
+                            target: target.clone(),
+                        });
+                    }
+                }
+                ("Fn::Sub", Value::String(template)) => sub_references(template, &[], found),
+                ("Fn::Sub", Value::Array(parts)) => {
+                    let vars: Vec<&str> = parts
+                        .get(1)
+                        .and_then(Value::as_object)
+                        .map(|m| m.keys().map(String::as_str).collect())
+                        .unwrap_or_default();
+                    if let Some(Value::String(template)) = parts.first() {
+                        sub_references(template, &vars, found);
+                    }
+                    parts
+                        .iter()
+                        .skip(1)
+                        .for_each(|v| collect_references(v, found));
+                }
+                ("Fn::If", Value::Array(parts)) => {
+                    if let Some(Value::String(condition)) = parts.first() {
+                        found.push(Reference {
+                            kind: RefKind::Condition,
+                            target: condition.clone(),
+                        });
+                    }
+                    parts
+                        .iter()
+                        .skip(1)
+                        .for_each(|v| collect_references(v, found));
+                }
+                ("Condition", Value::String(condition)) => found.push(Reference {
+                    kind: RefKind::Condition,
+                    target: condition.clone(),
+                }),
+                _ => collect_references(arg, found),
+            }
+        }
+        Value::Object(map) => map.values().for_each(|v| collect_references(v, found)),
+        _ => {}
+    }
+}
+
+fn sub_references(template: &str, vars: &[&str], found: &mut Vec<Reference>) {
+    let mut rest = template;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        let name = &after[..end];
+        rest = &after[end + 1..];
+        if name.starts_with('!') || name.starts_with("AWS::") || vars.contains(&name) {
+            continue;
+        }
+        let (target, kind) = match name.split_once('.') {
+            Some((target, _)) => (target, RefKind::GetAtt),
+            None => (name, RefKind::Ref),
+        };
+        found.push(Reference {
+            kind,
+            target: target.to_string(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::ec2::{Subnet, Vpc};
+    use crate::resources::logs::LogGroup;
+
+    fn id(s: &str) -> LogicalId {
+        LogicalId::verbatim(s)
+    }
+
+    #[test]
+    fn sections_come_out_in_documented_order() {
+        let mut t = Template::new("test");
+        let vpc = t.add(id("Vpc"), Vpc::new("10.0.0.0/16"));
+        t.output(id("VpcId"), Output::new("the VPC", vpc.vpc_id()));
+        t.parameter(id("Env"), Parameter::string("env"));
+        let body = t.render(Format::Yaml).unwrap().body;
+        let order: Vec<usize> = [
+            "AWSTemplateFormatVersion",
+            "Description",
+            "Parameters",
+            "Resources",
+            "Outputs",
+        ]
+        .iter()
+        .map(|s| body.find(&format!("{s}:")).unwrap())
+        .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{body}");
+    }
+
+    #[test]
+    fn a_handle_from_another_template_is_a_dangling_reference() {
+        let mut other = Template::new("other");
+        let foreign = other.add(id("Vpc"), Vpc::new("10.0.0.0/16"));
+        let mut t = Template::new("test");
+        t.add(
+            id("Subnet"),
+            Subnet::new(foreign.vpc_id(), "10.0.0.0/24", Expr::availability_zone(0)),
+        );
+        let err = t.render(Format::Json).unwrap_err();
+        assert_eq!(err.problems.len(), 1);
+        assert!(err.problems[0].contains("resource Subnet refers to resource or parameter `Vpc`"));
+    }
+
+    #[test]
+    fn sub_names_must_exist_unless_they_are_variables_or_pseudo_parameters() {
+        let mut t = Template::new("test");
+        t.add(
+            id("Logs"),
+            LogGroup::new(400).log_group_name(Expr::sub_with(
+                "/x/${AWS::Region}/${Known}/${!Literal}/${Missing.Arn}",
+                [("Known", "k".into())],
+            )),
+        );
+        let err = t.render(Format::Json).unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{:?}", err.problems);
+        assert!(err.problems[0].contains("`Missing`"));
+    }
+
+    #[test]
+    fn cycles_are_reported_with_their_path() {
+        let mut t = Template::new("test");
+        let a: Handle<LogGroup> = Handle::new(id("A"));
+        let b = t.add_with(
+            id("B"),
+            LogGroup::new(400),
+            Attributes::new().depends_on(&a),
+        );
+        t.add_with(
+            id("A"),
+            LogGroup::new(400),
+            Attributes::new().depends_on(&b),
+        );
+        let err = t.render(Format::Yaml).unwrap_err();
+        assert!(
+            err.problems
+                .iter()
+                .any(|p| p == "reference cycle: B -> A -> B"),
+            "{:?}",
+            err.problems
+        );
+    }
+
+    #[test]
+    fn duplicate_and_invalid_ids_are_errors() {
+        let mut t = Template::new("test");
+        t.add(id("Vpc"), Vpc::new("10.0.0.0/16"));
+        t.add(id("Vpc"), Vpc::new("10.1.0.0/16"));
+        t.add(id("Bad-Id"), Vpc::new("10.2.0.0/16"));
+        let err = t.render(Format::Yaml).unwrap_err();
+        assert_eq!(err.problems.len(), 2, "{:?}", err.problems);
+    }
+
+    #[test]
+    fn redundant_depends_on_is_dropped() {
+        let mut t = Template::new("test");
+        let vpc = t.add(id("Vpc"), Vpc::new("10.0.0.0/16"));
+        let other = t.add(id("Other"), Vpc::new("10.1.0.0/16"));
+        let subnet = t.add_with(
+            id("Subnet"),
+            Subnet::new(vpc.vpc_id(), "10.0.0.0/24", Expr::availability_zone(0)),
+            Attributes::new().depends_on(&vpc).depends_on(&other),
+        );
+        let body = t.render(Format::Json).unwrap().body;
+        let doc: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            doc["Resources"][subnet.logical_id().as_str()]["DependsOn"],
+            json!(["Other"])
+        );
+    }
+
+    #[test]
+    fn snapshot_policy_only_on_types_that_support_it() {
+        let mut t = Template::new("test");
+        t.add_with(
+            id("Logs"),
+            LogGroup::new(400),
+            Attributes::new().deletion_policy(DeletionPolicy::Snapshot),
+        );
+        assert!(t.render(Format::Yaml).is_err());
+    }
+}

@@ -1,0 +1,11 @@
+//! migen renders the AWS infrastructure for a zero-downtime migration of a payment-processing PostgreSQL system
+//! to AWS as reviewed, deterministic CloudFormation.
+//!
+//! - [`cfn`]: the CloudFormation core (templates, typed expressions, logical ids, quotas).
+//! - [`resources`]: typed resources, one module per AWS service.
+//! - [`spec`]: environment specs and their validation.
+//! - [`payment_migration`]: the layers composed from those resources.
+//! - [`render`]: every artifact of an environment, ready to print or write.
+
+pub mod cfn;
+pub mod resources;

@@ -1,0 +1,343 @@
+//! AWS Identity and Access Management: roles, managed policies, and the policy documents that KMS key
+//! policies, bucket policies and topic policies share.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Serialize, Serializer};
+
+use crate::cfn::{Expr, Tag};
+use crate::{optional_properties, resource_attributes, resource_type};
+
+/// An IAM policy document (identity or resource policy).
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct PolicyDocument {
+    version: String,
+    statement: Vec<Statement>,
+}
+
+impl PolicyDocument {
+    pub fn new(statements: Vec<Statement>) -> Self {
+        PolicyDocument {
+            version: "2012-10-17".into(),
+            statement: statements,
+        }
+    }
+
+    pub fn statements(&self) -> &[Statement] {
+        &self.statement
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+/// Who a resource policy statement applies to.
+#[derive(Clone, Debug, PartialEq, JsonSchema)]
+pub enum Principal {
+    Service(Vec<Expr>),
+    Aws(Vec<Expr>),
+    /// `"*"`: used only in Deny statements (TLS enforcement) and with conditions that narrow it.
+    Everyone,
+}
+
+impl Principal {
+    pub fn service(name: impl Into<Expr>) -> Self {
+        Principal::Service(vec![name.into()])
+    }
+
+    pub fn aws(arn: Expr) -> Self {
+        Principal::Aws(vec![arn])
+    }
+}
+
+/// A list that renders as a scalar when it has one element, as policies are usually written.
+fn one_or_many<S: Serializer, T: Serialize>(items: &[T], serializer: S) -> Result<S::Ok, S::Error> {
+    match items {
+        [single] => single.serialize(serializer),
+        many => many.serialize(serializer),
+    }
+}
+
+impl Serialize for Principal {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct OneOrMany<'a>(&'a [Expr]);
+        impl Serialize for OneOrMany<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                one_or_many(self.0, s)
+            }
+        }
+        match self {
+            Principal::Everyone => serializer.serialize_str("*"),
+            Principal::Service(items) | Principal::Aws(items) => {
+                let key = if matches!(self, Principal::Service(_)) {
+                    "Service"
+                } else {
+                    "AWS"
+                };
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry(key, &OneOrMany(items))?;
+                map.end()
+            }
+        }
+    }
+}
+
+/// The value of one condition key.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ConditionValue {
+    Bool(bool),
+    One(Expr),
+    Many(Vec<Expr>),
+}
+
+impl From<Expr> for ConditionValue {
+    fn from(value: Expr) -> Self {
+        ConditionValue::One(value)
+    }
+}
+
+impl From<&str> for ConditionValue {
+    fn from(value: &str) -> Self {
+        ConditionValue::One(value.into())
+    }
+}
+
+impl From<bool> for ConditionValue {
+    fn from(value: bool) -> Self {
+        ConditionValue::Bool(value)
+    }
+}
+
+impl From<Vec<Expr>> for ConditionValue {
+    fn from(value: Vec<Expr>) -> Self {
+        ConditionValue::Many(value)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct Statement {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sid: Option<String>,
+    effect: Effect,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    principal: Option<Principal>,
+    #[serde(serialize_with = "one_or_many")]
+    action: Vec<String>,
+    #[serde(serialize_with = "one_or_many")]
+    resource: Vec<Expr>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    condition: BTreeMap<String, BTreeMap<String, ConditionValue>>,
+}
+
+impl Statement {
+    pub fn allow(sid: &str, actions: &[&str]) -> Self {
+        Self::new(sid, Effect::Allow, actions)
+    }
+
+    pub fn deny(sid: &str, actions: &[&str]) -> Self {
+        Self::new(sid, Effect::Deny, actions)
+    }
+
+    fn new(sid: &str, effect: Effect, actions: &[&str]) -> Self {
+        Statement {
+            sid: Some(sid.to_string()),
+            effect,
+            principal: None,
+            action: actions.iter().map(|a| a.to_string()).collect(),
+            resource: Vec::new(),
+            condition: BTreeMap::new(),
+        }
+    }
+
+    pub fn principal(mut self, principal: Principal) -> Self {
+        self.principal = Some(principal);
+        self
+    }
+
+    pub fn resource(mut self, resource: impl Into<Expr>) -> Self {
+        self.resource.push(resource.into());
+        self
+    }
+
+    pub fn resources(mut self, resources: impl IntoIterator<Item = Expr>) -> Self {
+        self.resource.extend(resources);
+        self
+    }
+
+    /// Adds `{operator: {key: value}}` to the statement's Condition block.
+    pub fn condition(
+        mut self,
+        operator: &str,
+        key: &str,
+        value: impl Into<ConditionValue>,
+    ) -> Self {
+        self.condition
+            .entry(operator.to_string())
+            .or_default()
+            .insert(key.to_string(), value.into());
+        self
+    }
+
+    /// Limits a service principal to acting on behalf of this account (the confused-deputy guard).
+    pub fn from_this_account(self) -> Self {
+        self.condition("StringEquals", "aws:SourceAccount", Expr::account_id())
+    }
+
+    pub fn effect(&self) -> Effect {
+        self.effect
+    }
+
+    pub fn actions(&self) -> &[String] {
+        &self.action
+    }
+}
+
+/// `AWS::IAM::Role`. There is deliberately no inline `Policies` property: permissions come from managed
+/// policies, which PCI DSS 7.2 reviews can list and audit (cfn-guard `IAM_NO_INLINE_POLICY_CHECK`).
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct Role {
+    assume_role_policy_document: PolicyDocument,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    managed_policy_arns: Vec<Expr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_session_duration: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role_name: Option<Expr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<Vec<Tag>>,
+}
+
+impl Role {
+    /// A role that the given service principal may assume.
+    pub fn for_service(service_principal: impl Into<Expr>) -> Self {
+        Self::new(PolicyDocument::new(vec![
+            Statement::allow("TrustService", &["sts:AssumeRole"])
+                .principal(Principal::service(service_principal)),
+        ]))
+    }
+
+    pub fn new(assume_role_policy_document: PolicyDocument) -> Self {
+        Role {
+            assume_role_policy_document,
+            description: None,
+            managed_policy_arns: Vec::new(),
+            max_session_duration: None,
+            path: None,
+            role_name: None,
+            tags: None,
+        }
+    }
+
+    pub fn managed_policy(mut self, arn: Expr) -> Self {
+        self.managed_policy_arns.push(arn);
+        self
+    }
+
+    optional_properties! {
+        description: String,
+        path: String,
+        role_name: Expr,
+        max_session_duration: u32,
+    }
+}
+
+resource_type!(Role, "AWS::IAM::Role", tags: list);
+resource_attributes!(Role {
+    ref: role_name,
+    arn => "Arn",
+    role_id => "RoleId",
+});
+
+/// `AWS::IAM::ManagedPolicy`: a customer-managed policy attached to roles.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct ManagedPolicy {
+    policy_document: PolicyDocument,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    managed_policy_name: Option<Expr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    roles: Vec<Expr>,
+}
+
+impl ManagedPolicy {
+    pub fn new(policy_document: PolicyDocument) -> Self {
+        ManagedPolicy {
+            policy_document,
+            description: None,
+            managed_policy_name: None,
+            path: None,
+            roles: Vec::new(),
+        }
+    }
+
+    /// Attaches the policy to a role (by the role's name, which is what `Ref` of a role returns).
+    pub fn attach_to(mut self, role_name: Expr) -> Self {
+        self.roles.push(role_name);
+        self
+    }
+
+    optional_properties! {
+        description: String,
+        managed_policy_name: Expr,
+        path: String,
+    }
+}
+
+resource_type!(ManagedPolicy, "AWS::IAM::ManagedPolicy", tags: none);
+resource_attributes!(ManagedPolicy {
+    ref: policy_arn,
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn single_items_render_as_scalars_and_conditions_keep_booleans() {
+        let statement = Statement::deny("DenyInsecureTransport", &["s3:*"])
+            .principal(Principal::Everyone)
+            .resource(Expr::lit("arn:aws:s3:::b"))
+            .resource(Expr::lit("arn:aws:s3:::b/*"))
+            .condition("Bool", "aws:SecureTransport", false);
+        assert_eq!(
+            serde_json::to_value(&statement).unwrap(),
+            json!({
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": false}}
+            })
+        );
+    }
+
+    #[test]
+    fn service_roles_trust_only_their_service() {
+        let role = Role::for_service("vpc-flow-logs.amazonaws.com");
+        let value = serde_json::to_value(&role).unwrap();
+        assert_eq!(
+            value["AssumeRolePolicyDocument"]["Statement"][0]["Principal"],
+            json!({"Service": "vpc-flow-logs.amazonaws.com"})
+        );
+        assert!(value.get("Policies").is_none());
+    }
+}

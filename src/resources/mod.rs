@@ -1,0 +1,67 @@
+//! Typed CloudFormation resources, one module per AWS service. Each struct is one resource type: required
+//! properties are constructor arguments, optional ones builder methods, and its handle exposes exactly the
+//! attributes the type has.
+
+pub mod ec2;
+pub mod iam;
+pub mod kms;
+pub mod logs;
+pub mod s3;
+pub mod sns;
+pub mod ssm;
+
+use schemars::Schema;
+
+use crate::cfn::Resource;
+
+/// One resource type migen can emit: its CloudFormation type name, whether it is tagged, and the JSON Schema of
+/// every property its struct can serialize. CI compares this catalogue with CloudFormation's own schemas.
+pub struct CatalogEntry {
+    pub type_name: &'static str,
+    pub taggable: bool,
+    pub schema: Schema,
+}
+
+fn entry<R: Resource>() -> CatalogEntry {
+    CatalogEntry {
+        type_name: R::TYPE,
+        taggable: R::taggable(),
+        schema: schemars::schema_for!(R),
+    }
+}
+
+/// Every resource type in this module.
+pub fn catalog() -> Vec<CatalogEntry> {
+    vec![
+        entry::<ec2::Vpc>(),
+        entry::<ec2::Subnet>(),
+        entry::<ec2::InternetGateway>(),
+        entry::<ec2::VpcGatewayAttachment>(),
+        entry::<ec2::Eip>(),
+        entry::<ec2::NatGateway>(),
+        entry::<ec2::RouteTable>(),
+        entry::<ec2::Route>(),
+        entry::<ec2::SubnetRouteTableAssociation>(),
+        entry::<ec2::SecurityGroup>(),
+        entry::<ec2::SecurityGroupIngress>(),
+        entry::<ec2::FlowLog>(),
+        entry::<ec2::VpcEndpoint>(),
+        entry::<ec2::TransitGateway>(),
+        entry::<ec2::TransitGatewayAttachment>(),
+        entry::<ec2::TransitGatewayRouteTable>(),
+        entry::<ec2::TransitGatewayRouteTableAssociation>(),
+        entry::<ec2::TransitGatewayRouteTablePropagation>(),
+        entry::<ec2::TransitGatewayRoute>(),
+        entry::<iam::Role>(),
+        entry::<iam::ManagedPolicy>(),
+        entry::<kms::Key>(),
+        entry::<kms::Alias>(),
+        entry::<logs::LogGroup>(),
+        entry::<s3::Bucket>(),
+        entry::<s3::BucketPolicy>(),
+        entry::<sns::Topic>(),
+        entry::<sns::Subscription>(),
+        entry::<sns::TopicPolicy>(),
+        entry::<ssm::Parameter>(),
+    ]
+}

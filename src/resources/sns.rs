@@ -1,0 +1,84 @@
+//! Amazon SNS: the operations topic that alarms and workflows publish to.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::iam::PolicyDocument;
+use crate::cfn::{Expr, Tag};
+use crate::{optional_properties, resource_attributes, resource_type};
+
+/// `AWS::SNS::Topic`, encrypted with a customer-managed key (cfn-guard `SNS_ENCRYPTED_KMS`).
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct Topic {
+    kms_master_key_id: Expr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topic_name: Option<Expr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    display_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<Vec<Tag>>,
+}
+
+impl Topic {
+    pub fn encrypted(kms_master_key_id: Expr) -> Self {
+        Topic {
+            kms_master_key_id,
+            topic_name: None,
+            display_name: None,
+            tags: None,
+        }
+    }
+
+    optional_properties! {
+        topic_name: Expr,
+        display_name: String,
+    }
+}
+
+resource_type!(Topic, "AWS::SNS::Topic", tags: list);
+resource_attributes!(Topic {
+    ref: topic_arn,
+    topic_name => "TopicName",
+});
+
+/// `AWS::SNS::Subscription`.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct Subscription {
+    topic_arn: Expr,
+    protocol: String,
+    endpoint: Expr,
+}
+
+impl Subscription {
+    /// An e-mail subscription; the recipient confirms it from the message SNS sends.
+    pub fn email(topic_arn: Expr, address: impl Into<Expr>) -> Self {
+        Subscription {
+            topic_arn,
+            protocol: "email".into(),
+            endpoint: address.into(),
+        }
+    }
+}
+
+resource_type!(Subscription, "AWS::SNS::Subscription", tags: none);
+
+/// `AWS::SNS::TopicPolicy`.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct TopicPolicy {
+    policy_document: PolicyDocument,
+    topics: Vec<Expr>,
+}
+
+impl TopicPolicy {
+    pub fn new(policy_document: PolicyDocument, topics: Vec<Expr>) -> Self {
+        TopicPolicy {
+            policy_document,
+            topics,
+        }
+    }
+}
+
+resource_type!(TopicPolicy, "AWS::SNS::TopicPolicy", tags: none);
