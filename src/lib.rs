@@ -8,4 +8,8 @@
 //! - [`render`]: every artifact of an environment, ready to print or write.
 
 pub mod cfn;
+pub mod cli;
+pub mod payment_migration;
+pub mod render;
 pub mod resources;
+pub mod spec;

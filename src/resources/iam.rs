@@ -131,7 +131,8 @@ pub struct Statement {
     principal: Option<Principal>,
     #[serde(serialize_with = "one_or_many")]
     action: Vec<String>,
-    #[serde(serialize_with = "one_or_many")]
+    /// Empty only in trust policies, where the role itself is the resource.
+    #[serde(serialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
     resource: Vec<Expr>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     condition: BTreeMap<String, BTreeMap<String, ConditionValue>>,
@@ -226,6 +227,16 @@ impl Role {
         Self::new(PolicyDocument::new(vec![
             Statement::allow("TrustService", &["sts:AssumeRole"])
                 .principal(Principal::service(service_principal)),
+        ]))
+    }
+
+    /// A role that the given service principal may assume only when acting for this account (the
+    /// confused-deputy guard, `aws:SourceAccount`).
+    pub fn for_service_in_this_account(service_principal: impl Into<Expr>) -> Self {
+        Self::new(PolicyDocument::new(vec![
+            Statement::allow("TrustService", &["sts:AssumeRole"])
+                .principal(Principal::service(service_principal))
+                .from_this_account(),
         ]))
     }
 

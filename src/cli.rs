@@ -1,0 +1,268 @@
+//! The `migen` command line. [`run`] writes to injected writers and returns the exit code, so every command is
+//! tested in-process; `main` only wires it to the process.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::cfn::Format;
+use crate::render::{self, RenderError};
+use crate::spec::{self, Environment, Overrides, SpecError};
+
+/// Success.
+pub const EXIT_OK: i32 = 0;
+/// The spec or the rendered template is invalid, or the artifacts could not be written.
+pub const EXIT_INVALID: i32 = 1;
+/// The command line is wrong.
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "migen",
+    version,
+    about = "Renders the AWS infrastructure of the zero-downtime payment-database migration as CloudFormation",
+    after_help = "Examples:\n  \
+        migen render --env dev > stack.yaml\n  \
+        migen render --env prod --format json\n  \
+        migen render --spec my-env.yaml --out out\n  \
+        migen check --all\n  \
+        migen schema > specs/schema.json\n\n\
+        ENVIRONMENT_SUFFIX, REPOSITORY and COMMIT_AUTHOR in the environment override the spec's environment \
+        name and tags.\n\
+        Exit codes: 0 success, 1 invalid spec or template, 2 usage."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Render an environment: the primary region's template to stdout, or every artifact under --out.
+    #[command(
+        after_help = "Examples:\n  migen render --env dev > stack.yaml\n  migen render --env staging --out out"
+    )]
+    Render(RenderArgs),
+    /// Validate specs and render their templates, reporting sizes and warnings without writing anything.
+    #[command(after_help = "Examples:\n  migen check --env prod\n  migen check --all")]
+    Check(CheckArgs),
+    /// Print the JSON Schema of environment specs (for editors).
+    Schema,
+    /// List the shipped environments and their regions.
+    Envs,
+}
+
+#[derive(Args, Debug)]
+#[group(required = true, multiple = false)]
+struct Source {
+    /// A shipped environment (see `migen envs`).
+    #[arg(long, value_name = "NAME")]
+    env: Option<String>,
+    /// An environment spec file of your own.
+    #[arg(long, value_name = "FILE")]
+    spec: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct RenderArgs {
+    #[command(flatten)]
+    source: Source,
+    /// Region whose template goes to stdout (default: the spec's primary region).
+    #[arg(long, value_name = "REGION", conflicts_with = "out")]
+    region: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Yaml)]
+    format: OutputFormat,
+    /// Write every artifact of the environment to DIR/<env>/, replacing what is there.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// A shipped environment.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["spec", "all"])]
+    env: Option<String>,
+    /// An environment spec file of your own.
+    #[arg(long, value_name = "FILE", conflicts_with = "all")]
+    spec: Option<PathBuf>,
+    /// Every shipped environment.
+    #[arg(long)]
+    all: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum OutputFormat {
+    Yaml,
+    Json,
+}
+
+impl From<OutputFormat> for Format {
+    fn from(value: OutputFormat) -> Self {
+        match value {
+            OutputFormat::Yaml => Format::Yaml,
+            OutputFormat::Json => Format::Json,
+        }
+    }
+}
+
+/// Runs the command line `args` (program name first), writing results to `out` and reports to `err`.
+pub fn run(
+    args: impl IntoIterator<Item = OsString>,
+    overrides: &Overrides,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let text = e.render().to_string();
+            let _ = if e.use_stderr() {
+                err.write_all(text.as_bytes())
+            } else {
+                out.write_all(text.as_bytes())
+            };
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Render(args) => render(args, overrides, out, err),
+        Command::Check(args) => check(args, overrides, out, err),
+        Command::Schema => write(out, &spec::json_schema()),
+        Command::Envs => envs(overrides, out),
+    };
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(failure) => {
+            let _ = writeln!(err, "error: {failure}");
+            EXIT_INVALID
+        }
+    }
+}
+
+/// Why a command failed; printed as one report.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error("{0}")]
+    Spec(#[from] SpecError),
+    #[error("{0}")]
+    Render(#[from] RenderError),
+    #[error("{0}")]
+    Io(String),
+}
+
+fn load(
+    env: Option<&str>,
+    spec_file: Option<&PathBuf>,
+    overrides: &Overrides,
+) -> Result<Environment, Failure> {
+    Ok(match (env, spec_file) {
+        (_, Some(path)) => spec::load_file(path, overrides)?,
+        (Some(name), None) => spec::load_shipped(name, overrides)?,
+        (None, None) => unreachable!("clap requires --env or --spec"),
+    })
+}
+
+fn render(
+    args: RenderArgs,
+    overrides: &Overrides,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Failure> {
+    let env = load(
+        args.source.env.as_deref(),
+        args.source.spec.as_ref(),
+        overrides,
+    )?;
+    let format = Format::from(args.format);
+    match args.out {
+        Some(dir) => {
+            let templates = render::templates(&env, format)?;
+            report_warnings(&templates, err);
+            let artifacts = render::artifacts(&env, format)?;
+            let target = render::write_atomically(&dir, &env.name, &artifacts).map_err(|e| {
+                Failure::Io(format!(
+                    "{}: cannot write the artifacts: {e}",
+                    dir.display()
+                ))
+            })?;
+            for artifact in &artifacts {
+                let _ = writeln!(err, "wrote {}", target.join(&artifact.path).display());
+            }
+            Ok(())
+        }
+        None => {
+            let region = args.region.unwrap_or_else(|| env.primary_region.clone());
+            let template = render::region_template(&env, &region, format)?;
+            report_warnings(std::slice::from_ref(&template), err);
+            write(out, &template.template.body)
+        }
+    }
+}
+
+fn report_warnings(templates: &[render::RegionTemplate], err: &mut dyn Write) {
+    for t in templates {
+        for warning in &t.template.warnings {
+            let _ = writeln!(err, "warning: {}: {warning}", t.region);
+        }
+    }
+}
+
+fn check(
+    args: CheckArgs,
+    overrides: &Overrides,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Failure> {
+    let envs: Vec<Environment> = if args.all {
+        spec::SHIPPED
+            .iter()
+            .map(|(name, _)| spec::load_shipped(name, overrides))
+            .collect::<Result<_, _>>()?
+    } else if args.env.is_some() || args.spec.is_some() {
+        vec![load(args.env.as_deref(), args.spec.as_ref(), overrides)?]
+    } else {
+        return Err(Failure::Io(
+            "check needs --env NAME, --spec FILE or --all".into(),
+        ));
+    };
+    for env in &envs {
+        let templates = render::templates(env, Format::Yaml)?;
+        report_warnings(&templates, err);
+        for t in &templates {
+            let deploy = if t.template.needs_s3_upload {
+                "deploy with --s3-bucket"
+            } else {
+                "deployable inline"
+            };
+            write(
+                out,
+                &format!(
+                    "{} {}: ok, {} resources, {} bytes ({deploy})\n",
+                    env.name,
+                    t.region,
+                    t.template.resource_count,
+                    t.template.body.len()
+                ),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn envs(overrides: &Overrides, out: &mut dyn Write) -> Result<(), Failure> {
+    for (name, _) in spec::SHIPPED {
+        let env = spec::load_shipped(name, overrides)?;
+        let regions: Vec<&str> = env.regions().collect();
+        write(out, &format!("{name}\t{}\n", regions.join(", ")))?;
+    }
+    Ok(())
+}
+
+fn write(out: &mut dyn Write, text: &str) -> Result<(), Failure> {
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::Io(format!("cannot write to stdout: {e}")))
+}

@@ -1,0 +1,98 @@
+//! The configuration layer: the Parameter Store hierarchy `/migration/{env}/…`. The workflows flip the cutover
+//! switch and the traffic split here, and the API's authorizer reads them, so every parameter constrains the
+//! values a later `PutParameter` may write.
+
+use crate::cfn::{Expr, Handle};
+use crate::resources::ssm::Parameter;
+
+use super::notification::Notification;
+use super::stack::{Layer, Stack};
+use super::storage::Storage;
+
+/// Phases the migration workflow moves through; the rollback workflow writes `rolled-back`.
+pub const PHASES: &[&str] = &[
+    "not-started",
+    "full-load",
+    "cdc",
+    "validating",
+    "cutover",
+    "complete",
+    "rolling-back",
+    "rolled-back",
+];
+
+pub struct Configuration {
+    pub enable_cutover: Handle<Parameter>,
+    pub traffic_split_percentage: Handle<Parameter>,
+    pub phase: Handle<Parameter>,
+}
+
+pub fn build(stack: &mut Stack, storage: &Storage, notification: &Notification) -> Configuration {
+    let enable_cutover = parameter(
+        stack,
+        "workflow/enable-cutover",
+        "false".into(),
+        "Whether the migration workflow may cut over; an operator sets it to true",
+        Some("^(true|false)$"),
+    );
+    let traffic_split_percentage = parameter(
+        stack,
+        "workflow/traffic-split-percentage",
+        "0".into(),
+        "Percentage of API traffic routed to the migration database, 0 to 100",
+        Some("^([0-9]|[1-9][0-9]|100)$"),
+    );
+    let phases = format!("^({})$", PHASES.join("|"));
+    let phase = parameter(
+        stack,
+        "workflow/phase",
+        PHASES[0].into(),
+        "Current phase of the migration",
+        Some(&phases),
+    );
+    parameter(
+        stack,
+        "storage/checkpoints-bucket",
+        storage.checkpoints.bucket_name(),
+        "Bucket of workflow checkpoints",
+        None,
+    );
+    parameter(
+        stack,
+        "storage/rollback-bucket",
+        storage.rollback_state.bucket_name(),
+        "Bucket of rollback state",
+        None,
+    );
+    parameter(
+        stack,
+        "notification/operations-topic-arn",
+        notification.operations_topic.topic_arn(),
+        "Operations SNS topic",
+        None,
+    );
+    Configuration {
+        enable_cutover,
+        traffic_split_percentage,
+        phase,
+    }
+}
+
+fn parameter(
+    stack: &mut Stack,
+    path: &str,
+    value: Expr,
+    description: &str,
+    pattern: Option<&str>,
+) -> Handle<Parameter> {
+    let mut parameter =
+        Parameter::string(stack.parameter_path(path), value).description(description);
+    if let Some(pattern) = pattern {
+        parameter = parameter.allowed_pattern(pattern);
+    }
+    stack.add(
+        Layer::Configuration,
+        &format!("{path} parameter"),
+        parameter,
+    )
+}

@@ -1,0 +1,595 @@
+//! The network layer: the production VPC (today's system of record, rehearsed in AWS) and the migration VPC (the
+//! new Aurora cluster, DMS and the validation Lambda), joined to each other and to the on-premises network by a
+//! Transit Gateway. Nothing is reachable from the internet: no subnet assigns public IPs and no security group
+//! admits `0.0.0.0/0`.
+
+use ipnet::Ipv4Net;
+
+use crate::cfn::{Attributes, Expr, Handle, Output};
+use crate::resources::ec2::{
+    EgressRule, Eip, FlowLog, InternetGateway, NatGateway, Route, RouteTable, SecurityGroup,
+    SecurityGroupIngress, Subnet, SubnetRouteTableAssociation, TcpPorts, TransitGateway,
+    TransitGatewayAttachment, TransitGatewayRoute, TransitGatewayRouteTable,
+    TransitGatewayRouteTableAssociation, TransitGatewayRouteTablePropagation, Vpc, VpcEndpoint,
+    VpcGatewayAttachment,
+};
+use crate::resources::iam::{ManagedPolicy, PolicyDocument, Role, Statement};
+use crate::resources::kms::Key;
+use crate::spec::{Egress, VpcLayout};
+
+use super::stack::{Layer, Stack};
+
+const POSTGRES: TcpPorts = TcpPorts {
+    from: 5432,
+    to: 5432,
+};
+const HTTPS: TcpPorts = TcpPorts { from: 443, to: 443 };
+
+/// Interface endpoints each VPC gets when it has no internet path. The production VPC's database tier needs
+/// only Secrets Manager, KMS and logs; the migration VPC also runs DMS, the validation Lambda and the workflows'
+/// callers.
+const PRODUCTION_ENDPOINTS: &[&str] = &["secretsmanager", "kms", "logs", "sts"];
+const MIGRATION_ENDPOINTS: &[&str] = &[
+    "secretsmanager",
+    "kms",
+    "logs",
+    "sts",
+    "ssm",
+    "sns",
+    "monitoring",
+    "states",
+    "dms",
+];
+
+/// What later layers need from the network.
+pub struct Network {
+    pub production: VpcHandles,
+    pub migration: VpcHandles,
+    pub transit_gateway: Handle<TransitGateway>,
+    pub security_groups: SecurityGroups,
+}
+
+pub struct VpcHandles {
+    pub vpc: Handle<Vpc>,
+    pub private_subnets: Vec<Handle<Subnet>>,
+}
+
+/// The tiers' security groups. Ingress to the databases is only on 5432 and only from the tiers that need it.
+pub struct SecurityGroups {
+    pub production_database: Handle<SecurityGroup>,
+    pub migration_database: Handle<SecurityGroup>,
+    pub replication: Handle<SecurityGroup>,
+    pub validation: Handle<SecurityGroup>,
+}
+
+pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Network {
+    let net = stack.env.network.clone();
+    let flow_logs_role = flow_logs_role(stack);
+
+    let production = vpc(
+        stack,
+        "production",
+        &net.production_vpc,
+        net.egress,
+        &flow_logs_role,
+        key,
+    );
+    let migration = vpc(
+        stack,
+        "migration",
+        &net.migration_vpc,
+        net.egress,
+        &flow_logs_role,
+        key,
+    );
+
+    let tgw = stack.add(
+        Layer::Network,
+        "transit gateway",
+        TransitGateway::explicitly_routed(format!(
+            "Joins the production and migration VPCs of {} to each other and to the on-premises network",
+            stack.env.name
+        )),
+    );
+    let route_table = stack.add(
+        Layer::Network,
+        "transit gateway route table",
+        TransitGatewayRouteTable::new(tgw.transit_gateway_id()),
+    );
+    let mut attachments = Vec::new();
+    for (name, v) in [("production", &production), ("migration", &migration)] {
+        let attachment = stack.add(
+            Layer::Network,
+            &format!("{name} transit gateway attachment"),
+            TransitGatewayAttachment::new(
+                tgw.transit_gateway_id(),
+                v.handles.vpc.vpc_id(),
+                v.handles
+                    .private_subnets
+                    .iter()
+                    .map(Handle::subnet_id)
+                    .collect(),
+            ),
+        );
+        stack.add(
+            Layer::Network,
+            &format!("{name} transit gateway association"),
+            TransitGatewayRouteTableAssociation::new(
+                attachment.attachment_id(),
+                route_table.route_table_id(),
+            ),
+        );
+        // Propagation turns each VPC's CIDR into a route, so the two VPCs reach each other.
+        stack.add(
+            Layer::Network,
+            &format!("{name} transit gateway propagation"),
+            TransitGatewayRouteTablePropagation::new(
+                attachment.attachment_id(),
+                route_table.route_table_id(),
+            ),
+        );
+        attachments.push(attachment);
+    }
+    let on_premises_route = match &net.on_premises_attachment_id {
+        Some(id) => TransitGatewayRoute::to_attachment(
+            route_table.route_table_id(),
+            net.on_premises_cidr.to_string(),
+            Expr::lit(id),
+        ),
+        // Until the VPN or Direct Connect link exists, on-premises traffic stops here instead of wandering.
+        None => TransitGatewayRoute::blackhole(
+            route_table.route_table_id(),
+            net.on_premises_cidr.to_string(),
+        ),
+    };
+    stack.add(
+        Layer::Network,
+        "on premises transit gateway route",
+        on_premises_route,
+    );
+
+    // VPC routes to a Transit Gateway fail until the VPC's attachment exists, hence the explicit dependency.
+    let vpcs = [
+        ("production", &production, &net.migration_vpc),
+        ("migration", &migration, &net.production_vpc),
+    ];
+    for ((name, v, peer), attachment) in vpcs.into_iter().zip(&attachments) {
+        for (destination, cidr) in [
+            ("peer vpc", peer.cidr),
+            ("on premises", net.on_premises_cidr),
+        ] {
+            stack.add_with(
+                Layer::Network,
+                &format!("{name} {destination} route"),
+                Route::to_transit_gateway(
+                    v.private_route_table.route_table_id(),
+                    cidr.to_string(),
+                    tgw.transit_gateway_id(),
+                ),
+                Attributes::new().depends_on(attachment),
+            );
+        }
+    }
+
+    let security_groups = security_groups(stack, &net, &production, &migration);
+    if net.egress == Egress::VpcEndpoints {
+        for (name, v, layout, services) in [
+            (
+                "production",
+                &production,
+                &net.production_vpc,
+                PRODUCTION_ENDPOINTS,
+            ),
+            (
+                "migration",
+                &migration,
+                &net.migration_vpc,
+                MIGRATION_ENDPOINTS,
+            ),
+        ] {
+            vpc_endpoints(stack, name, v, layout, services);
+        }
+    }
+
+    for (output, description, v) in [
+        (
+            "ProductionVpcId",
+            "Production VPC (production_vpc_id)",
+            &production,
+        ),
+        (
+            "MigrationVpcId",
+            "Migration VPC (migration_vpc_id)",
+            &migration,
+        ),
+    ] {
+        stack.template.output(
+            crate::cfn::LogicalId::verbatim(output),
+            Output::new(description, v.handles.vpc.vpc_id()),
+        );
+    }
+    stack.template.output(
+        crate::cfn::LogicalId::verbatim("TransitGatewayId"),
+        Output::new(
+            "Transit Gateway joining the VPCs and on-premises (transit_gateway_id)",
+            tgw.transit_gateway_id(),
+        ),
+    );
+
+    Network {
+        production: production.handles,
+        migration: migration.handles,
+        transit_gateway: tgw,
+        security_groups,
+    }
+}
+
+struct BuiltVpc {
+    handles: VpcHandles,
+    private_route_table: Handle<RouteTable>,
+}
+
+fn vpc(
+    stack: &mut Stack,
+    name: &str,
+    layout: &VpcLayout,
+    egress: Egress,
+    flow_logs_role: &Handle<Role>,
+    key: &Handle<Key>,
+) -> BuiltVpc {
+    let vpc = stack.add(
+        Layer::Network,
+        &format!("{name} vpc"),
+        Vpc::new(layout.cidr.to_string())
+            .enable_dns_support(true)
+            .enable_dns_hostnames(true),
+    );
+
+    let log_group = stack.log_group(
+        Layer::Network,
+        &format!("{name} flow log group"),
+        &format!("vpc-flow-logs/{name}"),
+        key,
+    );
+    stack.add(
+        Layer::Network,
+        &format!("{name} flow log"),
+        FlowLog::all_traffic_of_vpc(
+            vpc.vpc_id(),
+            log_group.log_group_name(),
+            flow_logs_role.arn(),
+        )
+        .max_aggregation_interval(60u32),
+    );
+
+    let private_route_table = stack.add(
+        Layer::Network,
+        &format!("{name} private route table"),
+        RouteTable::new(vpc.vpc_id()),
+    );
+    let private_subnets = subnets(
+        stack,
+        name,
+        "private",
+        &vpc,
+        &layout.private_subnets,
+        &private_route_table,
+    );
+
+    if egress == Egress::NatGatewayPerVpc {
+        let igw = stack.add(
+            Layer::Network,
+            &format!("{name} internet gateway"),
+            InternetGateway::new(),
+        );
+        let igw_attachment = stack.add(
+            Layer::Network,
+            &format!("{name} internet gateway attachment"),
+            VpcGatewayAttachment::new(vpc.vpc_id(), igw.internet_gateway_id()),
+        );
+        let public_route_table = stack.add(
+            Layer::Network,
+            &format!("{name} public route table"),
+            RouteTable::new(vpc.vpc_id()),
+        );
+        stack.add_with(
+            Layer::Network,
+            &format!("{name} public default route"),
+            Route::to_internet_gateway(public_route_table.route_table_id(), "0.0.0.0/0", igw.internet_gateway_id()),
+            Attributes::new().depends_on(&igw_attachment).suppress_guard_rule(
+                "NO_UNRESTRICTED_ROUTE_TO_IGW",
+                "The NAT gateway's public subnet needs a default route to the internet gateway; nothing else \
+                 lives in the public subnets, which assign no public IPs, and no security group admits \
+                 0.0.0.0/0. `egress: vpc_endpoints` removes this route.",
+            ),
+        );
+        let public_subnets = subnets(
+            stack,
+            name,
+            "public",
+            &vpc,
+            &layout.public_subnets,
+            &public_route_table,
+        );
+        // One NAT gateway per VPC, the original design's cost choice: egress depends on the first AZ.
+        let eip = stack.add_with(
+            Layer::Network,
+            &format!("{name} nat address"),
+            Eip::for_vpc(),
+            Attributes::new().depends_on(&igw_attachment),
+        );
+        let nat = stack.add(
+            Layer::Network,
+            &format!("{name} nat gateway"),
+            NatGateway::new(public_subnets[0].subnet_id(), eip.allocation_id()),
+        );
+        stack.add(
+            Layer::Network,
+            &format!("{name} private default route"),
+            Route::to_nat_gateway(
+                private_route_table.route_table_id(),
+                "0.0.0.0/0",
+                nat.nat_gateway_id(),
+            ),
+        );
+    }
+
+    BuiltVpc {
+        handles: VpcHandles {
+            vpc,
+            private_subnets,
+        },
+        private_route_table,
+    }
+}
+
+fn subnets(
+    stack: &mut Stack,
+    vpc_name: &str,
+    tier: &str,
+    vpc: &Handle<Vpc>,
+    cidrs: &[Ipv4Net],
+    route_table: &Handle<RouteTable>,
+) -> Vec<Handle<Subnet>> {
+    cidrs
+        .iter()
+        .enumerate()
+        .map(|(i, cidr)| {
+            let az = i + 1;
+            let subnet = stack.add(
+                Layer::Network,
+                &format!("{vpc_name} {tier} subnet az{az}"),
+                Subnet::new(
+                    vpc.vpc_id(),
+                    cidr.to_string(),
+                    Expr::availability_zone(i as u32),
+                )
+                .map_public_ip_on_launch(false),
+            );
+            stack.add(
+                Layer::Network,
+                &format!("{vpc_name} {tier} subnet az{az} route table association"),
+                SubnetRouteTableAssociation::new(subnet.subnet_id(), route_table.route_table_id()),
+            );
+            subnet
+        })
+        .collect()
+}
+
+/// The flow-log delivery role, shared by both VPCs, allowed to write only to this environment's flow-log groups.
+fn flow_logs_role(stack: &mut Stack) -> Handle<Role> {
+    let role = stack.add(
+        Layer::Network,
+        "flow logs role",
+        Role::for_service_in_this_account("vpc-flow-logs.amazonaws.com")
+            .description("Delivers VPC flow logs to CloudWatch Logs"),
+    );
+    let groups = Expr::arn(
+        "logs",
+        &format!(
+            "log-group:/payment-migration/{}/vpc-flow-logs/*",
+            stack.env.name
+        ),
+    );
+    stack.add(
+        Layer::Network,
+        "flow logs policy",
+        ManagedPolicy::new(PolicyDocument::new(vec![
+            Statement::allow(
+                "WriteFlowLogs",
+                &[
+                    "logs:CreateLogStream",
+                    "logs:DescribeLogStreams",
+                    "logs:PutLogEvents",
+                ],
+            )
+            .resources([
+                groups.clone(),
+                Expr::arn(
+                    "logs",
+                    &format!(
+                        "log-group:/payment-migration/{}/vpc-flow-logs/*:*",
+                        stack.env.name
+                    ),
+                ),
+            ]),
+            Statement::allow("DescribeFlowLogGroups", &["logs:DescribeLogGroups"])
+                .resource(Expr::arn("logs", "log-group:*")),
+        ]))
+        .description("Lets VPC flow logs write to the environment's flow-log groups")
+        .attach_to(role.role_name()),
+    );
+    role
+}
+
+fn security_groups(
+    stack: &mut Stack,
+    net: &crate::spec::Network,
+    production: &BuiltVpc,
+    migration: &BuiltVpc,
+) -> SecurityGroups {
+    // Where AWS APIs are: the VPC's own interface endpoints, or (through the NAT gateway) the regional public
+    // endpoints, which have no fixed addresses.
+    let aws_apis = |layout: &VpcLayout| match net.egress {
+        Egress::VpcEndpoints => layout.cidr.to_string(),
+        Egress::NatGatewayPerVpc => "0.0.0.0/0".to_string(),
+    };
+    let to_databases = |description: &str| -> Vec<EgressRule> {
+        net.production_vpc
+            .private_subnets
+            .iter()
+            .chain(&net.migration_vpc.private_subnets)
+            .map(|cidr| EgressRule::tcp_to_cidr(POSTGRES, cidr.to_string(), description))
+            .collect()
+    };
+
+    let production_database = stack.add(
+        Layer::Network,
+        "production database security group",
+        SecurityGroup::new(
+            "Production Aurora PostgreSQL: 5432 from DMS and validation in the migration VPC only",
+            production.handles.vpc.vpc_id(),
+            vec![],
+        ),
+    );
+    let migration_database = stack.add(
+        Layer::Network,
+        "migration database security group",
+        SecurityGroup::new(
+            "Migration Aurora PostgreSQL: 5432 from DMS and validation only",
+            migration.handles.vpc.vpc_id(),
+            vec![],
+        ),
+    );
+
+    let mut replication_egress = to_databases("PostgreSQL endpoints of the replication tasks");
+    replication_egress.push(EgressRule::tcp_to_cidr(
+        POSTGRES,
+        net.on_premises_cidr.to_string(),
+        "On-premises PostgreSQL source, through the Transit Gateway",
+    ));
+    replication_egress.push(EgressRule::tcp_to_cidr(
+        HTTPS,
+        aws_apis(&net.migration_vpc),
+        "AWS APIs (Secrets Manager, KMS, logs)",
+    ));
+    let replication = stack.add(
+        Layer::Network,
+        "replication security group",
+        SecurityGroup::new(
+            "DMS replication instance: no ingress",
+            migration.handles.vpc.vpc_id(),
+            replication_egress,
+        ),
+    );
+
+    let mut validation_egress = to_databases("Databases the validation Lambda compares");
+    validation_egress.push(EgressRule::tcp_to_cidr(
+        POSTGRES,
+        net.on_premises_cidr.to_string(),
+        "On-premises PostgreSQL source, through the Transit Gateway",
+    ));
+    validation_egress.push(EgressRule::tcp_to_cidr(
+        HTTPS,
+        aws_apis(&net.migration_vpc),
+        "AWS APIs (Secrets Manager, KMS)",
+    ));
+    let validation = stack.add(
+        Layer::Network,
+        "validation security group",
+        SecurityGroup::new(
+            "Validation Lambda: no ingress",
+            migration.handles.vpc.vpc_id(),
+            validation_egress,
+        ),
+    );
+
+    // The production database sits in another VPC, and security groups cannot be referenced across a Transit
+    // Gateway, so it admits the migration VPC's private subnets, where DMS and the validation Lambda run.
+    for (i, cidr) in net.migration_vpc.private_subnets.iter().enumerate() {
+        stack.add(
+            Layer::Network,
+            &format!("production database ingress migration subnet az{}", i + 1),
+            SecurityGroupIngress::tcp_from_cidr(
+                production_database.group_id(),
+                POSTGRES,
+                cidr.to_string(),
+                "DMS and validation in a migration private subnet",
+            ),
+        );
+    }
+    for (source, group) in [("replication", &replication), ("validation", &validation)] {
+        stack.add(
+            Layer::Network,
+            &format!("migration database ingress from {source}"),
+            SecurityGroupIngress::tcp_from_group(
+                migration_database.group_id(),
+                POSTGRES,
+                group.group_id(),
+                &format!("PostgreSQL from the {source} tier"),
+            ),
+        );
+    }
+
+    SecurityGroups {
+        production_database,
+        migration_database,
+        replication,
+        validation,
+    }
+}
+
+fn vpc_endpoints(
+    stack: &mut Stack,
+    name: &str,
+    v: &BuiltVpc,
+    layout: &VpcLayout,
+    services: &[&str],
+) {
+    let group = stack.add(
+        Layer::Network,
+        &format!("{name} endpoints security group"),
+        SecurityGroup::new(
+            "Interface VPC endpoints: HTTPS from inside the VPC",
+            v.handles.vpc.vpc_id(),
+            vec![],
+        ),
+    );
+    stack.add(
+        Layer::Network,
+        &format!("{name} endpoints ingress"),
+        SecurityGroupIngress::tcp_from_cidr(
+            group.group_id(),
+            HTTPS,
+            layout.cidr.to_string(),
+            "HTTPS from the VPC",
+        ),
+    );
+    let subnets: Vec<Expr> = v
+        .handles
+        .private_subnets
+        .iter()
+        .map(Handle::subnet_id)
+        .collect();
+    for service in services {
+        stack.add(
+            Layer::Network,
+            &format!("{name} {service} endpoint"),
+            VpcEndpoint::interface(
+                v.handles.vpc.vpc_id(),
+                service,
+                subnets.clone(),
+                vec![group.group_id()],
+            ),
+        );
+    }
+    stack.add(
+        Layer::Network,
+        &format!("{name} s3 endpoint"),
+        VpcEndpoint::gateway(
+            v.handles.vpc.vpc_id(),
+            "s3",
+            vec![v.private_route_table.route_table_id()],
+        ),
+    );
+}

@@ -1,0 +1,61 @@
+//! The notification layer: the operations topic that alarms and the migration and rollback workflows publish to.
+
+use crate::cfn::{Expr, Handle, LogicalId, Output};
+use crate::resources::iam::{PolicyDocument, Principal, Statement};
+use crate::resources::kms::Key;
+use crate::resources::sns::{Subscription, Topic, TopicPolicy};
+
+use super::stack::{Layer, Stack};
+
+pub struct Notification {
+    pub operations_topic: Handle<Topic>,
+}
+
+pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Notification {
+    let name = stack.name("operations");
+    let topic = stack.add(
+        Layer::Notification,
+        "operations topic",
+        Topic::encrypted(key.arn())
+            .topic_name(name)
+            .display_name(format!("Payment migration {}", stack.env.name)),
+    );
+    stack.add(
+        Layer::Notification,
+        "operations email subscription",
+        Subscription::email(topic.topic_arn(), stack.env.operations_email.clone()),
+    );
+    stack.add(
+        Layer::Notification,
+        "operations topic policy",
+        TopicPolicy::new(
+            PolicyDocument::new(vec![
+                Statement::allow("CloudWatchAlarmsPublish", &["sns:Publish"])
+                    .principal(Principal::service("cloudwatch.amazonaws.com"))
+                    .resource(topic.topic_arn())
+                    .condition(
+                        "ArnLike",
+                        "aws:SourceArn",
+                        Expr::arn("cloudwatch", "alarm:*"),
+                    )
+                    .from_this_account(),
+                // The workflows publish with their execution roles; the account's IAM policies decide which roles.
+                Statement::allow("AccountRolesPublish", &["sns:Publish"])
+                    .principal(Principal::aws(Expr::account_root_arn()))
+                    .resource(topic.topic_arn()),
+                Statement::deny("DenyInsecureTransport", &["sns:Publish"])
+                    .principal(Principal::Everyone)
+                    .resource(topic.topic_arn())
+                    .condition("Bool", "aws:SecureTransport", false),
+            ]),
+            vec![topic.topic_arn()],
+        ),
+    );
+    stack.template.output(
+        LogicalId::verbatim("OperationsTopicArn"),
+        Output::new("Operations SNS topic (sns_topic_arn)", topic.topic_arn()),
+    );
+    Notification {
+        operations_topic: topic,
+    }
+}

@@ -1,0 +1,127 @@
+//! The one place where the layers' shared decisions live: logical ids, physical names, tags, log groups.
+
+use crate::cfn::{Attributes, Handle, LogicalId, Resource, TagSet, Template};
+use crate::resources::kms::Key;
+use crate::resources::logs::LogGroup;
+use crate::spec::Environment;
+
+/// The layers of the design. A resource's logical id starts with its layer, so ids stay stable when code moves
+/// and a reviewer can tell a resource's layer from its id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layer {
+    Encryption,
+    Network,
+    Storage,
+    Notification,
+    Configuration,
+}
+
+impl Layer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Encryption => "encryption",
+            Layer::Network => "network",
+            Layer::Storage => "storage",
+            Layer::Notification => "notification",
+            Layer::Configuration => "configuration",
+        }
+    }
+}
+
+/// Prefix of physical names and of the Parameter Store hierarchy's owner.
+pub const SYSTEM: &str = "payment-migration";
+
+/// A region's stack under construction: the template, the environment it is built for, and the handles that
+/// several layers share.
+pub struct Stack<'e> {
+    pub env: &'e Environment,
+    pub region: String,
+    pub template: Template,
+    tags: TagSet,
+}
+
+impl<'e> Stack<'e> {
+    pub fn new(env: &'e Environment, region: &str, description: String) -> Self {
+        let mut tags = TagSet::default();
+        for (k, v) in &env.tags {
+            tags = tags.with(k, v.clone());
+        }
+        Stack {
+            env,
+            region: region.to_string(),
+            template: Template::new(description),
+            tags: tags.with("Environment", env.name.clone()),
+        }
+    }
+
+    /// Adds a resource with its layer-derived logical id and the environment's tags plus `Name`.
+    pub fn add<R: Resource>(&mut self, layer: Layer, purpose: &str, resource: R) -> Handle<R> {
+        self.add_with(layer, purpose, resource, Attributes::new())
+    }
+
+    pub fn add_with<R: Resource>(
+        &mut self,
+        layer: Layer,
+        purpose: &str,
+        mut resource: R,
+        attributes: Attributes,
+    ) -> Handle<R> {
+        resource.set_tags(&self.tags.with("Name", self.name(purpose)));
+        self.template
+            .add_with(logical_id(layer, purpose), resource, attributes)
+    }
+
+    /// A physical name: `payment-migration-{purpose}-{env}`, with the purpose in kebab case.
+    pub fn name(&self, purpose: &str) -> String {
+        format!("{SYSTEM}-{}-{}", kebab(purpose), self.env.name)
+    }
+
+    /// A path in the environment's Parameter Store hierarchy: `/migration/{env}/{path}`.
+    pub fn parameter_path(&self, path: &str) -> String {
+        format!("/migration/{}/{path}", self.env.name)
+    }
+
+    /// A log group encrypted with the region's key and kept for the spec's retention, named
+    /// `/payment-migration/{env}/{path}`. The key is an argument so a log group cannot be built before it.
+    pub fn log_group(
+        &mut self,
+        layer: Layer,
+        purpose: &str,
+        path: &str,
+        key: &Handle<Key>,
+    ) -> Handle<LogGroup> {
+        let group = LogGroup::new(self.env.log_retention_days)
+            .log_group_name(format!("/{SYSTEM}/{}/{path}", self.env.name))
+            .kms_key_id(key.arn());
+        // Audit logs outlive the stack: deleting or replacing it must not delete them (PCI DSS 10.5).
+        self.add_with(layer, purpose, group, Attributes::new().retain())
+    }
+}
+
+/// `(network, "production vpc")` → `NetworkProductionVpc`.
+pub fn logical_id(layer: Layer, purpose: &str) -> LogicalId {
+    LogicalId::from_parts(&[layer.name(), purpose])
+}
+
+fn kebab(purpose: &str) -> String {
+    purpose
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purposes_become_ids_and_names() {
+        assert_eq!(
+            logical_id(Layer::Storage, "rollback state bucket").as_str(),
+            "StorageRollbackStateBucket"
+        );
+        assert_eq!(kebab("Rollback state_bucket"), "rollback-state-bucket");
+    }
+}

@@ -1,0 +1,212 @@
+//! The storage layer: versioned buckets for workflow checkpoints and rollback state. Deleting the stack must not
+//! lose a checkpoint, so every bucket is retained on delete and replacement, replicated to a replica bucket,
+//! encrypted with the region's key, reachable only over TLS, and access-logged.
+
+use crate::cfn::{Attributes, Expr, Handle, LogicalId, Output};
+use crate::resources::iam::{ManagedPolicy, PolicyDocument, Principal, Role, Statement};
+use crate::resources::kms::Key;
+use crate::resources::s3::{
+    Bucket, BucketEncryption, BucketPolicy, LifecycleRule, ReplicationConfiguration,
+};
+
+use super::stack::{Layer, Stack};
+
+/// What later layers need from storage.
+pub struct Storage {
+    pub checkpoints: Handle<Bucket>,
+    pub rollback_state: Handle<Bucket>,
+}
+
+/// Noncurrent versions stay in S3 Standard this long before moving to Standard-IA (S3's minimum is 30 days).
+const NONCURRENT_TO_IA_DAYS: u32 = 30;
+/// Parts of an abandoned multipart upload are billed until removed.
+const ABORT_UPLOADS_AFTER_DAYS: u32 = 7;
+
+const REPLICA_REASON: &str = "This bucket is the replication destination of a data bucket; a replica of the \
+                              replica would add no copy that the source does not already have.";
+const LOG_SINK_LOGGING_REASON: &str = "This bucket receives the server access logs of the stack's other buckets; \
+                                       a log bucket that logs into itself loops.";
+const LOG_SINK_REPLICATION_REASON: &str = "Server access logs are best-effort request records, retained here for \
+                                           the spec's log retention; their replica could log nowhere but into \
+                                           this bucket, a dependency cycle. The data buckets are replicated.";
+
+pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Storage {
+    let retention = stack.env.log_retention_days;
+
+    // S3 delivers server access logs only to buckets encrypted with SSE-S3, not SSE-KMS.
+    let (logs, log_delivery) = retained_bucket(
+        stack,
+        "access logs bucket",
+        Bucket::private_versioned(BucketEncryption::s3_managed()).lifecycle_rules(vec![
+            LifecycleRule::enabled("expire-access-logs")
+                .expire_current_after(retention)
+                .expire_noncurrent_after(NONCURRENT_TO_IA_DAYS)
+                .abort_incomplete_uploads_after(ABORT_UPLOADS_AFTER_DAYS),
+        ]),
+        Attributes::new()
+            .suppress_guard_rule("S3_BUCKET_LOGGING_ENABLED", LOG_SINK_LOGGING_REASON)
+            .suppress_guard_rule("S3_BUCKET_REPLICATION_ENABLED", LOG_SINK_REPLICATION_REASON),
+        |bucket| {
+            vec![
+                Statement::allow("AllowServerAccessLogDelivery", &["s3:PutObject"])
+                    .principal(Principal::service("logging.s3.amazonaws.com"))
+                    .resource(objects(bucket))
+                    .from_this_account(),
+            ]
+        },
+    );
+
+    let data_bucket = || {
+        Bucket::private_versioned(BucketEncryption::kms(key.arn())).lifecycle_rules(vec![
+            LifecycleRule::enabled("age-noncurrent-versions")
+                .noncurrent_to_infrequent_access(NONCURRENT_TO_IA_DAYS)
+                .expire_noncurrent_after(retention)
+                .abort_incomplete_uploads_after(ABORT_UPLOADS_AFTER_DAYS),
+        ])
+    };
+    // S3 checks that the log bucket grants delivery when logging is switched on, hence the dependency on the
+    // log bucket's policy.
+    let logged = || Attributes::new().depends_on(&log_delivery);
+
+    let replication_role = stack.add(
+        Layer::Storage,
+        "replication role",
+        Role::for_service_in_this_account("s3.amazonaws.com")
+            .description("Replicates the checkpoints and rollback-state buckets to their replicas"),
+    );
+
+    let mut pairs = Vec::new();
+    for (purpose, log_prefix) in [
+        ("checkpoints", "checkpoints"),
+        ("rollback state", "rollback-state"),
+    ] {
+        let (replica, _) = retained_bucket(
+            stack,
+            &format!("{purpose} replica bucket"),
+            data_bucket().access_logs_to(logs.bucket_name(), format!("{log_prefix}-replica/")),
+            logged().suppress_guard_rule("S3_BUCKET_REPLICATION_ENABLED", REPLICA_REASON),
+            |_| vec![],
+        );
+        let (source, _) = retained_bucket(
+            stack,
+            &format!("{purpose} bucket"),
+            data_bucket()
+                .access_logs_to(logs.bucket_name(), format!("{log_prefix}/"))
+                .replication_configuration(ReplicationConfiguration::everything(
+                    replication_role.arn(),
+                    replica.arn(),
+                    key.arn(),
+                    "",
+                )),
+            logged(),
+            |_| vec![],
+        );
+        pairs.push((source, replica));
+    }
+    replication_policy(stack, &replication_role, &pairs, key);
+
+    let [(checkpoints, _), (rollback_state, _)]: [(Handle<Bucket>, Handle<Bucket>); 2] =
+        match pairs.try_into() {
+            Ok(pairs) => pairs,
+            Err(_) => unreachable!("the loop above builds exactly two pairs"),
+        };
+    for (output, description, bucket) in [
+        (
+            "CheckpointsBucketName",
+            "Workflow checkpoints bucket (checkpoints_bucket_name)",
+            &checkpoints,
+        ),
+        (
+            "RollbackBucketName",
+            "Rollback-state bucket (rollback_bucket_name)",
+            &rollback_state,
+        ),
+    ] {
+        stack.template.output(
+            LogicalId::verbatim(output),
+            Output::new(description, bucket.bucket_name()),
+        );
+    }
+    Storage {
+        checkpoints,
+        rollback_state,
+    }
+}
+
+/// A bucket kept when the stack is deleted or the bucket replaced, with a bucket policy that refuses requests
+/// without TLS (PCI DSS 4.1) plus the statements `extra` adds.
+fn retained_bucket(
+    stack: &mut Stack,
+    purpose: &str,
+    bucket: Bucket,
+    attributes: Attributes,
+    extra: impl FnOnce(&Handle<Bucket>) -> Vec<Statement>,
+) -> (Handle<Bucket>, Handle<BucketPolicy>) {
+    let handle = stack.add_with(Layer::Storage, purpose, bucket, attributes.retain());
+    let mut statements = vec![
+        Statement::deny("DenyInsecureTransport", &["s3:*"])
+            .principal(Principal::Everyone)
+            .resource(handle.arn())
+            .resource(objects(&handle))
+            .condition("Bool", "aws:SecureTransport", false),
+    ];
+    statements.extend(extra(&handle));
+    let policy = stack.add(
+        Layer::Storage,
+        &format!("{purpose} policy"),
+        BucketPolicy::new(handle.bucket_name(), PolicyDocument::new(statements)),
+    );
+    (handle, policy)
+}
+
+/// Every object of a bucket: `arn:…:bucket/*`.
+fn objects(bucket: &Handle<Bucket>) -> Expr {
+    Expr::sub_with("${Bucket}/*", [("Bucket", bucket.arn())])
+}
+
+fn replication_policy(
+    stack: &mut Stack,
+    role: &Handle<Role>,
+    pairs: &[(Handle<Bucket>, Handle<Bucket>)],
+    key: &Handle<Key>,
+) {
+    let via_s3 = || Expr::sub("s3.${AWS::Region}.${AWS::URLSuffix}");
+    let statements = vec![
+        Statement::allow(
+            "ReadReplicationConfiguration",
+            &["s3:GetReplicationConfiguration", "s3:ListBucket"],
+        )
+        .resources(pairs.iter().map(|(source, _)| source.arn())),
+        Statement::allow(
+            "ReadSourceVersions",
+            &[
+                "s3:GetObjectVersionAcl",
+                "s3:GetObjectVersionForReplication",
+                "s3:GetObjectVersionTagging",
+            ],
+        )
+        .resources(pairs.iter().map(|(source, _)| objects(source))),
+        Statement::allow(
+            "WriteReplicas",
+            &[
+                "s3:ReplicateDelete",
+                "s3:ReplicateObject",
+                "s3:ReplicateTags",
+            ],
+        )
+        .resources(pairs.iter().map(|(_, replica)| objects(replica))),
+        Statement::allow("DecryptSources", &["kms:Decrypt"])
+            .resource(key.arn())
+            .condition("StringEquals", "kms:ViaService", via_s3()),
+        Statement::allow("EncryptReplicas", &["kms:Encrypt", "kms:GenerateDataKey"])
+            .resource(key.arn())
+            .condition("StringEquals", "kms:ViaService", via_s3()),
+    ];
+    stack.add(
+        Layer::Storage,
+        "replication policy",
+        ManagedPolicy::new(PolicyDocument::new(statements))
+            .description("Replicates the data buckets to their replicas, and nothing else")
+            .attach_to(role.role_name()),
+    );
+}

@@ -1,0 +1,129 @@
+//! Every artifact of an environment, rendered in memory, and the atomic write of them under `DIR/<env>/`.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::cfn::{Format, RenderedTemplate, TemplateError};
+use crate::payment_migration;
+use crate::spec::Environment;
+
+/// One file of an environment's artifacts, with its path relative to `DIR/<env>/`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Artifact {
+    pub path: PathBuf,
+    pub contents: String,
+}
+
+/// A rendered region's template and what the render noticed.
+#[derive(Clone, Debug)]
+pub struct RegionTemplate {
+    pub region: String,
+    pub template: RenderedTemplate,
+}
+
+impl RegionTemplate {
+    /// `stack.<region>.<yaml|json>`: the region is in the name so tools (and `cfn-lint --regions`) can read it.
+    pub fn file_name(&self, format: Format) -> String {
+        format!("stack.{}.{}", self.region, format.extension())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("{region}: {source}")]
+    Template {
+        region: String,
+        #[source]
+        source: TemplateError,
+    },
+    #[error(
+        "region {region} is not one of the environment's regions ({known}); secondary-region templates are \
+         rendered with the database layer, which adds the global database's secondary cluster"
+    )]
+    UnknownRegion { region: String, known: String },
+}
+
+/// The template of one region of the environment.
+pub fn region_template(
+    env: &Environment,
+    region: &str,
+    format: Format,
+) -> Result<RegionTemplate, RenderError> {
+    if region != env.primary_region {
+        return Err(RenderError::UnknownRegion {
+            region: region.to_string(),
+            known: env.primary_region.clone(),
+        });
+    }
+    let stack = payment_migration::build(env);
+    let template = stack
+        .template
+        .render(format)
+        .map_err(|source| RenderError::Template {
+            region: region.to_string(),
+            source,
+        })?;
+    Ok(RegionTemplate {
+        region: region.to_string(),
+        template,
+    })
+}
+
+/// Every region's template, primary first.
+pub fn templates(env: &Environment, format: Format) -> Result<Vec<RegionTemplate>, RenderError> {
+    vec![env.primary_region.as_str()]
+        .into_iter()
+        .map(|region| region_template(env, region, format))
+        .collect()
+}
+
+/// Every artifact of the environment.
+pub fn artifacts(env: &Environment, format: Format) -> Result<Vec<Artifact>, RenderError> {
+    Ok(templates(env, format)?
+        .into_iter()
+        .map(|t| Artifact {
+            path: PathBuf::from(t.file_name(format)),
+            contents: t.template.body,
+        })
+        .collect())
+}
+
+/// Writes `artifacts` to `dir/<env>/`, replacing what was there. The files are written to a temporary folder
+/// beside it first and swapped in with renames, so a failure leaves the previous artifacts untouched and never a
+/// half-written set.
+pub fn write_atomically(dir: &Path, env: &str, artifacts: &[Artifact]) -> io::Result<PathBuf> {
+    fs::create_dir_all(dir)?;
+    let target = dir.join(env);
+    let staging = dir.join(format!(".{env}.new-{}", std::process::id()));
+    let previous = dir.join(format!(".{env}.old-{}", std::process::id()));
+    let result = (|| {
+        if staging.exists() {
+            fs::remove_dir_all(&staging)?;
+        }
+        for artifact in artifacts {
+            let path = staging.join(&artifact.path);
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            fs::write(&path, &artifact.contents)?;
+        }
+        if target.exists() {
+            fs::rename(&target, &previous)?;
+        }
+        if let Err(err) = fs::rename(&staging, &target) {
+            if previous.exists() {
+                fs::rename(&previous, &target)?;
+            }
+            return Err(err);
+        }
+        if previous.exists() {
+            fs::remove_dir_all(&previous)?;
+        }
+        Ok(target.clone())
+    })();
+    if result.is_err() && staging.exists() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    result
+}

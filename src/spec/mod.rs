@@ -1,0 +1,224 @@
+//! Environment specs: the YAML a platform team edits ([`model`]), its validation ([`validate`]), and the
+//! validated [`Environment`] the layers are built from. The shipped specs are embedded in the binary so
+//! `migen render --env dev` works from any directory.
+
+pub mod model;
+pub mod regions;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use ipnet::Ipv4Net;
+
+pub use model::{Egress, PciScope, SpecFile};
+pub use validate::MAX_ENVIRONMENT_LEN;
+
+/// The specs in `specs/`, by environment name, compiled into the binary.
+pub const SHIPPED: &[(&str, &str)] = &[
+    ("dev", include_str!("../../specs/dev.yaml")),
+    ("staging", include_str!("../../specs/staging.yaml")),
+    ("prod", include_str!("../../specs/prod.yaml")),
+];
+
+/// A validated environment: every CIDR parsed and non-overlapping, every name within AWS's limits.
+#[derive(Clone, Debug)]
+pub struct Environment {
+    pub name: String,
+    pub primary_region: String,
+    pub secondary_regions: Vec<String>,
+    pub pci_scope: PciScope,
+    /// The spec's tags by CloudFormation key (`Repository`, `CommitAuthor`, `CostCentre`, extras).
+    pub tags: BTreeMap<String, String>,
+    pub network: Network,
+    pub operations_email: String,
+    pub log_retention_days: u32,
+}
+
+impl Environment {
+    /// Every region the environment deploys to, primary first.
+    pub fn regions(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.primary_region.as_str())
+            .chain(self.secondary_regions.iter().map(String::as_str))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub production_vpc: VpcLayout,
+    pub migration_vpc: VpcLayout,
+    pub on_premises_cidr: Ipv4Net,
+    pub on_premises_attachment_id: Option<String>,
+    pub egress: Egress,
+}
+
+/// A VPC's CIDR and its subnets, one public and one private per Availability Zone.
+#[derive(Clone, Debug)]
+pub struct VpcLayout {
+    pub cidr: Ipv4Net,
+    pub public_subnets: Vec<Ipv4Net>,
+    pub private_subnets: Vec<Ipv4Net>,
+}
+
+/// Values from the process environment that take precedence over the spec, so a pipeline can deploy one spec
+/// under another name or stamp the commit it deploys.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `ENVIRONMENT_SUFFIX`
+    pub environment: Option<String>,
+    /// `REPOSITORY`
+    pub repository: Option<String>,
+    /// `COMMIT_AUTHOR`
+    pub commit_author: Option<String>,
+}
+
+impl Overrides {
+    pub fn from_process_env() -> Self {
+        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        Overrides {
+            environment: var("ENVIRONMENT_SUFFIX"),
+            repository: var("REPOSITORY"),
+            commit_author: var("COMMIT_AUTHOR"),
+        }
+    }
+}
+
+/// One thing wrong with a spec.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Path of the field, e.g. `network.production_vpc_cidr`.
+    pub field: String,
+    pub value: String,
+    /// What the field accepts.
+    pub allowed: String,
+}
+
+/// Why a spec cannot be used: the file, and every problem found in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpecError {
+    pub file: String,
+    pub kind: SpecErrorKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SpecErrorKind {
+    /// The file could not be read.
+    Unreadable(String),
+    /// Not YAML, or YAML that does not fit the spec's shape (unknown field, wrong type, missing field).
+    Malformed {
+        field: Option<String>,
+        message: String,
+    },
+    /// Well-formed, but values AWS or PCI DSS would not accept.
+    Invalid(Vec<Problem>),
+    /// `--env` named no shipped spec.
+    UnknownEnvironment { name: String },
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            SpecErrorKind::Unreadable(why) => write!(f, "{}: cannot be read: {why}", self.file),
+            SpecErrorKind::Malformed {
+                field: Some(field),
+                message,
+            } => {
+                write!(f, "{}: field `{field}`: {message}", self.file)
+            }
+            SpecErrorKind::Malformed {
+                field: None,
+                message,
+            } => write!(f, "{}: {message}", self.file),
+            SpecErrorKind::Invalid(problems) => {
+                write!(f, "{}: {} problem(s):", self.file, problems.len())?;
+                for p in problems {
+                    write!(
+                        f,
+                        "\n  - field `{}` is {:?}; allowed: {}",
+                        p.field, p.value, p.allowed
+                    )?;
+                }
+                Ok(())
+            }
+            SpecErrorKind::UnknownEnvironment { name } => write!(
+                f,
+                "no shipped environment is named {name:?}; the shipped environments are {} (or pass --spec FILE)",
+                SHIPPED
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// Parses and validates a spec. `file` names it in errors.
+pub fn parse(file: &str, yaml: &str, overrides: &Overrides) -> Result<Environment, SpecError> {
+    let error = |kind| SpecError {
+        file: file.to_string(),
+        kind,
+    };
+    let deserializer = serde_norway::Deserializer::from_str(yaml);
+    let mut spec: SpecFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let field = (path != "." && !path.is_empty()).then_some(path);
+        error(SpecErrorKind::Malformed {
+            field,
+            message: e.into_inner().to_string(),
+        })
+    })?;
+    if let Some(name) = &overrides.environment {
+        spec.environment = name.clone();
+    }
+    if let Some(repository) = &overrides.repository {
+        spec.tags.repository = repository.clone();
+    }
+    if let Some(author) = &overrides.commit_author {
+        spec.tags.commit_author = author.clone();
+    }
+    validate::validate(spec).map_err(|mut problems| {
+        for p in &mut problems {
+            let source = match p.field.as_str() {
+                "environment" if overrides.environment.is_some() => Some("ENVIRONMENT_SUFFIX"),
+                "tags.repository" if overrides.repository.is_some() => Some("REPOSITORY"),
+                "tags.commit_author" if overrides.commit_author.is_some() => Some("COMMIT_AUTHOR"),
+                _ => None,
+            };
+            if let Some(var) = source {
+                p.field = format!("{} (from ${var})", p.field);
+            }
+        }
+        error(SpecErrorKind::Invalid(problems))
+    })
+}
+
+/// Reads, parses and validates a spec file.
+pub fn load_file(path: &Path, overrides: &Overrides) -> Result<Environment, SpecError> {
+    let file = path.display().to_string();
+    let yaml = std::fs::read_to_string(path).map_err(|e| SpecError {
+        file: file.clone(),
+        kind: SpecErrorKind::Unreadable(e.to_string()),
+    })?;
+    parse(&file, &yaml, overrides)
+}
+
+/// Parses and validates a shipped spec.
+pub fn load_shipped(name: &str, overrides: &Overrides) -> Result<Environment, SpecError> {
+    match SHIPPED.iter().find(|(n, _)| *n == name) {
+        Some((n, yaml)) => parse(&format!("specs/{n}.yaml"), yaml, overrides),
+        None => Err(SpecError {
+            file: "--env".into(),
+            kind: SpecErrorKind::UnknownEnvironment { name: name.into() },
+        }),
+    }
+}
+
+/// The JSON Schema of the spec format, for editors (`migen schema`).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(SpecFile);
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+}
