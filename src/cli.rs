@@ -207,6 +207,9 @@ fn report_warnings(templates: &[render::RegionTemplate], err: &mut dyn Write) {
         for warning in &t.template.warnings {
             let _ = writeln!(err, "warning: {}: {warning}", t.region);
         }
+        for note in &t.template.notes {
+            let _ = writeln!(err, "note: {}: {note}", t.region);
+        }
     }
 }
 

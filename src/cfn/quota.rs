@@ -27,6 +27,8 @@ pub struct Usage {
 pub struct Report {
     pub errors: Vec<String>,
     pub warnings: Vec<String>,
+    /// Facts the deployer must act on that are not problems of the template (the S3 upload).
+    pub notes: Vec<String>,
 }
 
 pub fn check(usage: &Usage) -> Report {
@@ -51,7 +53,7 @@ pub fn check(usage: &Usage) -> Report {
         }
     }
     if usage.body_bytes > DIRECT_BODY_BYTES {
-        report.warnings.push(format!(
+        report.notes.push(format!(
             "the template body is {} bytes, over the {DIRECT_BODY_BYTES} bytes CloudFormation accepts inline: \
              deploy with `aws cloudformation deploy --s3-bucket <bucket>`",
             usage.body_bytes
@@ -95,7 +97,8 @@ mod tests {
             body_bytes: 51_201,
             ..Usage::default()
         });
-        assert!(s3.warnings[0].contains("--s3-bucket"));
+        assert!(s3.warnings.is_empty());
+        assert!(s3.notes[0].contains("--s3-bucket"));
         let too_big = check(&Usage {
             body_bytes: 1_000_001,
             ..Usage::default()

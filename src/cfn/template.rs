@@ -165,6 +165,8 @@ pub struct RenderedTemplate {
     pub body: String,
     pub resource_count: usize,
     pub warnings: Vec<String>,
+    /// What the deployer must know, e.g. that the body needs `--s3-bucket`.
+    pub notes: Vec<String>,
     /// The body is over 51,200 bytes, so `aws cloudformation deploy` needs `--s3-bucket`.
     pub needs_s3_upload: bool,
 }
@@ -337,6 +339,7 @@ impl Template {
             body,
             resource_count: self.resources.len(),
             warnings: report.warnings,
+            notes: report.notes,
             needs_s3_upload: usage.body_bytes > quota::DIRECT_BODY_BYTES,
         })
     }
