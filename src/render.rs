@@ -127,3 +127,41 @@ pub fn write_atomically(dir: &Path, env: &str, artifacts: &[Artifact]) -> io::Re
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn artifact(path: &str, contents: &str) -> Artifact {
+        Artifact {
+            path: PathBuf::from(path),
+            contents: contents.into(),
+        }
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_previous_artifacts_and_leaves_no_staging() {
+        let dir = std::env::temp_dir().join(format!("migen-render-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        write_atomically(&dir, "dev", &[artifact("stack.yaml", "old")]).unwrap();
+        // The second file cannot be created inside the first, so the write fails half-way.
+        let err = write_atomically(&dir, "dev", &[artifact("x", "new"), artifact("x/y", "new")]);
+        assert!(err.is_err());
+        assert_eq!(
+            fs::read_to_string(dir.join("dev/stack.yaml")).unwrap(),
+            "old"
+        );
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("dev")]);
+
+        write_atomically(&dir, "dev", &[artifact("stack.yaml", "new")]).unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.join("dev/stack.yaml")).unwrap(),
+            "new"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

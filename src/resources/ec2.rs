@@ -498,6 +498,8 @@ pub struct VpcEndpoint {
     security_group_ids: Vec<Expr>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     route_table_ids: Vec<Expr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<Vec<Tag>>,
 }
 
 impl VpcEndpoint {
@@ -516,6 +518,7 @@ impl VpcEndpoint {
             subnet_ids,
             security_group_ids,
             route_table_ids: Vec::new(),
+            tags: None,
         }
     }
 
@@ -528,6 +531,7 @@ impl VpcEndpoint {
             subnet_ids: Vec::new(),
             security_group_ids: Vec::new(),
             route_table_ids,
+            tags: None,
         }
     }
 
@@ -536,7 +540,7 @@ impl VpcEndpoint {
     }
 }
 
-resource_type!(VpcEndpoint, "AWS::EC2::VPCEndpoint", tags: none);
+resource_type!(VpcEndpoint, "AWS::EC2::VPCEndpoint", tags: list);
 resource_attributes!(VpcEndpoint {
     ref: vpc_endpoint_id,
 });

@@ -1,0 +1,122 @@
+//! The rendered artifacts are the product: snapshots of every shipped environment's templates, `out/` equal to a
+//! fresh render (so a pull request shows the real diff and CI fails when `out/` is stale), byte-identical
+//! renders, and a current `specs/schema.json`.
+
+use std::path::Path;
+
+use migen::cfn::Format;
+use migen::render;
+use migen::spec::{self, Overrides};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn shipped() -> Vec<spec::Environment> {
+    spec::SHIPPED
+        .iter()
+        .map(|(name, _)| {
+            spec::load_shipped(name, &Overrides::default()).expect("shipped spec is valid")
+        })
+        .collect()
+}
+
+#[test]
+fn templates_match_their_snapshots() {
+    for env in shipped() {
+        for template in render::templates(&env, Format::Yaml).expect("renders") {
+            insta::assert_snapshot!(
+                format!("{}-{}", env.name, template.region),
+                template.template.body
+            );
+        }
+    }
+}
+
+#[test]
+fn out_equals_a_fresh_render() {
+    let mut stale = Vec::new();
+    for env in shipped() {
+        let dir = Path::new(ROOT).join("out").join(&env.name);
+        let artifacts = render::artifacts(&env, Format::Yaml).expect("renders");
+        for artifact in &artifacts {
+            let path = dir.join(&artifact.path);
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(artifact.contents.as_str()) {
+                stale.push(path.display().to_string());
+            }
+        }
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        on_disk.sort();
+        let mut expected: Vec<String> = artifacts
+            .iter()
+            .map(|a| a.path.display().to_string())
+            .collect();
+        expected.sort();
+        if on_disk != expected {
+            stale.push(format!(
+                "{}: holds {on_disk:?}, a render writes {expected:?}",
+                dir.display()
+            ));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "out/ is stale; run `for e in dev staging prod; do cargo run -- render --env $e --out out; done`:\n  {}",
+        stale.join("\n  ")
+    );
+}
+
+#[test]
+fn renders_are_byte_identical() {
+    for env in shipped() {
+        for format in [Format::Yaml, Format::Json] {
+            let first = render::artifacts(&env, format).unwrap();
+            let again = render::artifacts(
+                &spec::load_shipped(&env.name, &Overrides::default()).unwrap(),
+                format,
+            )
+            .unwrap();
+            assert_eq!(first, again, "{} {format:?}", env.name);
+        }
+    }
+}
+
+#[test]
+fn json_and_yaml_hold_the_same_document() {
+    for env in shipped() {
+        let yaml = render::templates(&env, Format::Yaml)
+            .unwrap()
+            .remove(0)
+            .template
+            .body;
+        let json = render::templates(&env, Format::Json)
+            .unwrap()
+            .remove(0)
+            .template
+            .body;
+        let from_yaml: serde_json::Value = serde_norway::from_str(&yaml).unwrap();
+        let from_json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(from_yaml, from_json, "{}", env.name);
+    }
+}
+
+#[test]
+fn the_committed_spec_schema_is_current() {
+    let committed = std::fs::read_to_string(Path::new(ROOT).join("specs/schema.json")).unwrap();
+    assert_eq!(
+        committed,
+        spec::json_schema(),
+        "run `cargo run -- schema > specs/schema.json`"
+    );
+    for (name, yaml) in spec::SHIPPED {
+        assert!(
+            yaml.starts_with("# yaml-language-server: $schema=./schema.json\n"),
+            "specs/{name}.yaml names the schema for editors"
+        );
+    }
+}

@@ -1,0 +1,238 @@
+//! The `migen` binary end to end: exit codes, where output goes, and that bad input never leaves files behind.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn migen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_migen"))
+        .args(args)
+        .env_remove("ENVIRONMENT_SUFFIX")
+        .env_remove("REPOSITORY")
+        .env_remove("COMMIT_AUTHOR")
+        .output()
+        .expect("migen runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn assert_clean_failure(output: &Output, code: i32, needles: &[&str]) {
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(code), "stderr: {stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "nothing on stdout: {}",
+        text(&output.stdout)
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{stderr}"
+    );
+    for needle in needles {
+        assert!(stderr.contains(needle), "stderr lacks {needle:?}: {stderr}");
+    }
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("migen-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn render_prints_the_primary_template() {
+    let output = migen(&["render", "--env", "dev"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let body = text(&output.stdout);
+    assert!(
+        body.starts_with("AWSTemplateFormatVersion: 2010-09-09\n"),
+        "{}",
+        &body[..80]
+    );
+    assert!(
+        text(&output.stderr).contains("--s3-bucket"),
+        "the size note goes to stderr"
+    );
+
+    let json = migen(&["render", "--env", "prod", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON output parses");
+    assert!(doc["Resources"]["NetworkTransitGateway"].is_object());
+}
+
+#[test]
+fn out_writes_every_artifact_under_the_environment() {
+    let dir = temp_dir("out");
+    let output = migen(&["render", "--env", "staging", "--out", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(output.stdout.is_empty());
+    let written = std::fs::read_to_string(dir.join("staging/stack.ap-southeast-1.yaml")).unwrap();
+    assert_eq!(
+        written,
+        text(&migen(&["render", "--env", "staging"]).stdout)
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        vec![std::ffi::OsString::from("staging")],
+        "no staging folders left behind"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_input_fails_cleanly_and_writes_nothing() {
+    let dir = temp_dir("bad");
+    let out = dir.join("out");
+    let spec = |name: &str, yaml: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, yaml).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let valid =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/dev.yaml"))
+            .unwrap();
+    let cases: Vec<(String, Vec<String>)> = vec![
+        (
+            spec(
+                "unknown.yaml",
+                &valid.replace("egress:", "nat: 1\n  egress:"),
+            ),
+            vec!["unknown.yaml".into(), "network.nat".into()],
+        ),
+        (
+            spec(
+                "type.yaml",
+                &valid.replace("availability_zones: 2", "availability_zones: two"),
+            ),
+            vec!["network.availability_zones".into()],
+        ),
+        (
+            spec("malformed.yaml", "environment: [dev"),
+            vec!["malformed.yaml".into()],
+        ),
+        (
+            spec(
+                "overlap.yaml",
+                &valid.replace("10.20.0.0/16", "10.10.0.0/16"),
+            ),
+            vec![
+                "network.migration_vpc_cidr".into(),
+                "does not overlap".into(),
+            ],
+        ),
+        (
+            spec(
+                "region.yaml",
+                &valid.replace(
+                    "primary_region: ap-southeast-1",
+                    "primary_region: mars-east-1",
+                ),
+            ),
+            vec!["primary_region".into(), "mars-east-1".into()],
+        ),
+        (
+            dir.join("missing.yaml").to_str().unwrap().to_string(),
+            vec!["missing.yaml".into(), "cannot be read".into()],
+        ),
+    ];
+    for (path, needles) in &cases {
+        let output = migen(&["render", "--spec", path, "--out", out.to_str().unwrap()]);
+        let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
+        assert_clean_failure(&output, 1, &needles);
+        assert!(!out.exists(), "{path}: nothing written under --out");
+    }
+    assert_clean_failure(
+        &migen(&["render", "--env", "qa", "--out", out.to_str().unwrap()]),
+        1,
+        &["\"qa\"", "dev, staging, prod"],
+    );
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    assert_clean_failure(&migen(&["render"]), 2, &["--env", "--spec"]);
+    assert_clean_failure(
+        &migen(&["render", "--env", "dev", "--spec", "x.yaml"]),
+        2,
+        &["cannot be used with"],
+    );
+    assert_clean_failure(
+        &migen(&["render", "--env", "dev", "--format", "toml"]),
+        2,
+        &["yaml", "json"],
+    );
+    assert_clean_failure(&migen(&["deploy"]), 2, &["unrecognized subcommand"]);
+}
+
+#[test]
+fn a_region_outside_the_environment_is_refused() {
+    assert_clean_failure(
+        &migen(&["render", "--env", "dev", "--region", "eu-west-1"]),
+        1,
+        &["eu-west-1", "ap-southeast-1"],
+    );
+}
+
+#[test]
+fn environment_variables_override_the_spec() {
+    let output = Command::new(env!("CARGO_BIN_EXE_migen"))
+        .args(["render", "--env", "dev", "--format", "json"])
+        .env("ENVIRONMENT_SUFFIX", "pr42")
+        .env("COMMIT_AUTHOR", "jane")
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let tags = &doc["Resources"]["NetworkProductionVpc"]["Properties"]["Tags"];
+    assert!(
+        tags.as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["Key"] == "Environment" && t["Value"] == "pr42")
+    );
+    assert!(
+        tags.as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["Key"] == "CommitAuthor" && t["Value"] == "jane")
+    );
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_migen"))
+        .args(["render", "--env", "dev"])
+        .env("ENVIRONMENT_SUFFIX", "PR 42")
+        .output()
+        .unwrap();
+    assert_clean_failure(&bad, 1, &["$ENVIRONMENT_SUFFIX"]);
+}
+
+#[test]
+fn check_schema_envs_and_help() {
+    let check = migen(&["check", "--all"]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+    let report = text(&check.stdout);
+    for env in ["dev", "staging", "prod"] {
+        assert!(
+            report.contains(&format!("{env} ap-southeast-1: ok")),
+            "{report}"
+        );
+    }
+
+    let schema: serde_json::Value = serde_json::from_slice(&migen(&["schema"]).stdout).unwrap();
+    assert_eq!(schema["title"], "migen environment spec");
+
+    let envs = text(&migen(&["envs"]).stdout);
+    assert!(
+        envs.contains("prod\tap-southeast-1, ap-southeast-2"),
+        "{envs}"
+    );
+
+    let help = migen(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(text(&help.stdout).contains("migen render --env dev > stack.yaml"));
+}
