@@ -80,12 +80,13 @@ struct RenderArgs {
 }
 
 #[derive(Args, Debug)]
+#[group(id = "check_source", required = true, multiple = false)]
 struct CheckArgs {
     /// A shipped environment.
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["spec", "all"])]
+    #[arg(long, value_name = "NAME")]
     env: Option<String>,
     /// An environment spec file of your own.
-    #[arg(long, value_name = "FILE", conflicts_with = "all")]
+    #[arg(long, value_name = "FILE")]
     spec: Option<PathBuf>,
     /// Every shipped environment.
     #[arg(long)]
@@ -153,16 +154,25 @@ enum Failure {
     Io(String),
 }
 
+/// The environment and the name of the spec it came from.
 fn load(
     env: Option<&str>,
     spec_file: Option<&PathBuf>,
     overrides: &Overrides,
-) -> Result<Environment, Failure> {
-    Ok(match (env, spec_file) {
-        (_, Some(path)) => spec::load_file(path, overrides)?,
-        (Some(name), None) => spec::load_shipped(name, overrides)?,
-        (None, None) => unreachable!("clap requires --env or --spec"),
-    })
+) -> Result<(Environment, String), Failure> {
+    match (env, spec_file) {
+        (_, Some(path)) => Ok((
+            spec::load_file(path, overrides)?,
+            path.display().to_string(),
+        )),
+        (Some(name), None) => Ok((
+            spec::load_shipped(name, overrides)?,
+            format!("specs/{name}.yaml"),
+        )),
+        (None, None) => Err(Failure::Io(
+            "name a spec with --env NAME or --spec FILE".into(),
+        )),
+    }
 }
 
 fn render(
@@ -171,7 +181,7 @@ fn render(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let env = load(
+    let (env, spec_file) = load(
         args.source.env.as_deref(),
         args.source.spec.as_ref(),
         overrides,
@@ -181,7 +191,7 @@ fn render(
         Some(dir) => {
             let templates = render::templates(&env, format)?;
             report_warnings(&templates, err);
-            let artifacts = render::artifacts(&env, format)?;
+            let artifacts = render::artifacts(&env, &spec_file, &templates, format)?;
             let target = render::write_atomically(&dir, &env.name, &artifacts).map_err(|e| {
                 Failure::Io(format!(
                     "{}: cannot write the artifacts: {e}",
@@ -224,12 +234,8 @@ fn check(
             .iter()
             .map(|(name, _)| spec::load_shipped(name, overrides))
             .collect::<Result<_, _>>()?
-    } else if args.env.is_some() || args.spec.is_some() {
-        vec![load(args.env.as_deref(), args.spec.as_ref(), overrides)?]
     } else {
-        return Err(Failure::Io(
-            "check needs --env NAME, --spec FILE or --all".into(),
-        ));
+        vec![load(args.env.as_deref(), args.spec.as_ref(), overrides)?.0]
     };
     for env in &envs {
         let templates = render::templates(env, Format::Yaml)?;

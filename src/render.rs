@@ -37,6 +37,8 @@ pub enum RenderError {
         #[source]
         source: TemplateError,
     },
+    #[error("the runbook cannot be rendered: {0}")]
+    Runbook(String),
     #[error(
         "region {region} is not one of the environment's regions ({known}); secondary-region templates are \
          rendered with the database layer, which adds the global database's secondary cluster"
@@ -78,15 +80,75 @@ pub fn templates(env: &Environment, format: Format) -> Result<Vec<RegionTemplate
         .collect()
 }
 
-/// Every artifact of the environment.
-pub fn artifacts(env: &Environment, format: Format) -> Result<Vec<Artifact>, RenderError> {
-    Ok(templates(env, format)?
-        .into_iter()
+/// Every artifact of the environment from its rendered `templates`: each region's template and the deploy
+/// runbook. `spec_file` names the spec in the runbook.
+pub fn artifacts(
+    env: &Environment,
+    spec_file: &str,
+    templates: &[RegionTemplate],
+    format: Format,
+) -> Result<Vec<Artifact>, RenderError> {
+    let runbook = runbook(env, spec_file, templates, format)?;
+    let mut artifacts: Vec<Artifact> = templates
+        .iter()
         .map(|t| Artifact {
             path: PathBuf::from(t.file_name(format)),
-            contents: t.template.body,
+            contents: t.template.body.clone(),
         })
-        .collect())
+        .collect();
+    artifacts.push(Artifact {
+        path: PathBuf::from("RUNBOOK.md"),
+        contents: runbook,
+    });
+    Ok(artifacts)
+}
+
+/// The deploy runbook, from `templates/runbook.md.j2`: the order, the exact commands (with `--s3-bucket` where a
+/// body is too large to pass inline) and what to do after the first deploy.
+fn runbook(
+    env: &Environment,
+    spec_file: &str,
+    templates: &[RegionTemplate],
+    format: Format,
+) -> Result<String, RenderError> {
+    let mut jinja = minijinja::Environment::new();
+    let syntax = minijinja::syntax::SyntaxConfig::builder()
+        .keep_trailing_newline(true)
+        .build()
+        .map_err(|e| RenderError::Runbook(e.to_string()))?;
+    jinja.set_syntax(syntax);
+    jinja
+        .add_template("runbook", include_str!("../templates/runbook.md.j2"))
+        .map_err(|e| RenderError::Runbook(e.to_string()))?;
+    let rows: Vec<_> = templates
+        .iter()
+        .map(|t| {
+            minijinja::context! {
+                region => &t.region,
+                file => t.file_name(format),
+                resources => t.template.resource_count,
+                bytes => t.template.body.len(),
+                needs_s3 => t.template.needs_s3_upload,
+            }
+        })
+        .collect();
+    jinja
+        .get_template("runbook")
+        .and_then(|template| {
+            template.render(minijinja::context! {
+                env => &env.name,
+                spec_file => spec_file,
+                stack_name => format!("{}-{}", crate::payment_migration::stack::SYSTEM, env.name),
+                primary_region => &env.primary_region,
+                templates => rows,
+                any_s3 => templates.iter().any(|t| t.template.needs_s3_upload),
+                operations_email => &env.operations_email,
+                on_premises_attachment => &env.network.on_premises_attachment_id,
+                on_premises_cidr => env.network.on_premises_cidr.to_string(),
+                log_retention_days => env.log_retention_days,
+            })
+        })
+        .map_err(|e| RenderError::Runbook(e.to_string()))
 }
 
 /// Writes `artifacts` to `dir/<env>/`, replacing what was there. The files are written to a temporary folder

@@ -169,6 +169,12 @@ fn usage_errors_exit_two() {
         &["yaml", "json"],
     );
     assert_clean_failure(&migen(&["deploy"]), 2, &["unrecognized subcommand"]);
+    assert_clean_failure(&migen(&["check"]), 2, &["--all"]);
+    assert_clean_failure(
+        &migen(&["check", "--all", "--env", "dev"]),
+        2,
+        &["cannot be used with"],
+    );
 }
 
 #[test]

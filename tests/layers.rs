@@ -216,6 +216,20 @@ fn every_taggable_resource_carries_environment_name_and_spec_tags() {
         assert_eq!(value("DataClassification"), Some("pci-cde".into()), "{id}");
     }
     assert!(tagged > 40, "{tagged}");
+
+    let taggable: Vec<&str> = migen::resources::catalog()
+        .into_iter()
+        .filter(|e| e.taggable)
+        .map(|e| e.type_name)
+        .collect();
+    for (id, r) in prod["Resources"].as_object().unwrap() {
+        if taggable.contains(&r["Type"].as_str().unwrap()) {
+            assert!(
+                r["Properties"].get("Tags").is_some(),
+                "{id} is taggable but untagged"
+            );
+        }
+    }
 }
 
 #[test]
