@@ -26,6 +26,9 @@ const REPLICA_REASON: &str = "This bucket is the replication destination of a da
                               replica would add no copy that the source does not already have.";
 const LOG_SINK_LOGGING_REASON: &str = "This bucket receives the server access logs of the stack's other buckets; \
                                        a log bucket that logs into itself loops.";
+const LOG_SINK_ENCRYPTION_REASON: &str = "S3 delivers server access logs only to buckets encrypted with SSE-S3, \
+                                          so this bucket cannot use the stack's key; it holds request logs, never \
+                                          cardholder data.";
 const LOG_SINK_REPLICATION_REASON: &str = "Server access logs are best-effort request records, retained here for \
                                            the spec's log retention; their replica could log nowhere but into \
                                            this bucket, a dependency cycle. The data buckets are replicated.";
@@ -45,7 +48,11 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Storage {
         ]),
         Attributes::new()
             .suppress_guard_rule("S3_BUCKET_LOGGING_ENABLED", LOG_SINK_LOGGING_REASON)
-            .suppress_guard_rule("S3_BUCKET_REPLICATION_ENABLED", LOG_SINK_REPLICATION_REASON),
+            .suppress_guard_rule("S3_BUCKET_REPLICATION_ENABLED", LOG_SINK_REPLICATION_REASON)
+            .suppress_guard_rule(
+                "MIGEN_BUCKET_ENCRYPTED_WITH_STACK_KEY",
+                LOG_SINK_ENCRYPTION_REASON,
+            ),
         |bucket| {
             vec![
                 Statement::allow("AllowServerAccessLogDelivery", &["s3:PutObject"])
