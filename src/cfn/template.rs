@@ -250,29 +250,32 @@ impl Template {
     }
 
     pub fn condition(&mut self, id: LogicalId, condition: ConditionExpr) -> ConditionHandle {
-        if let Some(problem) = id.problem() {
-            self.problems.push(format!("condition: {problem}"));
-        }
-        if self.conditions.iter().any(|(c, _)| *c == id) {
-            self.problems
-                .push(format!("condition {id} is declared twice"));
-        }
+        let taken = self.conditions.iter().any(|(c, _)| *c == id);
+        self.check_id(&id, "condition", taken);
         self.conditions.push((id.clone(), condition));
         ConditionHandle(id)
     }
 
     pub fn mapping(&mut self, id: LogicalId, mapping: Value) {
+        let taken = self.mappings.iter().any(|(m, _)| *m == id);
+        self.check_id(&id, "mapping", taken);
         self.mappings.push((id, mapping));
     }
 
     pub fn output(&mut self, id: LogicalId, output: Output) {
-        if let Some(problem) = id.problem() {
-            self.problems.push(format!("output: {problem}"));
-        }
-        if self.outputs.iter().any(|(o, _)| *o == id) {
-            self.problems.push(format!("output {id} is declared twice"));
-        }
+        let taken = self.outputs.iter().any(|(o, _)| *o == id);
+        self.check_id(&id, "output", taken);
         self.outputs.push((id, output));
+    }
+
+    /// Records why `id` cannot be used: CloudFormation would reject it, or its section already has it.
+    fn check_id(&mut self, id: &LogicalId, what: &str, taken: bool) {
+        if let Some(problem) = id.problem() {
+            self.problems.push(format!("{what}: {problem}"));
+        }
+        if taken {
+            self.problems.push(format!("{what} {id} is declared twice"));
+        }
     }
 
     pub fn resource_count(&self) -> usize {
@@ -288,17 +291,11 @@ impl Template {
             .map(|(_, e)| &e.properties)
     }
 
+    /// Resources and parameters share one namespace: `Ref` names either.
     fn check_new_id(&mut self, id: &LogicalId, what: &str) {
-        if let Some(problem) = id.problem() {
-            self.problems.push(format!("{what}: {problem}"));
-        }
         let taken = self.resources.iter().any(|(r, _)| r == id)
             || self.parameters.iter().any(|(p, _)| p == id);
-        if taken {
-            self.problems.push(format!(
-                "logical id {id} is used twice (resources and parameters share one namespace)"
-            ));
-        }
+        self.check_id(id, what, taken);
     }
 
     /// Validates the whole template and serializes it. Sections come out in CloudFormation's documented order and
@@ -775,8 +772,25 @@ mod tests {
         t.add(id("Vpc"), Vpc::new("10.0.0.0/16"));
         t.add(id("Vpc"), Vpc::new("10.1.0.0/16"));
         t.add(id("Bad-Id"), Vpc::new("10.2.0.0/16"));
+        t.parameter(
+            id("Vpc"),
+            Parameter::string("shares the resources' namespace"),
+        );
+        t.output(id("Out"), Output::new("a", Expr::lit("a")));
+        t.output(id("Out"), Output::new("b", Expr::lit("b")));
+        t.mapping(id("Map"), json!({}));
+        t.mapping(id("Map"), json!({}));
         let err = t.render(Format::Yaml).unwrap_err();
-        assert_eq!(err.problems.len(), 2, "{:?}", err.problems);
+        assert_eq!(
+            err.problems,
+            [
+                "resource Vpc is declared twice",
+                "resource: logical id `Bad-Id` must contain only the characters A-Z, a-z and 0-9",
+                "parameter Vpc is declared twice",
+                "output Out is declared twice",
+                "mapping Map is declared twice",
+            ],
+        );
     }
 
     #[test]

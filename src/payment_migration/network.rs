@@ -434,14 +434,40 @@ fn security_groups(
         Egress::VpcEndpoints => layout.cidr.to_string(),
         Egress::NatGatewayPerVpc => "0.0.0.0/0".to_string(),
     };
-    let to_databases = |description: &str| -> Vec<EgressRule> {
-        net.production_vpc
+    // DMS and the validation Lambda both reach every database (both VPCs' private subnets and on-premises) and
+    // the AWS APIs, and accept no connections.
+    let mut database_client = |purpose: &str, description: &str| {
+        let mut egress: Vec<EgressRule> = net
+            .production_vpc
             .private_subnets
             .iter()
             .chain(&net.migration_vpc.private_subnets)
-            .map(|cidr| EgressRule::tcp_to_cidr(POSTGRES, cidr.to_string(), description))
-            .collect()
+            .map(|cidr| {
+                EgressRule::tcp_to_cidr(
+                    POSTGRES,
+                    cidr.to_string(),
+                    "PostgreSQL in a private subnet",
+                )
+            })
+            .collect();
+        egress.push(EgressRule::tcp_to_cidr(
+            POSTGRES,
+            net.on_premises_cidr.to_string(),
+            "On-premises PostgreSQL, through the Transit Gateway",
+        ));
+        egress.push(EgressRule::tcp_to_cidr(
+            HTTPS,
+            aws_apis(&net.migration_vpc),
+            "AWS APIs (Secrets Manager, KMS, CloudWatch Logs)",
+        ));
+        stack.add(
+            Layer::Network,
+            &format!("{purpose} security group"),
+            SecurityGroup::new(description, migration.handles.vpc.vpc_id(), egress),
+        )
     };
+    let replication = database_client("replication", "DMS replication instance: no ingress");
+    let validation = database_client("validation", "Validation Lambda: no ingress");
 
     let production_database = stack.add(
         Layer::Network,
@@ -459,48 +485,6 @@ fn security_groups(
             "Migration Aurora PostgreSQL: 5432 from DMS and validation only",
             migration.handles.vpc.vpc_id(),
             vec![],
-        ),
-    );
-
-    let mut replication_egress = to_databases("PostgreSQL endpoints of the replication tasks");
-    replication_egress.push(EgressRule::tcp_to_cidr(
-        POSTGRES,
-        net.on_premises_cidr.to_string(),
-        "On-premises PostgreSQL source, through the Transit Gateway",
-    ));
-    replication_egress.push(EgressRule::tcp_to_cidr(
-        HTTPS,
-        aws_apis(&net.migration_vpc),
-        "AWS APIs (Secrets Manager, KMS, logs)",
-    ));
-    let replication = stack.add(
-        Layer::Network,
-        "replication security group",
-        SecurityGroup::new(
-            "DMS replication instance: no ingress",
-            migration.handles.vpc.vpc_id(),
-            replication_egress,
-        ),
-    );
-
-    let mut validation_egress = to_databases("Databases the validation Lambda compares");
-    validation_egress.push(EgressRule::tcp_to_cidr(
-        POSTGRES,
-        net.on_premises_cidr.to_string(),
-        "On-premises PostgreSQL source, through the Transit Gateway",
-    ));
-    validation_egress.push(EgressRule::tcp_to_cidr(
-        HTTPS,
-        aws_apis(&net.migration_vpc),
-        "AWS APIs (Secrets Manager, KMS)",
-    ));
-    let validation = stack.add(
-        Layer::Network,
-        "validation security group",
-        SecurityGroup::new(
-            "Validation Lambda: no ingress",
-            migration.handles.vpc.vpc_id(),
-            validation_egress,
         ),
     );
 

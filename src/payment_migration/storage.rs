@@ -82,11 +82,7 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Storage {
             .description("Replicates the checkpoints and rollback-state buckets to their replicas"),
     );
 
-    let mut pairs = Vec::new();
-    for (purpose, log_prefix) in [
-        ("checkpoints", "checkpoints"),
-        ("rollback state", "rollback-state"),
-    ] {
+    let mut replicated = |purpose: &str, log_prefix: &str| {
         let (replica, _) = retained_bucket(
             stack,
             &format!("{purpose} replica bucket"),
@@ -108,15 +104,18 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Storage {
             logged(),
             |_| vec![],
         );
-        pairs.push((source, replica));
-    }
-    replication_policy(stack, &replication_role, &pairs, key);
+        (source, replica)
+    };
+    let checkpoints = replicated("checkpoints", "checkpoints");
+    let rollback_state = replicated("rollback state", "rollback-state");
+    replication_policy(
+        stack,
+        &replication_role,
+        &[checkpoints.clone(), rollback_state.clone()],
+        key,
+    );
+    let (checkpoints, rollback_state) = (checkpoints.0, rollback_state.0);
 
-    let [(checkpoints, _), (rollback_state, _)]: [(Handle<Bucket>, Handle<Bucket>); 2] =
-        match pairs.try_into() {
-            Ok(pairs) => pairs,
-            Err(_) => unreachable!("the loop above builds exactly two pairs"),
-        };
     for (output, description, bucket) in [
         (
             "CheckpointsBucketName",
