@@ -169,6 +169,8 @@ pub struct RenderedTemplate {
     pub notes: Vec<String>,
     /// The body is over 51,200 bytes, so `aws cloudformation deploy` needs `--s3-bucket`.
     pub needs_s3_upload: bool,
+    /// The template declares a transform, so deploying needs `CAPABILITY_AUTO_EXPAND`.
+    pub needs_auto_expand: bool,
 }
 
 /// Why a template cannot be rendered. Every problem found is listed, not only the first.
@@ -186,6 +188,7 @@ pub struct TemplateError {
 pub struct Template {
     description: String,
     metadata: Map<String, Value>,
+    transforms: Vec<String>,
     parameters: Vec<(LogicalId, Parameter)>,
     conditions: Vec<(LogicalId, ConditionExpr)>,
     mappings: Vec<(LogicalId, Value)>,
@@ -199,6 +202,7 @@ impl Template {
         Template {
             description: description.into(),
             metadata: Map::new(),
+            transforms: Vec::new(),
             parameters: Vec::new(),
             conditions: Vec::new(),
             mappings: Vec::new(),
@@ -206,6 +210,18 @@ impl Template {
             outputs: Vec::new(),
             problems: Vec::new(),
         }
+    }
+
+    /// Declares a macro CloudFormation runs before creating the stack (e.g. `AWS::SecretsManager-2020-07-23`
+    /// for hosted rotation functions); deploying then needs `CAPABILITY_AUTO_EXPAND`.
+    pub fn add_transform(&mut self, transform: &str) {
+        if !self.transforms.iter().any(|t| t == transform) {
+            self.transforms.push(transform.to_string());
+        }
+    }
+
+    fn has_transforms(&self) -> bool {
+        !self.transforms.is_empty()
     }
 
     pub fn set_metadata(&mut self, key: &str, value: Value) {
@@ -338,6 +354,7 @@ impl Template {
             warnings: report.warnings,
             notes: report.notes,
             needs_s3_upload: usage.body_bytes > quota::DIRECT_BODY_BYTES,
+            needs_auto_expand: self.has_transforms(),
         })
     }
 
@@ -374,6 +391,15 @@ impl Template {
                 .collect(),
         ) {
             doc.insert("Mappings".into(), s);
+        }
+        match self.transforms.as_slice() {
+            [] => {}
+            [one] => {
+                doc.insert("Transform".into(), json!(one));
+            }
+            many => {
+                doc.insert("Transform".into(), json!(many));
+            }
         }
         let resources = self
             .resources
@@ -462,6 +488,10 @@ impl Template {
 
         for (id, entry) in &self.resources {
             problems.extend(check(format!("resource {id}"), &entry.properties));
+            problems.extend(check(
+                format!("resource {id} metadata"),
+                &json!(entry.attributes.metadata),
+            ));
             let attrs = &entry.attributes;
             if let Some(condition) = &attrs.condition {
                 problems.extend(check(
@@ -507,6 +537,7 @@ impl Template {
             .map(|(_, entry)| {
                 let mut targets: BTreeSet<usize> = references(&entry.properties)
                     .into_iter()
+                    .chain(references(&json!(entry.attributes.metadata)))
                     .filter_map(|r| index.get(r.target.as_str()).copied())
                     .collect();
                 targets.extend(

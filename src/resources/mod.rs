@@ -2,11 +2,15 @@
 //! properties are constructor arguments, optional ones builder methods, and its handle exposes exactly the
 //! attributes the type has.
 
+pub mod cloudformation;
+pub mod dms;
 pub mod ec2;
 pub mod iam;
 pub mod kms;
 pub mod logs;
+pub mod rds;
 pub mod s3;
+pub mod secretsmanager;
 pub mod sns;
 pub mod ssm;
 
@@ -63,5 +67,19 @@ pub fn catalog() -> Vec<CatalogEntry> {
         entry::<sns::Subscription>(),
         entry::<sns::TopicPolicy>(),
         entry::<ssm::Parameter>(),
+        entry::<rds::DbSubnetGroup>(),
+        entry::<rds::DbClusterParameterGroup>(),
+        entry::<rds::DbCluster>(),
+        entry::<rds::DbInstance>(),
+        entry::<rds::GlobalCluster>(),
+        entry::<secretsmanager::Secret>(),
+        entry::<secretsmanager::SecretTargetAttachment>(),
+        entry::<secretsmanager::RotationSchedule>(),
+        entry::<dms::ReplicationSubnetGroup>(),
+        entry::<dms::ReplicationInstance>(),
+        entry::<dms::Endpoint>(),
+        entry::<dms::Certificate>(),
+        entry::<dms::ReplicationTask>(),
+        entry::<cloudformation::WaitConditionHandle>(),
     ]
 }
