@@ -39,10 +39,7 @@ pub enum RenderError {
     },
     #[error("the runbook cannot be rendered: {0}")]
     Runbook(String),
-    #[error(
-        "region {region} is not one of the environment's regions ({known}); secondary-region templates are \
-         rendered with the database layer, which adds the global database's secondary cluster"
-    )]
+    #[error("region {region} is not one of the environment's regions ({known})")]
     UnknownRegion { region: String, known: String },
 }
 
@@ -52,13 +49,16 @@ pub fn region_template(
     region: &str,
     format: Format,
 ) -> Result<RegionTemplate, RenderError> {
-    if region != env.primary_region {
+    let stack = if region == env.primary_region {
+        payment_migration::build(env)
+    } else if let Some(secondary) = env.secondary_regions.iter().find(|s| s.region == region) {
+        payment_migration::build_secondary(env, secondary)
+    } else {
         return Err(RenderError::UnknownRegion {
             region: region.to_string(),
-            known: env.primary_region.clone(),
+            known: env.regions().collect::<Vec<_>>().join(", "),
         });
-    }
-    let stack = payment_migration::build(env);
+    };
     let template = stack
         .template
         .render(format)
@@ -72,10 +72,10 @@ pub fn region_template(
     })
 }
 
-/// Every region's template, primary first.
+/// Every region's template in deploy order: the primary first (it creates the global database), then the
+/// secondary regions that join it.
 pub fn templates(env: &Environment, format: Format) -> Result<Vec<RegionTemplate>, RenderError> {
-    vec![env.primary_region.as_str()]
-        .into_iter()
+    env.regions()
         .map(|region| region_template(env, region, format))
         .collect()
 }
@@ -129,6 +129,7 @@ fn runbook(
                 resources => t.template.resource_count,
                 bytes => t.template.body.len(),
                 needs_s3 => t.template.needs_s3_upload,
+                auto_expand => t.template.needs_auto_expand,
             }
         })
         .collect();
@@ -146,6 +147,10 @@ fn runbook(
                 on_premises_attachment => &env.network.on_premises_attachment_id,
                 on_premises_cidr => env.network.on_premises_cidr.to_string(),
                 log_retention_days => env.log_retention_days,
+                external_secret => match &env.migration.source {
+                    crate::spec::Source::External(external) => Some(external.secret_name.clone()),
+                    crate::spec::Source::ProductionCluster(_) => None,
+                },
             })
         })
         .map_err(|e| RenderError::Runbook(e.to_string()))

@@ -178,11 +178,30 @@ fn usage_errors_exit_two() {
 }
 
 #[test]
+fn a_secondary_region_renders_its_own_template() {
+    let output = migen(&[
+        "render",
+        "--env",
+        "prod",
+        "--region",
+        "ap-southeast-2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        doc["Resources"]["DatabaseSecondaryCluster"]["Properties"]["SourceRegion"],
+        "ap-southeast-1"
+    );
+}
+
+#[test]
 fn a_region_outside_the_environment_is_refused() {
     assert_clean_failure(
-        &migen(&["render", "--env", "dev", "--region", "eu-west-1"]),
+        &migen(&["render", "--env", "prod", "--region", "eu-west-1"]),
         1,
-        &["eu-west-1", "ap-southeast-1"],
+        &["eu-west-1", "ap-southeast-1, ap-southeast-2"],
     );
 }
 

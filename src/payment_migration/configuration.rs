@@ -5,6 +5,8 @@
 use crate::cfn::{Expr, Handle};
 use crate::resources::ssm::Parameter;
 
+use super::database::{Databases, SourceDatabase};
+use super::migration::Replication;
 use super::notification::Notification;
 use super::stack::{Layer, Stack};
 use super::storage::Storage;
@@ -27,7 +29,13 @@ pub struct Configuration {
     pub phase: Handle<Parameter>,
 }
 
-pub fn build(stack: &mut Stack, storage: &Storage, notification: &Notification) -> Configuration {
+pub fn build(
+    stack: &mut Stack,
+    storage: &Storage,
+    notification: &Notification,
+    databases: &Databases,
+    replication: &Replication,
+) -> Configuration {
     let enable_cutover = parameter(
         stack,
         "workflow/enable-cutover",
@@ -71,6 +79,57 @@ pub fn build(stack: &mut Stack, storage: &Storage, notification: &Notification) 
         "Operations SNS topic",
         None,
     );
+    let mut clusters = vec![("migration", &databases.migration)];
+    if let SourceDatabase::ProductionCluster(production) = &databases.source {
+        clusters.push(("production", production));
+    }
+    for (name, aurora) in clusters {
+        let values = [
+            (
+                "endpoint",
+                aurora.cluster.endpoint_address(),
+                "writer endpoint",
+            ),
+            (
+                "reader-endpoint",
+                aurora.cluster.reader_endpoint_address(),
+                "reader endpoint",
+            ),
+            (
+                "secret-arn",
+                aurora.secret.secret_arn(),
+                "master secret (ARN only, never the value)",
+            ),
+        ];
+        for (leaf, value, what) in values {
+            parameter(
+                stack,
+                &format!("database/{name}/{leaf}"),
+                value,
+                &format!("The {name} cluster's {what}"),
+                None,
+            );
+        }
+    }
+    for (leaf, value, what) in [
+        (
+            "replication-instance-arn",
+            replication.instance.replication_instance_arn(),
+            "DMS replication instance",
+        ),
+        (
+            "forward-task-arn",
+            replication.forward_task.replication_task_arn(),
+            "DMS full-load and CDC task",
+        ),
+        (
+            "reverse-task-arn",
+            replication.reverse_task.replication_task_arn(),
+            "DMS reverse CDC task",
+        ),
+    ] {
+        parameter(stack, &format!("dms/{leaf}"), value, what, None);
+    }
     Configuration {
         enable_cutover,
         traffic_split_percentage,

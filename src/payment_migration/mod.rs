@@ -1,15 +1,18 @@
-//! The payment migration, composed from typed resources into layers, one file per layer. [`build`] assembles a
-//! region's stack in dependency order: the key first (everything is encrypted with it), then the network,
-//! storage, notification and configuration.
+//! The payment migration, composed from typed resources into layers, one file per layer. [`build`] assembles the
+//! primary region's stack in dependency order: the key first (everything is encrypted with it), then the
+//! network, databases, DMS, storage, notification and configuration. [`build_secondary`] assembles a secondary
+//! region's stack: its own key, a private VPC and the global database's secondary cluster.
 
 pub mod configuration;
+pub mod database;
 pub mod encryption;
+pub mod migration;
 pub mod network;
 pub mod notification;
 pub mod stack;
 pub mod storage;
 
-use crate::spec::Environment;
+use crate::spec::{Environment, SecondaryRegion};
 
 pub use stack::{Layer, Stack};
 
@@ -19,14 +22,40 @@ pub fn build(env: &Environment) -> Stack<'_> {
         env,
         &env.primary_region,
         format!(
-            "Payment migration ({}, {}): encryption, network, storage, notification and configuration layers",
+            "Payment migration ({}, {}, primary region): encryption, network, database, migration, storage, \
+             notification and configuration layers",
             env.name, env.primary_region
         ),
     );
     let key = encryption::build(&mut stack);
-    network::build(&mut stack, &key);
+    let network = network::build(&mut stack, &key);
+    let databases = database::build(&mut stack, &key, &network);
+    let replication = migration::build(&mut stack, &key, &network, &databases);
     let storage = storage::build(&mut stack, &key);
     let notification = notification::build(&mut stack, &key);
-    configuration::build(&mut stack, &storage, &notification);
+    configuration::build(
+        &mut stack,
+        &storage,
+        &notification,
+        &databases,
+        &replication,
+    );
+    stack
+}
+
+/// The template of a secondary region: deployed after the primary, whose global database it joins.
+pub fn build_secondary<'e>(env: &'e Environment, secondary: &SecondaryRegion) -> Stack<'e> {
+    let mut stack = Stack::new(
+        env,
+        &secondary.region,
+        format!(
+            "Payment migration ({}, {}, secondary region of {}): encryption, network and the global database's \
+             secondary cluster",
+            env.name, secondary.region, env.primary_region
+        ),
+    );
+    let key = encryption::build(&mut stack);
+    let (vpc, database_group) = network::secondary_region(&mut stack, &secondary.vpc, &key);
+    database::secondary_cluster(&mut stack, &key, &vpc.private_subnets, &database_group);
     stack
 }

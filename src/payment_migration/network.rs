@@ -15,7 +15,7 @@ use crate::resources::ec2::{
 };
 use crate::resources::iam::{ManagedPolicy, PolicyDocument, Role, Statement};
 use crate::resources::kms::Key;
-use crate::spec::{Egress, VpcLayout};
+use crate::spec::{Egress, Source, VpcLayout};
 
 use super::stack::{Layer, Stack};
 
@@ -56,8 +56,11 @@ pub struct VpcHandles {
 
 /// The tiers' security groups. Ingress to the databases is only on 5432 and only from the tiers that need it.
 pub struct SecurityGroups {
-    pub production_database: Handle<SecurityGroup>,
+    /// Only when DMS reads from the production cluster, which exists only then.
+    pub production_database: Option<Handle<SecurityGroup>>,
+    pub production_rotation: Option<Handle<SecurityGroup>>,
     pub migration_database: Handle<SecurityGroup>,
+    pub migration_rotation: Handle<SecurityGroup>,
     pub replication: Handle<SecurityGroup>,
     pub validation: Handle<SecurityGroup>,
 }
@@ -171,7 +174,7 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Network {
         }
     }
 
-    let security_groups = security_groups(stack, &net, &production, &migration);
+    let security_groups = security_groups(stack, &production, &migration);
     if net.egress == Egress::VpcEndpoints {
         for (name, v, layout, services) in [
             (
@@ -222,6 +225,41 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Network {
         transit_gateway: tgw,
         security_groups,
     }
+}
+
+/// The network of a secondary region: one private VPC for the global database's secondary cluster, with flow
+/// logs and no internet path, and the cluster's security group (no ingress until applications arrive there).
+pub fn secondary_region(
+    stack: &mut Stack,
+    layout: &VpcLayout,
+    key: &Handle<Key>,
+) -> (VpcHandles, Handle<SecurityGroup>) {
+    let flow_logs_role = flow_logs_role(stack);
+    let database_vpc = vpc(
+        stack,
+        "database",
+        layout,
+        Egress::VpcEndpoints,
+        &flow_logs_role,
+        key,
+    );
+    let group = stack.add(
+        Layer::Network,
+        "database security group",
+        SecurityGroup::new(
+            "The secondary Aurora PostgreSQL cluster: no ingress until applications run in this region",
+            database_vpc.handles.vpc.vpc_id(),
+            vec![],
+        ),
+    );
+    stack.template.output(
+        crate::cfn::LogicalId::verbatim("DatabaseVpcId"),
+        Output::new(
+            "VPC of the secondary cluster",
+            database_vpc.handles.vpc.vpc_id(),
+        ),
+    );
+    (database_vpc.handles, group)
 }
 
 struct BuiltVpc {
@@ -424,84 +462,72 @@ fn flow_logs_role(stack: &mut Stack) -> Handle<Role> {
 
 fn security_groups(
     stack: &mut Stack,
-    net: &crate::spec::Network,
     production: &BuiltVpc,
     migration: &BuiltVpc,
 ) -> SecurityGroups {
+    let env = stack.env;
+    let net = &env.network;
+    let has_production_cluster = matches!(env.migration.source, Source::ProductionCluster(_));
+    let external_source = !has_production_cluster;
     // Where AWS APIs are: the VPC's own interface endpoints, or (through the NAT gateway) the regional public
     // endpoints, which have no fixed addresses.
     let aws_apis = |layout: &VpcLayout| match net.egress {
         Egress::VpcEndpoints => layout.cidr.to_string(),
         Egress::NatGatewayPerVpc => "0.0.0.0/0".to_string(),
     };
-    // DMS and the validation Lambda both reach every database (both VPCs' private subnets and on-premises) and
-    // the AWS APIs, and accept no connections.
-    let mut database_client = |purpose: &str, description: &str| {
-        let mut egress: Vec<EgressRule> = net
-            .production_vpc
-            .private_subnets
+    let postgres_to = |cidrs: &[Ipv4Net], description: &str| -> Vec<EgressRule> {
+        cidrs
             .iter()
-            .chain(&net.migration_vpc.private_subnets)
-            .map(|cidr| {
-                EgressRule::tcp_to_cidr(
-                    POSTGRES,
-                    cidr.to_string(),
-                    "PostgreSQL in a private subnet",
-                )
-            })
-            .collect();
-        egress.push(EgressRule::tcp_to_cidr(
-            POSTGRES,
-            net.on_premises_cidr.to_string(),
+            .map(|cidr| EgressRule::tcp_to_cidr(POSTGRES, cidr.to_string(), description))
+            .collect()
+    };
+
+    // DMS and the validation Lambda reach every database of the migration (the clusters' private subnets, or
+    // the on-premises source) and the AWS APIs, and accept no connections.
+    let mut client_egress = postgres_to(&net.migration_vpc.private_subnets, "Migration cluster");
+    if has_production_cluster {
+        client_egress.extend(postgres_to(
+            &net.production_vpc.private_subnets,
+            "Production cluster",
+        ));
+    }
+    if external_source {
+        client_egress.extend(postgres_to(
+            &[net.on_premises_cidr],
             "On-premises PostgreSQL, through the Transit Gateway",
         ));
-        egress.push(EgressRule::tcp_to_cidr(
-            HTTPS,
-            aws_apis(&net.migration_vpc),
-            "AWS APIs (Secrets Manager, KMS, CloudWatch Logs)",
-        ));
-        stack.add(
-            Layer::Network,
-            &format!("{purpose} security group"),
-            SecurityGroup::new(description, migration.handles.vpc.vpc_id(), egress),
-        )
-    };
-    let replication = database_client("replication", "DMS replication instance: no ingress");
-    let validation = database_client("validation", "Validation Lambda: no ingress");
-
-    let production_database = stack.add(
-        Layer::Network,
-        "production database security group",
-        SecurityGroup::new(
-            "Production Aurora PostgreSQL: 5432 from DMS and validation in the migration VPC only",
-            production.handles.vpc.vpc_id(),
-            vec![],
-        ),
-    );
-    let migration_database = stack.add(
-        Layer::Network,
-        "migration database security group",
-        SecurityGroup::new(
-            "Migration Aurora PostgreSQL: 5432 from DMS and validation only",
-            migration.handles.vpc.vpc_id(),
-            vec![],
-        ),
-    );
-
-    // The production database sits in another VPC, and security groups cannot be referenced across a Transit
-    // Gateway, so it admits the migration VPC's private subnets, where DMS and the validation Lambda run.
-    for (i, cidr) in net.migration_vpc.private_subnets.iter().enumerate() {
-        stack.add(
-            Layer::Network,
-            &format!("production database ingress migration subnet az{}", i + 1),
-            SecurityGroupIngress::tcp_from_cidr(
-                production_database.group_id(),
-                POSTGRES,
-                cidr.to_string(),
-                "DMS and validation in a migration private subnet",
-            ),
-        );
     }
+    client_egress.push(EgressRule::tcp_to_cidr(
+        HTTPS,
+        aws_apis(&net.migration_vpc),
+        "AWS APIs (Secrets Manager, KMS, CloudWatch Logs)",
+    ));
+    let replication = stack.add(
+        Layer::Network,
+        "replication security group",
+        SecurityGroup::new(
+            "DMS replication instance: no ingress",
+            migration.handles.vpc.vpc_id(),
+            client_egress.clone(),
+        ),
+    );
+    let validation = stack.add(
+        Layer::Network,
+        "validation security group",
+        SecurityGroup::new(
+            "Validation Lambda: no ingress",
+            migration.handles.vpc.vpc_id(),
+            client_egress,
+        ),
+    );
+
+    let (migration_database, migration_rotation) = database_tier(
+        stack,
+        "migration",
+        migration,
+        &net.migration_vpc,
+        aws_apis(&net.migration_vpc),
+    );
     for (source, group) in [("replication", &replication), ("validation", &validation)] {
         stack.add(
             Layer::Network,
@@ -514,12 +540,115 @@ fn security_groups(
             ),
         );
     }
+    application_ingress(stack, "migration", &migration_database);
+
+    let production_tier = has_production_cluster.then(|| {
+        let (database, rotation) = database_tier(
+            stack,
+            "production",
+            production,
+            &net.production_vpc,
+            aws_apis(&net.production_vpc),
+        );
+        // The production cluster sits in another VPC, and security groups cannot be referenced across a Transit
+        // Gateway, so it admits the migration VPC's private subnets, where DMS and the validation Lambda run.
+        for (i, cidr) in net.migration_vpc.private_subnets.iter().enumerate() {
+            stack.add(
+                Layer::Network,
+                &format!("production database ingress migration subnet az{}", i + 1),
+                SecurityGroupIngress::tcp_from_cidr(
+                    database.group_id(),
+                    POSTGRES,
+                    cidr.to_string(),
+                    "DMS and validation in a migration private subnet",
+                ),
+            );
+        }
+        application_ingress(stack, "production", &database);
+        (database, rotation)
+    });
+    let (production_database, production_rotation) = production_tier.unzip();
 
     SecurityGroups {
         production_database,
+        production_rotation,
         migration_database,
+        migration_rotation,
         replication,
         validation,
+    }
+}
+
+/// A cluster's security group (no egress: a database starts no connections) and the group of its secret's
+/// rotation function, which the cluster admits on 5432.
+fn database_tier(
+    stack: &mut Stack,
+    name: &str,
+    v: &BuiltVpc,
+    layout: &VpcLayout,
+    aws_apis: String,
+) -> (Handle<SecurityGroup>, Handle<SecurityGroup>) {
+    let database = stack.add(
+        Layer::Network,
+        &format!("{name} database security group"),
+        SecurityGroup::new(
+            format!("The {name} Aurora PostgreSQL cluster: 5432 from the tiers that need it only"),
+            v.handles.vpc.vpc_id(),
+            vec![],
+        ),
+    );
+    let mut egress: Vec<EgressRule> = layout
+        .private_subnets
+        .iter()
+        .map(|cidr| {
+            EgressRule::tcp_to_cidr(
+                POSTGRES,
+                cidr.to_string(),
+                "The cluster whose password it rotates",
+            )
+        })
+        .collect();
+    egress.push(EgressRule::tcp_to_cidr(
+        HTTPS,
+        aws_apis,
+        "Secrets Manager and KMS",
+    ));
+    let rotation = stack.add(
+        Layer::Network,
+        &format!("{name} rotation security group"),
+        SecurityGroup::new(
+            format!("Rotation function of the master secret of the {name} cluster: no ingress"),
+            v.handles.vpc.vpc_id(),
+            egress,
+        ),
+    );
+    stack.add(
+        Layer::Network,
+        &format!("{name} database ingress from rotation"),
+        SecurityGroupIngress::tcp_from_group(
+            database.group_id(),
+            POSTGRES,
+            rotation.group_id(),
+            "PostgreSQL from the secret rotation function",
+        ),
+    );
+    (database, rotation)
+}
+
+/// The application networks the spec names reach a cluster on 5432.
+fn application_ingress(stack: &mut Stack, name: &str, database: &Handle<SecurityGroup>) {
+    let cidrs = stack.env.database.application_cidrs.clone();
+    for (i, cidr) in cidrs.iter().enumerate() {
+        stack.add(
+            Layer::Network,
+            &format!("{name} database ingress application {}", i + 1),
+            SecurityGroupIngress::tcp_from_cidr(
+                database.group_id(),
+                POSTGRES,
+                cidr.to_string(),
+                "PostgreSQL from an application network of the spec",
+            ),
+        );
     }
 }
 

@@ -14,6 +14,8 @@ pub enum Layer {
     Storage,
     Notification,
     Configuration,
+    Database,
+    Migration,
 }
 
 impl Layer {
@@ -24,6 +26,8 @@ impl Layer {
             Layer::Storage => "storage",
             Layer::Notification => "notification",
             Layer::Configuration => "configuration",
+            Layer::Database => "database",
+            Layer::Migration => "migration",
         }
     }
 }
@@ -90,8 +94,21 @@ impl<'e> Stack<'e> {
         path: &str,
         key: &Handle<Key>,
     ) -> Handle<LogGroup> {
+        let name = format!("/{SYSTEM}/{}/{path}", self.env.name);
+        self.service_log_group(layer, purpose, &name, key)
+    }
+
+    /// A log group whose name a service chooses (`/aws/rds/cluster/…`, `dms-tasks-…`), created before the
+    /// service writes to it so it is encrypted and expires: a group the service creates itself has neither.
+    pub fn service_log_group(
+        &mut self,
+        layer: Layer,
+        purpose: &str,
+        name: &str,
+        key: &Handle<Key>,
+    ) -> Handle<LogGroup> {
         let group = LogGroup::new(self.env.log_retention_days)
-            .log_group_name(format!("/{SYSTEM}/{}/{path}", self.env.name))
+            .log_group_name(name)
             .kms_key_id(key.arn());
         // Audit logs outlive the stack: deleting or replacing it must not delete them (PCI DSS 10.5).
         self.add_with(layer, purpose, group, Attributes::new().retain())

@@ -2,9 +2,11 @@
 //! validated [`Environment`] the layers are built from. The shipped specs are embedded in the binary so
 //! `migen render --env dev` works from any directory.
 
+mod check;
 pub mod model;
 pub mod regions;
 mod validate;
+mod validate_database;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,7 +14,7 @@ use std::path::Path;
 
 use ipnet::Ipv4Net;
 
-pub use model::{Egress, PciScope, SpecFile};
+pub use model::{Egress, PciScope, SourceKind, SpecFile};
 pub use validate::MAX_ENVIRONMENT_LEN;
 
 /// The specs in `specs/`, by environment name, compiled into the binary.
@@ -27,11 +29,13 @@ pub const SHIPPED: &[(&str, &str)] = &[
 pub struct Environment {
     pub name: String,
     pub primary_region: String,
-    pub secondary_regions: Vec<String>,
+    pub secondary_regions: Vec<SecondaryRegion>,
     pub pci_scope: PciScope,
     /// The spec's tags by CloudFormation key (`Repository`, `CommitAuthor`, `CostCentre`, extras).
     pub tags: BTreeMap<String, String>,
     pub network: Network,
+    pub database: Database,
+    pub migration: Migration,
     pub operations_email: String,
     pub log_retention_days: u32,
 }
@@ -40,8 +44,92 @@ impl Environment {
     /// Every region the environment deploys to, primary first.
     pub fn regions(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.primary_region.as_str())
-            .chain(self.secondary_regions.iter().map(String::as_str))
+            .chain(self.secondary_regions.iter().map(|s| s.region.as_str()))
     }
+}
+
+/// A region holding a secondary member of the global database, in a VPC of its own.
+#[derive(Clone, Debug)]
+pub struct SecondaryRegion {
+    pub region: String,
+    pub vpc: VpcLayout,
+}
+
+#[derive(Clone, Debug)]
+pub struct Database {
+    pub engine_version: String,
+    pub engine_major: u32,
+    pub database_name: String,
+    pub master_username: String,
+    pub backup_retention_days: u32,
+    pub deletion_protection: bool,
+    pub credential_rotation_days: u32,
+    pub application_cidrs: Vec<Ipv4Net>,
+    pub migration: Cluster,
+}
+
+impl Database {
+    /// The cluster parameter group family of the engine version, e.g. `aurora-postgresql17`.
+    pub fn parameter_group_family(&self) -> String {
+        format!("aurora-postgresql{}", self.engine_major)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    pub readers: u8,
+    pub capacity: Capacity,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Capacity {
+    Provisioned(String),
+    ServerlessV2 { min_acu: f64, max_acu: f64 },
+}
+
+impl Capacity {
+    /// The class of the cluster's instances (`db.serverless` for Serverless v2).
+    pub fn instance_class(&self) -> &str {
+        match self {
+            Capacity::Provisioned(class) => class,
+            Capacity::ServerlessV2 { .. } => "db.serverless",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Migration {
+    pub replication_instance_class: String,
+    pub allocated_storage_gb: u32,
+    pub engine_version: String,
+    pub multi_az: bool,
+    pub source: Source,
+    /// Selection rules in order: includes, then excludes.
+    pub tables: Vec<TableRule>,
+}
+
+/// Where DMS reads from before cutover (and writes to after it, through the reverse task).
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// The production Aurora cluster this stack creates, sized as the spec's `database.production`.
+    ProductionCluster(Cluster),
+    External(ExternalSource),
+}
+
+#[derive(Clone, Debug)]
+pub struct ExternalSource {
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub secret_name: String,
+    pub ca_certificate_pem: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableRule {
+    pub include: bool,
+    pub schema: String,
+    pub table: String,
 }
 
 #[derive(Clone, Debug)]
@@ -50,6 +138,7 @@ pub struct Network {
     pub migration_vpc: VpcLayout,
     pub on_premises_cidr: Ipv4Net,
     pub on_premises_attachment_id: Option<String>,
+    pub availability_zones: u8,
     pub egress: Egress,
 }
 
@@ -224,243 +313,4 @@ pub fn json_schema() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const VALID: &str = "\
-environment: test
-tags:
-  repository: payments/payment-migration
-  commit_author: someone
-  cost_centre: payments
-network:
-  production_vpc_cidr: 10.10.0.0/16
-  migration_vpc_cidr: 10.20.0.0/16
-  on_premises_cidr: 172.16.0.0/16
-  availability_zones: 2
-  egress: nat_gateway_per_vpc
-operations_email: ops@example.com
-log_retention_days: 400
-";
-
-    fn with(from: &str, to: &str) -> String {
-        assert!(VALID.contains(from), "{from}");
-        VALID.replacen(from, to, 1)
-    }
-
-    fn problems(yaml: &str) -> Vec<Problem> {
-        match parse("t.yaml", yaml, &Overrides::default()) {
-            Err(SpecError {
-                kind: SpecErrorKind::Invalid(problems),
-                ..
-            }) => problems,
-            other => panic!("expected invalid, got {other:?}"),
-        }
-    }
-
-    fn only_problem(yaml: &str) -> Problem {
-        let mut found = problems(yaml);
-        assert_eq!(found.len(), 1, "{found:?}");
-        found.remove(0)
-    }
-
-    fn malformed(yaml: &str) -> (Option<String>, String) {
-        match parse("t.yaml", yaml, &Overrides::default()) {
-            Err(SpecError {
-                kind: SpecErrorKind::Malformed { field, message },
-                file,
-            }) => {
-                assert_eq!(file, "t.yaml");
-                (field, message)
-            }
-            other => panic!("expected malformed, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn the_valid_spec_parses_with_defaults_and_layout() {
-        let env = parse("t.yaml", VALID, &Overrides::default()).unwrap();
-        assert_eq!(env.primary_region, "ap-southeast-1");
-        assert_eq!(env.pci_scope, PciScope::InScope);
-        let production = &env.network.production_vpc;
-        let cidrs = |nets: &[Ipv4Net]| nets.iter().map(ToString::to_string).collect::<Vec<_>>();
-        assert_eq!(
-            cidrs(&production.public_subnets),
-            ["10.10.0.0/19", "10.10.32.0/19"]
-        );
-        assert_eq!(
-            cidrs(&production.private_subnets),
-            ["10.10.128.0/19", "10.10.160.0/19"]
-        );
-        assert_eq!(env.tags["CostCentre"], "payments");
-    }
-
-    #[test]
-    fn every_shipped_spec_is_valid() {
-        for (name, _) in SHIPPED {
-            let env = load_shipped(name, &Overrides::default()).unwrap();
-            assert_eq!(env.name, *name);
-        }
-    }
-
-    #[test]
-    fn unknown_fields_are_rejected_with_their_path() {
-        let (field, message) = malformed(&with(
-            "  availability_zones: 2",
-            "  availability_zones: 2\n  nat: true",
-        ));
-        assert_eq!(field.as_deref(), Some("network.nat"));
-        assert!(message.contains("unknown field `nat`"), "{message}");
-    }
-
-    #[test]
-    fn wrong_types_name_the_field() {
-        let (field, message) = malformed(&with("availability_zones: 2", "availability_zones: two"));
-        assert_eq!(field.as_deref(), Some("network.availability_zones"));
-        assert!(message.contains("invalid type"), "{message}");
-        let (field, _) = malformed(&with("egress: nat_gateway_per_vpc", "egress: nat"));
-        assert_eq!(field.as_deref(), Some("network.egress"));
-    }
-
-    #[test]
-    fn malformed_yaml_and_missing_fields_are_reported() {
-        let (_, message) = malformed("environment: [unclosed");
-        assert!(!message.is_empty());
-        let (_, message) = malformed(&with("operations_email: ops@example.com\n", ""));
-        assert!(
-            message.contains("missing field `operations_email`"),
-            "{message}"
-        );
-    }
-
-    #[test]
-    fn overlapping_cidrs_are_rejected() {
-        let p = only_problem(&with(
-            "migration_vpc_cidr: 10.20.0.0/16",
-            "migration_vpc_cidr: 10.10.128.0/17",
-        ));
-        assert_eq!(p.field, "network.migration_vpc_cidr");
-        assert!(
-            p.allowed
-                .contains("does not overlap network.production_vpc_cidr"),
-            "{}",
-            p.allowed
-        );
-        let found = problems(&with(
-            "on_premises_cidr: 172.16.0.0/16",
-            "on_premises_cidr: 10.0.0.0/8",
-        ));
-        assert_eq!(found.len(), 2, "overlaps both VPCs: {found:?}");
-        assert!(found.iter().all(|p| p.field == "network.on_premises_cidr"));
-    }
-
-    #[test]
-    fn cidrs_must_be_private_network_addresses_that_fit_the_subnets() {
-        let p = only_problem(&with("10.10.0.0/16", "10.10.0.0/26"));
-        assert!(p.allowed.contains("/16 to /25"), "{}", p.allowed);
-        let p = only_problem(&with("10.10.0.0/16", "10.10.0.1/16"));
-        assert!(p.allowed.contains("10.10.0.0/16"), "{}", p.allowed);
-        let p = only_problem(&with("10.10.0.0/16", "8.8.0.0/16"));
-        assert!(p.allowed.contains("RFC 1918"), "{}", p.allowed);
-        let p = only_problem(&with("10.10.0.0/16", "not-a-cidr"));
-        assert_eq!(p.value, "not-a-cidr");
-    }
-
-    #[test]
-    fn regions_must_exist() {
-        let p = only_problem(&format!("primary_region: ap-southeast-9\n{VALID}"));
-        assert_eq!(
-            (p.field.as_str(), p.value.as_str()),
-            ("primary_region", "ap-southeast-9")
-        );
-        assert!(p.allowed.contains("us-east-1"));
-        let p = only_problem(&format!("secondary_regions: [ap-southeast-1]\n{VALID}"));
-        assert_eq!(p.field, "secondary_regions[0]");
-    }
-
-    #[test]
-    fn availability_zones_are_two_or_three() {
-        let p = only_problem(&with("availability_zones: 2", "availability_zones: 4"));
-        assert_eq!(
-            (p.field.as_str(), p.allowed.as_str()),
-            ("network.availability_zones", "2 or 3")
-        );
-    }
-
-    #[test]
-    fn log_retention_must_be_a_cloudwatch_value_and_a_year_in_pci_scope() {
-        let p = only_problem(&with("log_retention_days: 400", "log_retention_days: 100"));
-        assert!(p.allowed.contains("365, 400"), "{}", p.allowed);
-        let p = only_problem(&with("log_retention_days: 400", "log_retention_days: 90"));
-        assert!(p.allowed.contains("PCI DSS 10.5.1"), "{}", p.allowed);
-        let out_of_scope = format!(
-            "pci_scope: out_of_scope\n{}",
-            with("log_retention_days: 400", "log_retention_days: 90")
-        );
-        assert!(parse("t.yaml", &out_of_scope, &Overrides::default()).is_ok());
-    }
-
-    #[test]
-    fn names_tags_and_addresses_are_checked() {
-        for bad in ["Dev", "dev_1", "-dev", "dev-", "a-very-long-name", "d--v"] {
-            let p = only_problem(&with("environment: test", &format!("environment: {bad:?}")));
-            assert_eq!(p.field, "environment", "{bad}");
-        }
-        let p = only_problem(&with("ops@example.com", "not-an-address"));
-        assert_eq!(p.field, "operations_email");
-        let p = only_problem(&with("cost_centre: payments", "cost_centre: \"pay;ments\""));
-        assert_eq!(p.field, "tags.cost_centre");
-        let p = only_problem(&with(
-            "cost_centre: payments",
-            "cost_centre: payments\n  extra:\n    Name: x",
-        ));
-        assert_eq!(p.field, "tags.extra.Name");
-    }
-
-    #[test]
-    fn all_problems_are_reported_at_once() {
-        let yaml = with("availability_zones: 2", "availability_zones: 5").replace("400", "2");
-        assert_eq!(problems(&yaml).len(), 2);
-    }
-
-    #[test]
-    fn environment_variables_override_and_are_named_in_errors() {
-        let overrides = Overrides {
-            environment: Some("qa".into()),
-            repository: Some("other/repo".into()),
-            commit_author: None,
-        };
-        let env = parse("t.yaml", VALID, &overrides).unwrap();
-        assert_eq!(
-            (env.name.as_str(), env.tags["Repository"].as_str()),
-            ("qa", "other/repo")
-        );
-        let bad = Overrides {
-            environment: Some("Bad Name".into()),
-            ..Overrides::default()
-        };
-        match parse("t.yaml", VALID, &bad) {
-            Err(SpecError {
-                kind: SpecErrorKind::Invalid(p),
-                ..
-            }) => assert_eq!(p[0].field, "environment (from $ENVIRONMENT_SUFFIX)"),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn errors_name_file_field_value_and_what_is_allowed() {
-        let err = parse(
-            "specs/x.yaml",
-            &with("availability_zones: 2", "availability_zones: 4"),
-            &Overrides::default(),
-        )
-        .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "specs/x.yaml: 1 problem(s):\n  - field `network.availability_zones` is \"4\"; allowed: 2 or 3"
-        );
-        let err = load_shipped("qa", &Overrides::default()).unwrap_err();
-        assert!(err.to_string().contains("dev, staging, prod"));
-    }
-}
+mod tests;

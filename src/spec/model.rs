@@ -17,9 +17,9 @@ pub struct SpecFile {
     /// The region of the main stack.
     #[serde(default = "default_primary_region")]
     pub primary_region: String,
-    /// Regions that hold secondary members of the global database (prod has one).
+    /// Regions that hold secondary members of the global database (prod has one), each with its own VPC.
     #[serde(default)]
-    pub secondary_regions: Vec<String>,
+    pub secondary_regions: Vec<SecondaryRegionSpec>,
     /// Whether the environment stores, processes or transmits cardholder data. Out-of-scope environments may keep
     /// logs for less than the 365 days PCI DSS 10.5.1 requires.
     #[serde(default)]
@@ -27,6 +27,8 @@ pub struct SpecFile {
     /// Tags on every taggable resource, besides `Environment` and `Name`.
     pub tags: TagsSpec,
     pub network: NetworkSpec,
+    pub database: DatabaseSpec,
+    pub migration: MigrationSpec,
     /// Address subscribed to the operations topic (alarms, workflow approvals and failures).
     pub operations_email: String,
     /// CloudWatch Logs retention, in days, for every log group. One of CloudWatch's accepted values; at least
@@ -88,4 +90,150 @@ pub enum Egress {
     NatGatewayPerVpc,
     /// No internet path at all: no internet or NAT gateways, AWS services through VPC endpoints.
     VpcEndpoints,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecondaryRegionSpec {
+    /// An AWS region other than the primary.
+    pub region: String,
+    /// IPv4 CIDR of the region's database VPC, not overlapping any other network of the environment.
+    pub vpc_cidr: String,
+}
+
+/// The Aurora PostgreSQL clusters: production (the system of record's stand-in, when DMS reads from it) and
+/// migration (the cluster that takes over at cutover).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSpec {
+    /// Aurora PostgreSQL version, `MAJOR.MINOR` (e.g. `17.7`), major 14 to 17.
+    pub engine_version: String,
+    /// Database created in each cluster and replicated by DMS.
+    pub database_name: String,
+    /// Master username; its password is generated into Secrets Manager and rotated.
+    pub master_username: String,
+    /// Days of automated backups, 1 to 35.
+    pub backup_retention_days: u32,
+    /// Refuse deletion of the clusters and the global database (set it everywhere but dev).
+    pub deletion_protection: bool,
+    /// Days between password rotations, 1 to 365.
+    #[serde(default = "default_rotation_days")]
+    pub credential_rotation_days: u32,
+    /// Application networks allowed to reach the clusters on 5432 (IPv4 CIDRs, never 0.0.0.0/0).
+    #[serde(default)]
+    pub application_cidrs: Vec<String>,
+    /// The production cluster: required when DMS reads from it (`migration.source.kind:
+    /// production_aurora_cluster`), not allowed with an external source.
+    #[serde(default)]
+    pub production: Option<ClusterSpec>,
+    pub migration: ClusterSpec,
+}
+
+fn default_rotation_days() -> u32 {
+    30
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSpec {
+    /// Reader instances besides the writer, 0 to 15.
+    pub readers: u8,
+    /// Either `instance_class` (provisioned) or `serverless_v2` (Aurora capacity units), not both.
+    pub capacity: CapacitySpec,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapacitySpec {
+    /// A provisioned instance class such as `db.r7g.large`.
+    #[serde(default)]
+    pub instance_class: Option<String>,
+    /// Aurora Serverless v2 capacity range.
+    #[serde(default)]
+    pub serverless_v2: Option<ServerlessV2Spec>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerlessV2Spec {
+    /// Minimum Aurora capacity units, 0.5 to 256 in steps of 0.5.
+    pub min_acu: f64,
+    /// Maximum Aurora capacity units, 1 to 256 in steps of 0.5, at least `min_acu`.
+    pub max_acu: f64,
+}
+
+/// AWS DMS: full load and CDC from the source into the migration cluster, and reverse CDC after cutover.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationSpec {
+    /// Replication instance class, e.g. `dms.r6i.large`.
+    pub replication_instance_class: String,
+    /// Replication instance storage in GiB, 5 to 6144.
+    pub allocated_storage_gb: u32,
+    /// DMS engine version, `MAJOR.MINOR.PATCH` (e.g. `3.5.4`), pinned so upgrades are reviewed.
+    pub engine_version: String,
+    /// A standby replication instance in a second AZ (set it everywhere but dev).
+    pub multi_az: bool,
+    /// Where DMS reads from.
+    pub source: SourceSpec,
+    /// Which tables DMS replicates.
+    pub table_mappings: TableMappingsSpec,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// `production_aurora_cluster`: the production cluster this stack creates (rehearsal);
+    /// `external_postgres`: an on-premises PostgreSQL reached through the Transit Gateway.
+    pub kind: SourceKind,
+    /// Required with `kind: external_postgres`, not allowed otherwise.
+    #[serde(default)]
+    pub external: Option<ExternalSourceSpec>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    ProductionAuroraCluster,
+    ExternalPostgres,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalSourceSpec {
+    /// Host name or IPv4 address inside the on-premises CIDR.
+    pub host: String,
+    #[serde(default = "default_port")]
+    pub port: u16,
+    pub database: String,
+    /// Name of the Secrets Manager secret (created by operations, encrypted with the stack's key) holding
+    /// `username`, `password`, `host` and `port`.
+    pub secret_name: String,
+    /// PEM of the CA that signed the server's certificate. With it DMS verifies the server (`verify-full`);
+    /// without it the connection is encrypted but the server is not verified (`require`).
+    #[serde(default)]
+    pub ca_certificate_pem: Option<String>,
+}
+
+fn default_port() -> u16 {
+    5432
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TableMappingsSpec {
+    /// Tables to replicate; at least one.
+    pub include: Vec<TableSpec>,
+    /// Tables to leave out, applied after the includes.
+    #[serde(default)]
+    pub exclude: Vec<TableSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    /// Schema name; `%` matches any characters.
+    pub schema: String,
+    /// Table name; `%` matches any characters.
+    pub table: String,
 }

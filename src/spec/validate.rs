@@ -5,94 +5,60 @@ use std::collections::BTreeMap;
 
 use ipnet::Ipv4Net;
 
+use super::check::{Checker, overlaps};
 use super::model::{PciScope, SpecFile};
 use super::regions::{LOG_RETENTION_DAYS, PCI_MIN_LOG_RETENTION_DAYS, REGIONS};
-use super::{Environment, Network, Problem, VpcLayout};
+use super::{Environment, Network, Problem, SecondaryRegion, VpcLayout, validate_database};
 
-/// Longest environment name: it ends physical names that have their own limits (64-character IAM role names,
-/// 256-character SNS topic names), so it stays short.
+/// Longest environment name: it ends physical names that have their own limits (63-character cluster
+/// identifiers, 31-character DMS task resource identifiers), so it stays short.
 pub const MAX_ENVIRONMENT_LEN: usize = 12;
 /// Each VPC is cut into eight equal blocks (public and private subnets per AZ, with room to grow); subnets can
 /// be no smaller than /28, so the VPC is at most /25. /16 is the largest VPC block AWS allows.
 const VPC_PREFIX_RANGE: (u8, u8) = (16, 25);
 
+/// Tags migen sets itself on every resource.
+const RESERVED_TAGS: &[&str] = &[
+    "Environment",
+    "Name",
+    "Repository",
+    "CommitAuthor",
+    "CostCentre",
+];
+
 pub(super) fn validate(file: SpecFile) -> Result<Environment, Vec<Problem>> {
-    let mut problems = Vec::new();
-    let mut problem = |field: &str, value: &dyn std::fmt::Display, allowed: String| {
-        problems.push(Problem {
-            field: field.to_string(),
-            value: value.to_string(),
-            allowed,
-        });
-    };
+    let mut c = Checker::default();
 
     if let Some(why) = environment_name_problem(&file.environment) {
-        problem("environment", &file.environment, why);
+        c.push("environment", &file.environment, why);
     }
-    if !REGIONS.contains(&file.primary_region.as_str()) {
-        problem("primary_region", &file.primary_region, region_list());
-    }
-    for (i, region) in file.secondary_regions.iter().enumerate() {
-        let field = format!("secondary_regions[{i}]");
-        if !REGIONS.contains(&region.as_str()) {
-            problem(&field, region, region_list());
-        } else if *region == file.primary_region {
-            problem(&field, region, "a region other than primary_region".into());
-        } else if file.secondary_regions[..i].contains(region) {
-            problem(&field, region, "each secondary region once".into());
-        }
-    }
-    for (key, value) in [
-        ("tags.repository", &file.tags.repository),
-        ("tags.commit_author", &file.tags.commit_author),
-        ("tags.cost_centre", &file.tags.cost_centre),
-    ] {
-        if let Some(why) = tag_value_problem(value) {
-            problem(key, value, why);
-        }
-    }
-    for (key, value) in &file.tags.extra {
-        let field = format!("tags.extra.{key}");
-        if key.is_empty()
-            || key.len() > 128
-            || key.starts_with("aws:")
-            || RESERVED_TAGS.contains(&key.as_str())
-        {
-            problem(
-                &field,
-                key,
-                format!(
-                    "a tag key of 1-128 characters, not starting with `aws:` and not one migen sets ({})",
-                    RESERVED_TAGS.join(", ")
-                ),
-            );
-        }
-        if let Some(why) = tag_value_problem(value) {
-            problem(&field, value, why);
-        }
-    }
-    if !is_email(&file.operations_email) {
-        problem(
-            "operations_email",
-            &file.operations_email,
-            "an e-mail address such as ops@example.com".into(),
-        );
-    }
-    if !LOG_RETENTION_DAYS.contains(&file.log_retention_days) {
-        problem(
-            "log_retention_days",
-            &file.log_retention_days,
-            format!(
-                "one of CloudWatch Logs' values: {}",
-                join(LOG_RETENTION_DAYS)
-            ),
-        );
-    } else if file.pci_scope == PciScope::InScope
-        && file.log_retention_days < PCI_MIN_LOG_RETENTION_DAYS
+    c.require(
+        REGIONS.contains(&file.primary_region.as_str()),
+        "primary_region",
+        &file.primary_region,
+        region_list(),
+    );
+    check_tags(&mut c, &file);
+    c.require(
+        is_email(&file.operations_email),
+        "operations_email",
+        &file.operations_email,
+        "an e-mail address such as ops@example.com",
+    );
+    if c.require(
+        LOG_RETENTION_DAYS.contains(&file.log_retention_days),
+        "log_retention_days",
+        file.log_retention_days,
+        format!(
+            "one of CloudWatch Logs' values: {}",
+            join(LOG_RETENTION_DAYS)
+        ),
+    ) && file.pci_scope == PciScope::InScope
     {
-        problem(
+        c.require(
+            file.log_retention_days >= PCI_MIN_LOG_RETENTION_DAYS,
             "log_retention_days",
-            &file.log_retention_days,
+            file.log_retention_days,
             format!(
                 "at least {PCI_MIN_LOG_RETENTION_DAYS} days (PCI DSS 10.5.1 keeps audit logs for 12 months), or \
                  `pci_scope: out_of_scope` for an environment that never holds cardholder data"
@@ -100,29 +66,85 @@ pub(super) fn validate(file: SpecFile) -> Result<Environment, Vec<Problem>> {
         );
     }
 
-    let net = &file.network;
-    if !(2..=3).contains(&net.availability_zones) {
-        problem(
-            "network.availability_zones",
-            &net.availability_zones,
-            "2 or 3".into(),
-        );
+    let network = check_network(&mut c, &file);
+    let secondary_regions = check_secondary_regions(&mut c, &file, network.as_ref());
+    let on_premises = network.as_ref().map(|n| n.on_premises_cidr);
+    let (database, production) =
+        validate_database::database(&mut c, &file.database, file.migration.source.kind);
+    let migration = validate_database::migration(&mut c, &file.migration, on_premises, production);
+
+    match (network, secondary_regions, database, migration) {
+        (Some(network), Some(secondary_regions), Some(database), Some(migration))
+            if c.problems.is_empty() =>
+        {
+            let tags = [
+                ("Repository", file.tags.repository.clone()),
+                ("CommitAuthor", file.tags.commit_author.clone()),
+                ("CostCentre", file.tags.cost_centre.clone()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .chain(file.tags.extra.clone())
+            .collect::<BTreeMap<_, _>>();
+            Ok(Environment {
+                name: file.environment,
+                primary_region: file.primary_region,
+                secondary_regions,
+                pci_scope: file.pci_scope,
+                tags,
+                network,
+                database,
+                migration,
+                operations_email: file.operations_email,
+                log_retention_days: file.log_retention_days,
+            })
+        }
+        _ => Err(c.problems),
     }
-    let production = vpc_cidr(
-        "network.production_vpc_cidr",
-        &net.production_vpc_cidr,
-        &mut problem,
+}
+
+fn check_tags(c: &mut Checker, file: &SpecFile) {
+    for (key, value) in [
+        ("tags.repository", &file.tags.repository),
+        ("tags.commit_author", &file.tags.commit_author),
+        ("tags.cost_centre", &file.tags.cost_centre),
+    ] {
+        if let Some(why) = tag_value_problem(value) {
+            c.push(key, value, why);
+        }
+    }
+    for (key, value) in &file.tags.extra {
+        let field = format!("tags.extra.{key}");
+        let key_ok = !key.is_empty()
+            && key.len() <= 128
+            && !key.starts_with("aws:")
+            && !RESERVED_TAGS.contains(&key.as_str());
+        c.require(
+            key_ok,
+            &field,
+            key,
+            format!(
+                "a tag key of 1-128 characters, not starting with `aws:` and not one migen sets ({})",
+                RESERVED_TAGS.join(", ")
+            ),
+        );
+        if let Some(why) = tag_value_problem(value) {
+            c.push(&field, value, why);
+        }
+    }
+}
+
+fn check_network(c: &mut Checker, file: &SpecFile) -> Option<Network> {
+    let net = &file.network;
+    let azs_ok = c.require(
+        (2..=3).contains(&net.availability_zones),
+        "network.availability_zones",
+        net.availability_zones,
+        "2 or 3",
     );
-    let migration = vpc_cidr(
-        "network.migration_vpc_cidr",
-        &net.migration_vpc_cidr,
-        &mut problem,
-    );
-    let on_premises = cidr(
-        "network.on_premises_cidr",
-        &net.on_premises_cidr,
-        &mut problem,
-    );
+    let production = vpc_cidr(c, "network.production_vpc_cidr", &net.production_vpc_cidr);
+    let migration = vpc_cidr(c, "network.migration_vpc_cidr", &net.migration_vpc_cidr);
+    let on_premises = c.cidr("network.on_premises_cidr", &net.on_premises_cidr);
     let pairs = [
         (
             "network.migration_vpc_cidr",
@@ -144,75 +166,93 @@ pub(super) fn validate(file: SpecFile) -> Result<Environment, Vec<Problem>> {
         ),
     ];
     for (field, a, other_field, b) in pairs {
-        if let (Some(a), Some(b)) = (a, b)
-            && overlaps(a, b)
-        {
-            problem(
+        if let (Some(a), Some(b)) = (a, b) {
+            c.require(
+                !overlaps(a, b),
                 field,
-                &a,
-                format!(
-                    "a range that does not overlap {other_field} ({b}): the Transit Gateway routes between them"
-                ),
+                a,
+                format!("a range that does not overlap {other_field} ({b}): the Transit Gateway routes between them"),
             );
         }
     }
-    if let Some(id) = &net.on_premises_attachment_id
-        && !is_resource_id(id, "tgw-attach-")
-    {
-        problem(
+    if let Some(id) = &net.on_premises_attachment_id {
+        c.require(
+            is_resource_id(id, "tgw-attach-"),
             "network.on_premises_attachment_id",
             id,
-            "a Transit Gateway attachment id: `tgw-attach-` and 8 or 17 hexadecimal digits".into(),
+            "a Transit Gateway attachment id: `tgw-attach-` and 8 or 17 hexadecimal digits",
         );
     }
-
-    let azs = net.availability_zones;
-    match (
-        production.and_then(|c| layout(c, azs)),
-        migration.and_then(|c| layout(c, azs)),
-        on_premises,
-    ) {
-        (Some(production_vpc), Some(migration_vpc), Some(on_premises_cidr))
-            if problems.is_empty() =>
-        {
-            let tags = [
-                ("Repository", file.tags.repository.clone()),
-                ("CommitAuthor", file.tags.commit_author.clone()),
-                ("CostCentre", file.tags.cost_centre.clone()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .chain(file.tags.extra.clone())
-            .collect::<BTreeMap<_, _>>();
-            Ok(Environment {
-                name: file.environment,
-                primary_region: file.primary_region,
-                secondary_regions: file.secondary_regions,
-                pci_scope: file.pci_scope,
-                tags,
-                network: Network {
-                    production_vpc,
-                    migration_vpc,
-                    on_premises_cidr,
-                    on_premises_attachment_id: net.on_premises_attachment_id.clone(),
-                    egress: net.egress,
-                },
-                operations_email: file.operations_email,
-                log_retention_days: file.log_retention_days,
-            })
-        }
-        _ => Err(problems),
+    if !azs_ok {
+        return None;
     }
+    let azs = net.availability_zones;
+    Some(Network {
+        production_vpc: layout(production?, azs)?,
+        migration_vpc: layout(migration?, azs)?,
+        on_premises_cidr: on_premises?,
+        on_premises_attachment_id: net.on_premises_attachment_id.clone(),
+        availability_zones: azs,
+        egress: net.egress,
+    })
 }
 
-/// Tags migen sets itself on every resource.
-const RESERVED_TAGS: &[&str] = &[
-    "Environment",
-    "Name",
-    "Repository",
-    "CommitAuthor",
-    "CostCentre",
-];
+fn check_secondary_regions(
+    c: &mut Checker,
+    file: &SpecFile,
+    network: Option<&Network>,
+) -> Option<Vec<SecondaryRegion>> {
+    let mut taken: Vec<(String, Ipv4Net)> = network
+        .map(|n| {
+            vec![
+                (
+                    "network.production_vpc_cidr".to_string(),
+                    n.production_vpc.cidr,
+                ),
+                (
+                    "network.migration_vpc_cidr".to_string(),
+                    n.migration_vpc.cidr,
+                ),
+                ("network.on_premises_cidr".to_string(), n.on_premises_cidr),
+            ]
+        })
+        .unwrap_or_default();
+    let mut regions = Vec::new();
+    for (i, secondary) in file.secondary_regions.iter().enumerate() {
+        let field = format!("secondary_regions[{i}].region");
+        let region = &secondary.region;
+        if !REGIONS.contains(&region.as_str()) {
+            c.push(&field, region, region_list());
+        } else if *region == file.primary_region {
+            c.push(&field, region, "a region other than primary_region");
+        } else if file.secondary_regions[..i]
+            .iter()
+            .any(|s| s.region == *region)
+        {
+            c.push(&field, region, "each secondary region once");
+        }
+        let cidr_field = format!("secondary_regions[{i}].vpc_cidr");
+        let Some(cidr) = vpc_cidr(c, &cidr_field, &secondary.vpc_cidr) else {
+            continue;
+        };
+        for (other_field, other) in &taken {
+            c.require(
+                !overlaps(cidr, *other),
+                &cidr_field,
+                cidr,
+                format!("a range that does not overlap {other_field} ({other}): a database VPC joins them later"),
+            );
+        }
+        taken.push((cidr_field, cidr));
+        if let Some(vpc) = network.and_then(|n| layout(cidr, n.availability_zones)) {
+            regions.push(SecondaryRegion {
+                region: region.clone(),
+                vpc,
+            });
+        }
+    }
+    Some(regions)
+}
 
 pub(crate) fn environment_name_problem(name: &str) -> Option<String> {
     let valid = !name.is_empty()
@@ -263,65 +303,19 @@ fn is_resource_id(id: &str, prefix: &str) -> bool {
     })
 }
 
-fn cidr(
-    field: &str,
-    value: &str,
-    problem: &mut impl FnMut(&str, &dyn std::fmt::Display, String),
-) -> Option<Ipv4Net> {
-    let Ok(net) = value.parse::<Ipv4Net>() else {
-        problem(
-            field,
-            &value,
-            "an IPv4 CIDR block such as 10.0.0.0/16".into(),
-        );
-        return None;
-    };
-    if net.network() != net.addr() {
-        problem(
-            field,
-            &value,
-            format!("a network address without host bits, here {}", net.trunc()),
-        );
-        return None;
-    }
-    Some(net)
-}
-
-fn vpc_cidr(
-    field: &str,
-    value: &str,
-    problem: &mut impl FnMut(&str, &dyn std::fmt::Display, String),
-) -> Option<Ipv4Net> {
-    let net = cidr(field, value, problem)?;
+fn vpc_cidr(c: &mut Checker, field: &str, value: &str) -> Option<Ipv4Net> {
+    let net = c.private_cidr(field, value)?;
     let (min, max) = VPC_PREFIX_RANGE;
-    if !(min..=max).contains(&net.prefix_len()) {
-        problem(
-            field,
-            &value,
-            format!(
-                "a prefix from /{min} to /{max}: AWS allows VPCs of /16 at most, and the VPC is cut into eight \
-                 subnets of at least /28"
-            ),
-        );
-        return None;
-    }
-    let private = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
-        .iter()
-        .filter_map(|p| p.parse::<Ipv4Net>().ok())
-        .any(|p| p.contains(&net));
-    if !private {
-        problem(
-            field,
-            &value,
-            "a private (RFC 1918) range: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16".into(),
-        );
-        return None;
-    }
-    Some(net)
-}
-
-fn overlaps(a: Ipv4Net, b: Ipv4Net) -> bool {
-    a.contains(&b.network()) || b.contains(&a.network())
+    c.require(
+        (min..=max).contains(&net.prefix_len()),
+        field,
+        value,
+        format!(
+            "a prefix from /{min} to /{max}: AWS allows VPCs of /16 at most, and the VPC is cut into eight subnets \
+             of at least /28"
+        ),
+    )
+    .then_some(net)
 }
 
 fn region_list() -> String {

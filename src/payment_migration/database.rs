@@ -1,0 +1,452 @@
+//! The database layer: the production and migration Aurora PostgreSQL clusters, each with a writer and the
+//! spec's readers, credentials generated into Secrets Manager and rotated, TLS forced, connections and changes
+//! audited, and (where the spec has secondary regions) the global database whose secondary members carry the
+//! migration cluster to other regions.
+
+use std::collections::BTreeMap;
+
+use crate::cfn::{Attributes, DeletionPolicy, Expr, Handle, LogicalId, Output, Parameter};
+use crate::resources::ec2::{SecurityGroup, Subnet};
+use crate::resources::iam::Role;
+use crate::resources::kms::Key;
+use crate::resources::rds::{
+    DbCluster, DbClusterParameterGroup, DbInstance, DbSubnetGroup, GlobalCluster,
+    ServerlessV2ScalingConfiguration,
+};
+use crate::resources::secretsmanager::{RotationSchedule, Secret, SecretTargetAttachment};
+use crate::spec::{Capacity, Cluster, ExternalSource, Source};
+
+use super::network::Network;
+use super::stack::{Layer, Stack};
+
+/// The transform that deploys Secrets Manager's hosted rotation functions.
+const SECRETS_MANAGER_TRANSFORM: &str = "AWS::SecretsManager-2020-07-23";
+/// The CA whose certificates the instances present; clients verify against it.
+const CA_CERTIFICATE: &str = "rds-ca-rsa2048-g1";
+/// Days of Performance Insights history (the free tier).
+const PERFORMANCE_INSIGHTS_DAYS: u32 = 7;
+/// Seconds between enhanced-monitoring samples.
+const MONITORING_INTERVAL: u32 = 60;
+const BACKUP_WINDOW: &str = "16:00-17:00";
+const MAINTENANCE_WINDOW: &str = "sun:17:30-sun:18:30";
+
+const MEMBER_ENCRYPTION_REASON: &str = "An Aurora instance has no storage of its own: the cluster's storage is \
+                                        encrypted with the stack's key (StorageEncrypted on the cluster).";
+const MEMBER_LOGGING_REASON: &str = "Aurora exports logs per cluster (EnableCloudwatchLogsExports on the \
+                                     cluster); instances of a cluster do not take the property.";
+
+const PARAMETER_GROUP_REASON: &str = "The rule selects types matching /AWS::RDS::DBCluster/, which also matches \
+                                      DBClusterParameterGroup: a parameter group holds settings, not data.";
+
+/// One Aurora cluster and what clients need to reach it.
+pub struct AuroraCluster {
+    pub cluster: Handle<DbCluster>,
+    /// `username`, `password`, `host`, `port` (the latter two added by the target attachment).
+    pub secret: Handle<Secret>,
+    pub attachment: Handle<SecretTargetAttachment>,
+}
+
+/// Where DMS reads from before cutover and writes back to after it.
+pub enum SourceDatabase {
+    ProductionCluster(AuroraCluster),
+    External(ExternalSource),
+}
+
+pub struct Databases {
+    pub source: SourceDatabase,
+    pub migration: AuroraCluster,
+    pub global: Option<Handle<GlobalCluster>>,
+}
+
+pub fn build(stack: &mut Stack, key: &Handle<Key>, network: &Network) -> Databases {
+    let env = stack.env;
+    let monitoring = monitoring_role(stack);
+    let parameters = parameter_group(stack);
+
+    let groups = &network.security_groups;
+    let source = match (
+        &env.migration.source,
+        &groups.production_database,
+        &groups.production_rotation,
+    ) {
+        (Source::ProductionCluster(spec), Some(database_group), Some(rotation_group)) => {
+            SourceDatabase::ProductionCluster(primary_cluster(
+                stack,
+                "production",
+                spec,
+                key,
+                &network.production.private_subnets,
+                database_group,
+                rotation_group,
+                &parameters,
+                &monitoring,
+            ))
+        }
+        (Source::External(external), _, _) => SourceDatabase::External(external.clone()),
+        (Source::ProductionCluster(_), _, _) => {
+            unreachable!(
+                "the network layer creates the production tier's groups whenever the source is the cluster"
+            )
+        }
+    };
+    let migration = primary_cluster(
+        stack,
+        "migration",
+        &env.database.migration,
+        key,
+        &network.migration.private_subnets,
+        &network.security_groups.migration_database,
+        &network.security_groups.migration_rotation,
+        &parameters,
+        &monitoring,
+    );
+
+    let global = (!env.secondary_regions.is_empty()).then(|| {
+        let global = stack.add_with(
+            Layer::Database,
+            "global cluster",
+            GlobalCluster::from_primary(global_cluster_identifier(stack), migration.cluster.arn())
+                .deletion_protection(env.database.deletion_protection),
+            Attributes::new().retain(),
+        );
+        stack.template.output(
+            LogicalId::verbatim("GlobalClusterIdentifier"),
+            Output::new(
+                "Global database joined by the secondary regions' clusters",
+                global.global_cluster_identifier(),
+            ),
+        );
+        global
+    });
+
+    let mut endpoints = vec![];
+    if let SourceDatabase::ProductionCluster(production) = &source {
+        endpoints.push(("ProductionDb", "production", production));
+    }
+    endpoints.push(("MigrationDb", "migration", &migration));
+    for (id, name, aurora) in endpoints {
+        let snake = format!("{name}_db");
+        stack.template.output(
+            LogicalId::verbatim(format!("{id}Endpoint")),
+            Output::new(
+                format!("Writer endpoint of the {name} cluster ({snake}_endpoint)"),
+                aurora.cluster.endpoint_address(),
+            ),
+        );
+        stack.template.output(
+            LogicalId::verbatim(format!("{id}ReaderEndpoint")),
+            Output::new(
+                format!("Reader endpoint of the {name} cluster ({snake}_reader_endpoint)"),
+                aurora.cluster.reader_endpoint_address(),
+            ),
+        );
+    }
+
+    Databases {
+        source,
+        migration,
+        global,
+    }
+}
+
+/// `payment-migration-global-db-{env}`: deterministic, so secondary-region templates can name it without a
+/// cross-region reference.
+pub fn global_cluster_identifier(stack: &Stack) -> String {
+    stack.name("global db")
+}
+
+#[allow(clippy::too_many_arguments)]
+fn primary_cluster(
+    stack: &mut Stack,
+    name: &str,
+    spec: &Cluster,
+    key: &Handle<Key>,
+    subnets: &[Handle<Subnet>],
+    database_group: &Handle<SecurityGroup>,
+    rotation_group: &Handle<SecurityGroup>,
+    parameters: &Handle<DbClusterParameterGroup>,
+    monitoring: &Handle<Role>,
+) -> AuroraCluster {
+    let env = stack.env;
+    let db = &env.database;
+    let subnet_group = subnet_group(stack, name, subnets);
+    let identifier = stack.name(&format!("{name} db"));
+    let logs = stack.service_log_group(
+        Layer::Database,
+        &format!("{name} cluster log group"),
+        &format!("/aws/rds/cluster/{identifier}/postgresql"),
+        key,
+    );
+    // The snapshot a deleted cluster leaves is useless without its credentials, so the secret stays too.
+    let secret = stack.add_with(
+        Layer::Database,
+        &format!("{name} master secret"),
+        Secret::database_credentials(key.arn(), &db.master_username)
+            .name(format!(
+                "{}/{}/{name}-db/master",
+                super::stack::SYSTEM,
+                env.name
+            ))
+            .description(format!(
+                "Master user of the {name} Aurora PostgreSQL cluster"
+            )),
+        Attributes::new().retain(),
+    );
+    let cluster = DbCluster::aurora_postgresql(
+        db.engine_version.clone(),
+        key.arn(),
+        subnet_group.subnet_group_name(),
+        vec![database_group.group_id()],
+    )
+    .master_credentials(secret.resolve("username"), secret.resolve("password"))
+    .database_name(db.database_name.clone());
+    let cluster = stack.add_with(
+        Layer::Database,
+        &format!("{name} cluster"),
+        configure(
+            cluster,
+            &identifier,
+            spec,
+            parameters,
+            db.backup_retention_days,
+            db.deletion_protection,
+        ),
+        snapshot_on_delete().depends_on(&logs),
+    );
+    let attachment = stack.add(
+        Layer::Database,
+        &format!("{name} secret attachment"),
+        SecretTargetAttachment::to_db_cluster(secret.secret_arn(), cluster.cluster_identifier()),
+    );
+    stack.template.add_transform(SECRETS_MANAGER_TRANSFORM);
+    stack.add_with(
+        Layer::Database,
+        &format!("{name} secret rotation"),
+        RotationSchedule::postgresql_single_user(
+            attachment.attached_secret_arn(),
+            db.credential_rotation_days,
+            key.arn(),
+            Expr::join(",", subnets.iter().map(Handle::subnet_id).collect()),
+            rotation_group.group_id(),
+        ),
+        // The function needs the host and port that the attachment writes into the secret.
+        Attributes::new().depends_on(&attachment),
+    );
+    instances(stack, name, &identifier, &cluster, spec, key, monitoring);
+    AuroraCluster {
+        cluster,
+        secret,
+        attachment,
+    }
+}
+
+/// The secondary member of the global database in a secondary region: no credentials (they come from the
+/// primary), the region's own key, and as many instances as the migration cluster so it can take over.
+pub fn secondary_cluster(
+    stack: &mut Stack,
+    key: &Handle<Key>,
+    subnets: &[Handle<Subnet>],
+    database_group: &Handle<SecurityGroup>,
+) -> Handle<DbCluster> {
+    let env = stack.env;
+    let db = &env.database;
+    let monitoring = monitoring_role(stack);
+    let parameters = parameter_group(stack);
+    let subnet_group = subnet_group(stack, "secondary", subnets);
+    let identifier = stack.name("secondary db");
+    let logs = stack.service_log_group(
+        Layer::Database,
+        "secondary cluster log group",
+        &format!("/aws/rds/cluster/{identifier}/postgresql"),
+        key,
+    );
+    // Cross-region values travel as parameters: Fn::ImportValue cannot cross regions.
+    let global_id = stack.template.parameter(
+        LogicalId::verbatim("GlobalClusterIdentifier"),
+        Parameter::string(
+            "Identifier of the global database created by the primary region's stack",
+        )
+        .default(global_cluster_identifier(stack))
+        .allowed_pattern(
+            "^[a-z][a-z0-9-]{0,62}$",
+            "a global cluster identifier: lowercase letters, digits and hyphens",
+        ),
+    );
+    let cluster = DbCluster::aurora_postgresql(
+        db.engine_version.clone(),
+        key.arn(),
+        subnet_group.subnet_group_name(),
+        vec![database_group.group_id()],
+    )
+    .secondary_of(global_id.r#ref(), env.primary_region.clone());
+    let cluster = stack.add_with(
+        Layer::Database,
+        "secondary cluster",
+        configure(
+            cluster,
+            &identifier,
+            &db.migration,
+            &parameters,
+            db.backup_retention_days,
+            db.deletion_protection,
+        ),
+        snapshot_on_delete().depends_on(&logs),
+    );
+    instances(
+        stack,
+        "secondary",
+        &identifier,
+        &cluster,
+        &db.migration,
+        key,
+        &monitoring,
+    );
+    stack.template.output(
+        LogicalId::verbatim("SecondaryDbReaderEndpoint"),
+        Output::new(
+            "Reader endpoint of the secondary cluster",
+            cluster.reader_endpoint_address(),
+        ),
+    );
+    cluster
+}
+
+/// Settings every cluster of the environment shares.
+fn configure(
+    cluster: DbCluster,
+    identifier: &str,
+    spec: &Cluster,
+    parameters: &Handle<DbClusterParameterGroup>,
+    backup_retention_days: u32,
+    deletion_protection: bool,
+) -> DbCluster {
+    let cluster = cluster
+        .db_cluster_identifier(identifier.to_string())
+        .db_cluster_parameter_group_name(parameters.parameter_group_name())
+        .port(5432u16)
+        .backup_retention_period(backup_retention_days)
+        .preferred_backup_window(BACKUP_WINDOW)
+        .preferred_maintenance_window(MAINTENANCE_WINDOW)
+        .deletion_protection(deletion_protection)
+        .enable_iam_database_authentication(true)
+        .copy_tags_to_snapshot(true)
+        .log_exports(&["postgresql"]);
+    match spec.capacity {
+        Capacity::ServerlessV2 { min_acu, max_acu } => {
+            cluster.serverless_v2_scaling_configuration(ServerlessV2ScalingConfiguration {
+                min_capacity: min_acu,
+                max_capacity: max_acu,
+            })
+        }
+        Capacity::Provisioned(_) => cluster,
+    }
+}
+
+/// A writer (promotion tier 0) and the spec's readers, spread by RDS across the subnet group's AZs; in a secondary
+/// cluster, as many readers.
+fn instances(
+    stack: &mut Stack,
+    name: &str,
+    identifier: &str,
+    cluster: &Handle<DbCluster>,
+    spec: &Cluster,
+    key: &Handle<Key>,
+    monitoring: &Handle<Role>,
+) {
+    // Every instance of a secondary cluster is a reader until a failover promotes the cluster.
+    let secondary = name == "secondary";
+    for n in 0..=u32::from(spec.readers) {
+        let role = match (secondary, n) {
+            (true, _) => format!("reader {}", n + 1),
+            (false, 0) => "writer".to_string(),
+            (false, _) => format!("reader {n}"),
+        };
+        stack.add_with(
+            Layer::Database,
+            &format!("{name} {role} instance"),
+            DbInstance::aurora_postgresql_member(
+                cluster.cluster_identifier(),
+                spec.capacity.instance_class(),
+            )
+            .db_instance_identifier(format!("{identifier}-{}", n + 1))
+            .ca_certificate_identifier(CA_CERTIFICATE)
+            .promotion_tier(n.min(15))
+            .performance_insights(key.arn(), PERFORMANCE_INSIGHTS_DAYS)
+            .enhanced_monitoring(MONITORING_INTERVAL, monitoring.arn()),
+            // Stated rather than defaulted: an Aurora instance is compute over the cluster's storage, so deleting
+            // it loses nothing.
+            Attributes::new()
+                .deletion_policy(DeletionPolicy::Delete)
+                .update_replace_policy(DeletionPolicy::Delete)
+                .suppress_guard_rule("RDS_STORAGE_ENCRYPTED", MEMBER_ENCRYPTION_REASON)
+                .suppress_guard_rule("RDS_INSTANCE_LOGGING_ENABLED", MEMBER_LOGGING_REASON),
+        );
+    }
+}
+
+fn subnet_group(
+    stack: &mut Stack,
+    name: &str,
+    subnets: &[Handle<Subnet>],
+) -> Handle<DbSubnetGroup> {
+    stack.add(
+        Layer::Database,
+        &format!("{name} subnet group"),
+        DbSubnetGroup::new(
+            format!("Private subnets of the {name} Aurora cluster"),
+            subnets.iter().map(Handle::subnet_id).collect(),
+        ),
+    )
+}
+
+/// A cluster's data outlives the stack: deleting or replacing it takes a final snapshot.
+fn snapshot_on_delete() -> Attributes {
+    Attributes::new()
+        .deletion_policy(DeletionPolicy::Snapshot)
+        .update_replace_policy(DeletionPolicy::Snapshot)
+}
+
+/// TLS only (PCI DSS 4.1), logical replication for DMS CDC in both directions, and an audit trail of
+/// connections, DDL, role changes and writes (PCI DSS 10.2). Statement parameters are not logged: they may hold
+/// card data, which must not land in CloudWatch Logs in the clear (PCI DSS 3.4).
+fn parameter_group(stack: &mut Stack) -> Handle<DbClusterParameterGroup> {
+    let parameters: BTreeMap<String, String> = [
+        ("rds.force_ssl", "1"),
+        ("ssl_min_protocol_version", "TLSv1.2"),
+        ("rds.logical_replication", "1"),
+        ("shared_preload_libraries", "pg_stat_statements,pgaudit"),
+        ("pgaudit.log", "ddl,role,write"),
+        ("pgaudit.log_parameter", "0"),
+        ("pgaudit.role", "rds_pgaudit"),
+        ("log_connections", "1"),
+        ("log_disconnections", "1"),
+        ("log_statement", "ddl"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let family = stack.env.database.parameter_group_family();
+    stack.add_with(
+        Layer::Database,
+        "cluster parameter group",
+        DbClusterParameterGroup::new(
+            "Aurora PostgreSQL: TLS only, logical replication, audit logging",
+            family,
+            parameters,
+        ),
+        Attributes::new().suppress_guard_rule("RDS_STORAGE_ENCRYPTED", PARAMETER_GROUP_REASON),
+    )
+}
+
+/// The role RDS enhanced monitoring publishes OS metrics with.
+fn monitoring_role(stack: &mut Stack) -> Handle<Role> {
+    stack.add(
+        Layer::Database,
+        "monitoring role",
+        Role::for_service_in_this_account("monitoring.rds.amazonaws.com")
+            .description("Publishes RDS enhanced monitoring metrics")
+            .managed_policy(Expr::sub(
+                "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+            )),
+    )
+}

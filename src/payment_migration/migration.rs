@@ -1,0 +1,436 @@
+//! The migration layer: AWS DMS copies the source (the production cluster, or the on-premises PostgreSQL) into
+//! the migration cluster with a full load followed by change data capture, and a reverse CDC task, started by
+//! the cutover workflow, keeps the source current after cutover so a rollback loses no payment.
+
+use serde_json::{Value, json};
+
+use crate::cfn::{Attributes, ConditionExpr, Expr, Handle, LogicalId, Output, Parameter};
+use crate::resources::cloudformation::WaitConditionHandle;
+use crate::resources::dms::{
+    Certificate, Endpoint, EndpointType, MigrationType, PostgreSqlSettings, ReplicationInstance,
+    ReplicationSubnetGroup, ReplicationTask, SslMode,
+};
+use crate::resources::iam::{ManagedPolicy, PolicyDocument, Principal, Role, Statement};
+use crate::resources::kms::Key;
+use crate::resources::secretsmanager::SecretTargetAttachment;
+use crate::spec::TableRule;
+
+use super::database::{AuroraCluster, Databases, SourceDatabase};
+use super::network::Network;
+use super::stack::{Layer, Stack};
+
+pub struct Replication {
+    pub instance: Handle<ReplicationInstance>,
+    pub forward_task: Handle<ReplicationTask>,
+    pub reverse_task: Handle<ReplicationTask>,
+    /// The DMS metric dimensions: the instance identifier and the tasks' resource identifiers (ARN suffixes).
+    pub instance_identifier: String,
+    pub forward_task_id: String,
+    pub reverse_task_id: String,
+}
+
+/// One side of a replication task: where DMS connects and with which secret.
+struct Database {
+    engine: &'static str,
+    database_name: String,
+    secret_id: Expr,
+    /// Orders the endpoint after what completes the secret (the target attachment adds host and port).
+    ready: Option<Handle<SecretTargetAttachment>>,
+    certificate: Option<Expr>,
+}
+
+pub fn build(
+    stack: &mut Stack,
+    key: &Handle<Key>,
+    network: &Network,
+    databases: &Databases,
+) -> Replication {
+    let env = stack.env;
+    let migration = &env.migration;
+    let roles_ready = service_roles(stack);
+
+    let instance_identifier = stack.name("replication");
+    let task_logs = stack.service_log_group(
+        Layer::Migration,
+        "task log group",
+        &format!("dms-tasks-{instance_identifier}"),
+        key,
+    );
+    let subnet_group = stack.add_with(
+        Layer::Migration,
+        "replication subnet group",
+        ReplicationSubnetGroup::new(
+            "Private subnets of the migration VPC",
+            network
+                .migration
+                .private_subnets
+                .iter()
+                .map(Handle::subnet_id)
+                .collect(),
+        )
+        .replication_subnet_group_identifier(stack.name("replication")),
+        Attributes::new().depends_on(&roles_ready),
+    );
+    let instance = stack.add_with(
+        Layer::Migration,
+        "replication instance",
+        ReplicationInstance::private(
+            migration.replication_instance_class.clone(),
+            key.arn(),
+            subnet_group.subnet_group_identifier(),
+            vec![network.security_groups.replication.group_id()],
+        )
+        .replication_instance_identifier(instance_identifier.clone())
+        .allocated_storage(migration.allocated_storage_gb)
+        .engine_version(migration.engine_version.clone())
+        .multi_az(migration.multi_az)
+        .auto_minor_version_upgrade(true)
+        .allow_major_version_upgrade(false)
+        .preferred_maintenance_window("sun:18:30-sun:19:30"),
+        Attributes::new()
+            .depends_on(&roles_ready)
+            .depends_on(&task_logs),
+    );
+
+    let source = match &databases.source {
+        SourceDatabase::ProductionCluster(production) => cluster_database(stack, production),
+        SourceDatabase::External(external) => {
+            let certificate = external.ca_certificate_pem.as_ref().map(|pem| {
+                stack
+                    .add(
+                        Layer::Migration,
+                        "source ca certificate",
+                        Certificate::pem(pem.clone())
+                            .certificate_identifier(stack.name("source ca")),
+                    )
+                    .certificate_arn()
+            });
+            Database {
+                engine: "postgres",
+                database_name: external.database.clone(),
+                secret_id: Expr::lit(&external.secret_name),
+                ready: None,
+                certificate,
+            }
+        }
+    };
+    let target = cluster_database(stack, &databases.migration);
+
+    let (access_role, access_policy) = secrets_access_role(stack, key, &[&source, &target]);
+    let mut endpoint =
+        |purpose: &str, kind: EndpointType, database: &Database, cdc_source: bool| {
+            let mut settings =
+                PostgreSqlSettings::from_secret(database.secret_id.clone(), access_role.arn())
+                    .map_boolean_as_boolean(true);
+            if cdc_source {
+                settings = settings.cdc_source();
+            }
+            let mut endpoint = Endpoint::postgresql(
+                kind,
+                database.engine,
+                database.database_name.clone(),
+                SslMode::Require,
+                key.arn(),
+                settings,
+            )
+            .endpoint_identifier(stack.name(purpose));
+            if let Some(certificate) = &database.certificate {
+                endpoint = endpoint.verified_by(certificate.clone());
+            }
+            // DMS reads the secret with the role as soon as a task runs; the role needs its policy by then.
+            let mut attributes = Attributes::new().depends_on(&access_policy);
+            if let Some(ready) = &database.ready {
+                attributes = attributes.depends_on(ready);
+            }
+            stack.add_with(
+                Layer::Migration,
+                &format!("{purpose} endpoint"),
+                endpoint,
+                attributes,
+            )
+        };
+    let forward_source = endpoint("source", EndpointType::Source, &source, true);
+    let forward_target = endpoint("target", EndpointType::Target, &target, false);
+    let reverse_source = endpoint("reverse source", EndpointType::Source, &target, true);
+    let reverse_target = endpoint("reverse target", EndpointType::Target, &source, false);
+
+    let mappings = table_mappings(&migration.tables);
+    let forward_task_id = format!("migration-forward-{}", env.name);
+    let forward_task = stack.add(
+        Layer::Migration,
+        "forward task",
+        ReplicationTask::new(
+            MigrationType::FullLoadAndCdc,
+            instance.replication_instance_arn(),
+            forward_source.endpoint_arn(),
+            forward_target.endpoint_arn(),
+            &mappings,
+        )
+        .settings(&task_settings(true))
+        .replication_task_identifier(forward_task_id.clone())
+        .resource_identifier(forward_task_id.clone()),
+    );
+    // Not started by the stack: the cutover workflow starts it, from the migration cluster's position at cutover.
+    let reverse_task_id = format!("migration-reverse-{}", env.name);
+    let reverse_task = stack.add(
+        Layer::Migration,
+        "reverse task",
+        ReplicationTask::new(
+            MigrationType::Cdc,
+            instance.replication_instance_arn(),
+            reverse_source.endpoint_arn(),
+            reverse_target.endpoint_arn(),
+            &mappings,
+        )
+        .settings(&task_settings(false))
+        .replication_task_identifier(reverse_task_id.clone())
+        .resource_identifier(reverse_task_id.clone()),
+    );
+
+    for (output, description, value) in [
+        (
+            "DmsReplicationInstanceArn",
+            "DMS replication instance (dms_replication_instance_arn)",
+            instance.replication_instance_arn(),
+        ),
+        (
+            "DmsReplicationTaskArn",
+            "Forward full-load and CDC task (dms_replication_task_arn)",
+            forward_task.replication_task_arn(),
+        ),
+        (
+            "DmsReverseReplicationTaskArn",
+            "Reverse CDC task, started at cutover",
+            reverse_task.replication_task_arn(),
+        ),
+    ] {
+        stack
+            .template
+            .output(LogicalId::verbatim(output), Output::new(description, value));
+    }
+
+    Replication {
+        instance,
+        forward_task,
+        reverse_task,
+        instance_identifier,
+        forward_task_id,
+        reverse_task_id,
+    }
+}
+
+fn cluster_database(stack: &Stack, aurora: &AuroraCluster) -> Database {
+    Database {
+        engine: "aurora-postgresql",
+        database_name: stack.env.database.database_name.clone(),
+        secret_id: aurora.secret.secret_arn(),
+        ready: Some(aurora.attachment.clone()),
+        certificate: None,
+    }
+}
+
+/// `dms-vpc-role` and `dms-cloudwatch-logs-role`: DMS looks them up by these exact names, account-wide, so a
+/// second stack in the account must not create them again. A parameter decides; the returned anchor lets DMS
+/// resources wait for the roles without a `DependsOn` on resources that may not exist.
+fn service_roles(stack: &mut Stack) -> Handle<WaitConditionHandle> {
+    let parameter = stack.template.parameter(
+        LogicalId::verbatim("CreateDmsServiceRoles"),
+        Parameter::string(
+            "Create the account-wide DMS roles dms-vpc-role and dms-cloudwatch-logs-role (false where the account \
+             already has them)",
+        )
+        .default("true")
+        .allowed_values(&["true", "false"]),
+    );
+    let condition = stack.template.condition(
+        LogicalId::verbatim("CreateDmsServiceRoles"),
+        ConditionExpr::Equals(parameter.r#ref(), Expr::lit("true")),
+    );
+    let mut anchors = serde_json::Map::new();
+    for (name, policy) in [
+        ("dms-vpc-role", "AmazonDMSVPCManagementRole"),
+        ("dms-cloudwatch-logs-role", "AmazonDMSCloudWatchLogsRole"),
+    ] {
+        let role = stack.add_with(
+            Layer::Migration,
+            name,
+            Role::for_service_in_this_account("dms.amazonaws.com")
+                .role_name(Expr::lit(name))
+                .description(format!("DMS service role {name}, looked up by name"))
+                .managed_policy(Expr::sub(format!(
+                    "arn:${{AWS::Partition}}:iam::aws:policy/service-role/{policy}"
+                ))),
+            Attributes::new().condition(&condition),
+        );
+        anchors.insert(
+            name.to_string(),
+            crate::cfn::expr::to_json(&condition.choose(role.role_name(), Expr::lit(""))),
+        );
+    }
+    stack.add_with(
+        Layer::Migration,
+        "service roles ready",
+        WaitConditionHandle::new(),
+        Attributes::new().metadata("DependsOnServiceRoles", Value::Object(anchors)),
+    )
+}
+
+/// The role DMS assumes to read endpoint secrets. Its trust names the regional DMS principal, which is what
+/// DMS uses for Secrets Manager access.
+fn secrets_access_role(
+    stack: &mut Stack,
+    key: &Handle<Key>,
+    databases: &[&Database],
+) -> (Handle<Role>, Handle<ManagedPolicy>) {
+    let role = stack.add(
+        Layer::Migration,
+        "secrets access role",
+        Role::new(PolicyDocument::new(vec![
+            Statement::allow("TrustRegionalDms", &["sts:AssumeRole"])
+                .principal(Principal::service(Expr::regional_service_principal("dms")))
+                .from_this_account(),
+        ]))
+        .description("Lets DMS read the endpoints' database secrets"),
+    );
+    let secrets: Vec<Expr> = databases
+        .iter()
+        .map(|d| match &d.secret_id {
+            // A secret named by the spec: its ARN ends in a random six-character suffix.
+            Expr::Literal(name) => Expr::arn("secretsmanager", &format!("secret:{name}-??????")),
+            arn => arn.clone(),
+        })
+        .collect();
+    let policy = stack.add(
+        Layer::Migration,
+        "secrets access policy",
+        ManagedPolicy::new(PolicyDocument::new(vec![
+            Statement::allow(
+                "ReadEndpointSecrets",
+                &[
+                    "secretsmanager:DescribeSecret",
+                    "secretsmanager:GetSecretValue",
+                ],
+            )
+            .resources(secrets),
+            Statement::allow("DecryptEndpointSecrets", &["kms:Decrypt"])
+                .resource(key.arn())
+                .condition(
+                    "StringEquals",
+                    "kms:ViaService",
+                    Expr::sub("secretsmanager.${AWS::Region}.${AWS::URLSuffix}"),
+                ),
+        ]))
+        .description("Reads the DMS endpoints' database secrets, and nothing else")
+        .attach_to(role.role_name()),
+    );
+    (role, policy)
+}
+
+/// DMS selection rules, includes before excludes, numbered in order.
+pub fn table_mappings(tables: &[TableRule]) -> Value {
+    let rules: Vec<Value> = tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let id = (i + 1).to_string();
+            json!({
+                "rule-type": "selection",
+                "rule-id": id,
+                "rule-name": format!("{}-{}", if t.include { "include" } else { "exclude" }, id),
+                "object-locator": {"schema-name": t.schema, "table-name": t.table},
+                "rule-action": if t.include { "include" } else { "exclude" },
+            })
+        })
+        .collect();
+    json!({ "rules": rules })
+}
+
+/// Task settings: row-level validation of every replicated row, logging of each component to CloudWatch Logs
+/// (the log group is the instance's, created above; naming it here is refused on create), and tables prepared
+/// by schema migrations rather than dropped and recreated by DMS.
+fn task_settings(full_load: bool) -> Value {
+    let component = |id: &str| json!({"Id": id, "Severity": "LOGGER_SEVERITY_DEFAULT"});
+    json!({
+        "TargetMetadata": {
+            "SupportLobs": true,
+            "FullLobMode": false,
+            "LimitedSizeLobMode": true,
+            "LobMaxSize": 32
+        },
+        "FullLoadSettings": {
+            "TargetTablePrepMode": "DO_NOTHING",
+            "CommitRate": 10000,
+            "MaxFullLoadSubTasks": if full_load { 8 } else { 1 }
+        },
+        "Logging": {
+            "EnableLogging": true,
+            "LogComponents": [
+                component("SOURCE_CAPTURE"),
+                component("SOURCE_UNLOAD"),
+                component("TARGET_APPLY"),
+                component("TARGET_LOAD"),
+                component("TASK_MANAGER"),
+                component("VALIDATOR_EXT")
+            ]
+        },
+        "ValidationSettings": {
+            "EnableValidation": true,
+            "ValidationMode": "ROW_LEVEL",
+            "ThreadCount": 5,
+            "FailureMaxCount": 10000,
+            "TableFailureMaxCount": 1000,
+            "HandleCollationDiff": false,
+            "RecordFailureDelayLimitInMinutes": 0
+        },
+        "ErrorBehavior": {
+            "DataErrorPolicy": "LOG_ERROR",
+            "ApplyErrorInsertPolicy": "LOG_ERROR",
+            "ApplyErrorUpdatePolicy": "LOG_ERROR",
+            "ApplyErrorDeletePolicy": "IGNORE_RECORD",
+            "FullLoadIgnoreConflicts": false
+        },
+        "ChangeProcessingTuning": {
+            "BatchApplyEnabled": false,
+            "CommitTimeout": 1,
+            "MemoryLimitTotal": 1024
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_mappings_number_includes_then_excludes() {
+        let rules = [
+            TableRule {
+                include: true,
+                schema: "public".into(),
+                table: "%".into(),
+            },
+            TableRule {
+                include: false,
+                schema: "public".into(),
+                table: "tmp_%".into(),
+            },
+        ];
+        let mappings = table_mappings(&rules);
+        assert_eq!(mappings["rules"][0]["rule-action"], "include");
+        assert_eq!(mappings["rules"][1]["rule-id"], "2");
+        assert_eq!(mappings["rules"][1]["rule-action"], "exclude");
+        assert_eq!(
+            mappings["rules"][1]["object-locator"]["table-name"],
+            "tmp_%"
+        );
+    }
+
+    #[test]
+    fn settings_enable_validation_and_logging_without_a_log_group_name() {
+        let settings = task_settings(true);
+        assert_eq!(settings["ValidationSettings"]["EnableValidation"], true);
+        assert_eq!(settings["Logging"]["EnableLogging"], true);
+        let text = settings.to_string();
+        assert!(!text.contains("CloudWatchLogGroup") && !text.contains("CloudWatchLogStream"));
+    }
+}

@@ -1,0 +1,377 @@
+//! Validation of the database and migration sections.
+
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+
+use super::check::Checker;
+use super::model::{ClusterSpec, DatabaseSpec, MigrationSpec, SourceKind, TableSpec};
+use super::{Capacity, Cluster, Database, ExternalSource, Migration, Source, TableRule};
+
+/// Aurora PostgreSQL majors that are current and support global databases.
+const ENGINE_MAJORS: (u32, u32) = (14, 17);
+/// Names PostgreSQL or RDS keep for themselves.
+const RESERVED_USERNAMES: &[&str] = &[
+    "rdsadmin",
+    "rdsrepladmin",
+    "rds_superuser",
+    "postgres",
+    "admin",
+];
+
+/// The database section, and the production cluster's sizing when DMS reads from it (`Some(None)` when the
+/// source is external).
+pub(super) fn database(
+    c: &mut Checker,
+    spec: &DatabaseSpec,
+    source: SourceKind,
+) -> (Option<Database>, Option<Option<Cluster>>) {
+    let major = engine_major(c, &spec.engine_version);
+    c.identifier(
+        "database.database_name",
+        &spec.database_name,
+        63,
+        "a PostgreSQL database name",
+    );
+    if c.identifier(
+        "database.master_username",
+        &spec.master_username,
+        63,
+        "a PostgreSQL role name",
+    ) {
+        c.require(
+            !RESERVED_USERNAMES.contains(&spec.master_username.as_str())
+                && !spec.master_username.starts_with("pg_"),
+            "database.master_username",
+            &spec.master_username,
+            format!(
+                "a name not reserved by PostgreSQL or RDS ({}, pg_…)",
+                RESERVED_USERNAMES.join(", ")
+            ),
+        );
+    }
+    c.range(
+        "database.backup_retention_days",
+        spec.backup_retention_days,
+        1,
+        35,
+    );
+    c.range(
+        "database.credential_rotation_days",
+        spec.credential_rotation_days,
+        1,
+        365,
+    );
+    let mut application_cidrs = Vec::new();
+    for (i, cidr) in spec.application_cidrs.iter().enumerate() {
+        if let Some(net) = c.private_cidr(&format!("database.application_cidrs[{i}]"), cidr) {
+            application_cidrs.push(net);
+        }
+    }
+    let production = match (source, &spec.production) {
+        (SourceKind::ProductionAuroraCluster, Some(production)) => {
+            cluster(c, "database.production", production).map(Some)
+        }
+        (SourceKind::ProductionAuroraCluster, None) => {
+            c.push(
+                "database.production",
+                "missing",
+                "readers and capacity of the production cluster, which DMS reads from with \
+                 migration.source.kind production_aurora_cluster",
+            );
+            None
+        }
+        (SourceKind::ExternalPostgres, Some(_)) => {
+            c.push(
+                "database.production",
+                "present",
+                "no production cluster with migration.source.kind external_postgres: DMS reads from the \
+                 on-premises database",
+            );
+            None
+        }
+        (SourceKind::ExternalPostgres, None) => Some(None),
+    };
+    let migration = cluster(c, "database.migration", &spec.migration);
+    let database = major
+        .zip(migration)
+        .map(|(engine_major, migration)| Database {
+            engine_version: spec.engine_version.clone(),
+            engine_major,
+            database_name: spec.database_name.clone(),
+            master_username: spec.master_username.clone(),
+            backup_retention_days: spec.backup_retention_days,
+            deletion_protection: spec.deletion_protection,
+            credential_rotation_days: spec.credential_rotation_days,
+            application_cidrs,
+            migration,
+        });
+    (database, production)
+}
+
+fn engine_major(c: &mut Checker, version: &str) -> Option<u32> {
+    let parsed = version
+        .split_once('.')
+        .filter(|(major, minor)| {
+            !major.is_empty()
+                && !minor.is_empty()
+                && (major.bytes().chain(minor.bytes())).all(|b| b.is_ascii_digit())
+        })
+        .and_then(|(major, _)| major.parse::<u32>().ok());
+    let (min, max) = ENGINE_MAJORS;
+    let ok = parsed.is_some_and(|m| (min..=max).contains(&m));
+    c.require(
+        ok,
+        "database.engine_version",
+        version,
+        format!("an Aurora PostgreSQL version MAJOR.MINOR with major {min} to {max}, e.g. 17.7"),
+    );
+    parsed.filter(|_| ok)
+}
+
+fn cluster(c: &mut Checker, field: &str, spec: &ClusterSpec) -> Option<Cluster> {
+    c.range(&format!("{field}.readers"), spec.readers, 0, 15);
+    let capacity_field = format!("{field}.capacity");
+    let capacity = match (&spec.capacity.instance_class, &spec.capacity.serverless_v2) {
+        (Some(class), None) => {
+            let ok = class != "db.serverless" && is_class(class, "db");
+            c.require(
+                ok,
+                &format!("{capacity_field}.instance_class"),
+                class,
+                "a provisioned Aurora instance class such as db.r7g.large (for Serverless v2 use serverless_v2)",
+            )
+            .then(|| Capacity::Provisioned(class.clone()))
+        }
+        (None, Some(serverless)) => {
+            let in_steps = |acu: f64| (acu * 2.0).fract() == 0.0;
+            let min_ok = c.require(
+                (0.5..=256.0).contains(&serverless.min_acu) && in_steps(serverless.min_acu),
+                &format!("{capacity_field}.serverless_v2.min_acu"),
+                serverless.min_acu,
+                "0.5 to 256 in steps of 0.5",
+            );
+            let max_ok = c.require(
+                (1.0..=256.0).contains(&serverless.max_acu)
+                    && in_steps(serverless.max_acu)
+                    && serverless.max_acu >= serverless.min_acu,
+                &format!("{capacity_field}.serverless_v2.max_acu"),
+                serverless.max_acu,
+                "1 to 256 in steps of 0.5, and at least min_acu",
+            );
+            (min_ok && max_ok).then_some(Capacity::ServerlessV2 {
+                min_acu: serverless.min_acu,
+                max_acu: serverless.max_acu,
+            })
+        }
+        (Some(_), Some(_)) => {
+            c.push(
+                &capacity_field,
+                "instance_class and serverless_v2",
+                "one of instance_class or serverless_v2",
+            );
+            None
+        }
+        (None, None) => {
+            c.push(
+                &capacity_field,
+                "neither",
+                "one of instance_class or serverless_v2",
+            );
+            None
+        }
+    };
+    Some(Cluster {
+        readers: spec.readers,
+        capacity: capacity?,
+    })
+}
+
+/// The migration section; `production` is the production cluster's sizing from [`database`].
+pub(super) fn migration(
+    c: &mut Checker,
+    spec: &MigrationSpec,
+    on_premises: Option<Ipv4Net>,
+    production: Option<Option<Cluster>>,
+) -> Option<Migration> {
+    c.require(
+        is_class(&spec.replication_instance_class, "dms"),
+        "migration.replication_instance_class",
+        &spec.replication_instance_class,
+        "a DMS replication instance class such as dms.r6i.large",
+    );
+    c.range(
+        "migration.allocated_storage_gb",
+        spec.allocated_storage_gb,
+        5,
+        6144,
+    );
+    let parts: Vec<&str> = spec.engine_version.split('.').collect();
+    c.require(
+        parts.len() == 3
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())),
+        "migration.engine_version",
+        &spec.engine_version,
+        "a DMS engine version MAJOR.MINOR.PATCH, e.g. 3.5.4",
+    );
+    let source = source(c, spec, on_premises, production);
+    let tables = table_mappings(c, spec);
+    Some(Migration {
+        replication_instance_class: spec.replication_instance_class.clone(),
+        allocated_storage_gb: spec.allocated_storage_gb,
+        engine_version: spec.engine_version.clone(),
+        multi_az: spec.multi_az,
+        source: source?,
+        tables: tables?,
+    })
+}
+
+fn source(
+    c: &mut Checker,
+    spec: &MigrationSpec,
+    on_premises: Option<Ipv4Net>,
+    production: Option<Option<Cluster>>,
+) -> Option<Source> {
+    match (spec.source.kind, &spec.source.external) {
+        (SourceKind::ProductionAuroraCluster, None) => {
+            production.flatten().map(Source::ProductionCluster)
+        }
+        (SourceKind::ProductionAuroraCluster, Some(_)) => {
+            c.push(
+                "migration.source.external",
+                "present",
+                "no `external` section with kind production_aurora_cluster",
+            );
+            None
+        }
+        (SourceKind::ExternalPostgres, None) => {
+            c.push(
+                "migration.source.external",
+                "missing",
+                "host, port, database and secret_name of the on-premises PostgreSQL with kind external_postgres",
+            );
+            None
+        }
+        (SourceKind::ExternalPostgres, Some(external)) => {
+            let field = "migration.source.external";
+            let host_ok = match external.host.parse::<Ipv4Addr>() {
+                Ok(ip) => c.require(
+                    on_premises.is_none_or(|net| net.contains(&ip)),
+                    &format!("{field}.host"),
+                    &external.host,
+                    "an address inside network.on_premises_cidr: DMS reaches it through the Transit Gateway",
+                ),
+                Err(_) => c.require(
+                    is_host_name(&external.host),
+                    &format!("{field}.host"),
+                    &external.host,
+                    "a DNS host name or an IPv4 address",
+                ),
+            };
+            let port_ok = c.range(&format!("{field}.port"), external.port, 1, 65535);
+            let database_ok = c.identifier(
+                &format!("{field}.database"),
+                &external.database,
+                63,
+                "a PostgreSQL database name",
+            );
+            let secret_ok = c.require(
+                !external.secret_name.is_empty()
+                    && external.secret_name.len() <= 512
+                    && external
+                        .secret_name
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || "/_+=.@-".contains(ch)),
+                &format!("{field}.secret_name"),
+                &external.secret_name,
+                "a Secrets Manager secret name: 1-512 of letters, digits and / _ + = . @ -",
+            );
+            let pem_ok = external.ca_certificate_pem.as_deref().is_none_or(|pem| {
+                c.require(
+                    pem.trim_start().starts_with("-----BEGIN CERTIFICATE-----")
+                        && pem.trim_end().ends_with("-----END CERTIFICATE-----"),
+                    &format!("{field}.ca_certificate_pem"),
+                    pem.lines().next().unwrap_or_default(),
+                    "a PEM certificate, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----",
+                )
+            });
+            (host_ok && port_ok && database_ok && secret_ok && pem_ok).then(|| {
+                Source::External(ExternalSource {
+                    host: external.host.clone(),
+                    port: external.port,
+                    database: external.database.clone(),
+                    secret_name: external.secret_name.clone(),
+                    ca_certificate_pem: external.ca_certificate_pem.clone(),
+                })
+            })
+        }
+    }
+}
+
+fn table_mappings(c: &mut Checker, spec: &MigrationSpec) -> Option<Vec<TableRule>> {
+    let mappings = &spec.table_mappings;
+    let mut ok = c.require(
+        !mappings.include.is_empty(),
+        "migration.table_mappings.include",
+        "[]",
+        "at least one schema and table to replicate",
+    );
+    let mut rules = Vec::new();
+    for (list, include, tables) in [
+        ("include", true, &mappings.include),
+        ("exclude", false, &mappings.exclude),
+    ] {
+        for (i, TableSpec { schema, table }) in tables.iter().enumerate() {
+            for (part, name) in [("schema", schema), ("table", table)] {
+                ok &= c.require(
+                    is_table_pattern(name),
+                    &format!("migration.table_mappings.{list}[{i}].{part}"),
+                    name,
+                    "1-63 of letters, digits, _ and $, with % matching any characters",
+                );
+            }
+            rules.push(TableRule {
+                include,
+                schema: schema.clone(),
+                table: table.clone(),
+            });
+        }
+    }
+    ok.then_some(rules)
+}
+
+fn is_table_pattern(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "_$%".contains(ch))
+}
+
+/// `prefix.family.size`, lowercase letters and digits, e.g. `db.r7g.large` or `dms.r6i.xlarge`.
+fn is_class(class: &str, prefix: &str) -> bool {
+    let parts: Vec<&str> = class.split('.').collect();
+    parts.len() == 3
+        && parts[0] == prefix
+        && parts[1..].iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit())
+        })
+}
+
+fn is_host_name(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
+        })
+}
