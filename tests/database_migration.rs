@@ -1,38 +1,12 @@
 //! Targeted assertions over the database and migration layers and the secondary-region templates: the traps
 //! a naive template falls into, stated as checks on every shipped environment and on the test specs.
 
+mod common;
+
 use serde_json::{Value, json};
 
-use migen::cfn::Format;
+use common::{ENVS, documents, environment, primary, resources};
 use migen::spec::{self, Overrides};
-
-const ENVS: [&str; 3] = ["dev", "staging", "prod"];
-
-fn environment(name: &str) -> spec::Environment {
-    spec::load_shipped(name, &Overrides::default()).unwrap()
-}
-
-/// Every template of an environment, by region, as JSON documents.
-fn documents(env: &spec::Environment) -> Vec<(String, Value)> {
-    migen::render::templates(env, Format::Json)
-        .unwrap()
-        .into_iter()
-        .map(|t| (t.region, serde_json::from_str(&t.template.body).unwrap()))
-        .collect()
-}
-
-fn primary(name: &str) -> Value {
-    documents(&environment(name)).remove(0).1
-}
-
-fn resources<'a>(doc: &'a Value, type_name: &str) -> Vec<(&'a String, &'a Value)> {
-    doc["Resources"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(_, r)| r["Type"] == type_name)
-        .collect()
-}
 
 fn key_arn() -> Value {
     json!({"Fn::GetAtt": ["EncryptionKey", "Arn"]})

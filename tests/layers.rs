@@ -1,31 +1,11 @@
 //! Targeted assertions over the rendered documents: the promises of each layer, stated once, checked on every
 //! shipped environment.
 
+mod common;
+
 use serde_json::Value;
 
-use migen::cfn::Format;
-use migen::spec::{self, Overrides};
-
-fn document(env: &str) -> Value {
-    let env = spec::load_shipped(env, &Overrides::default()).unwrap();
-    let body = migen::render::templates(&env, Format::Json)
-        .unwrap()
-        .remove(0)
-        .template
-        .body;
-    serde_json::from_str(&body).unwrap()
-}
-
-fn resources<'a>(doc: &'a Value, type_name: &str) -> Vec<(&'a String, &'a Value)> {
-    doc["Resources"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(_, r)| r["Type"] == type_name)
-        .collect()
-}
-
-const ENVS: [&str; 3] = ["dev", "staging", "prod"];
+use common::{ENVS, primary as document, resources};
 
 #[test]
 fn nothing_is_reachable_from_the_internet() {
