@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::expr::{Expr, to_json};
 use super::logical_id::LogicalId;
 use super::quota;
-use super::resource::{Attributes, DeletionPolicy, Dependency, Handle, Resource};
+use super::resource::{Attributes, DeletionPolicy, Handle, Resource};
 
 /// A template parameter. Cross-region values travel as parameters because `Fn::ImportValue` cannot cross
 /// regions.
@@ -296,15 +296,6 @@ impl Template {
 
     pub fn resource_count(&self) -> usize {
         self.resources.len()
-    }
-
-    /// The rendered properties of a resource, for targeted assertions in tests.
-    pub fn properties_of(&self, dependency: &impl Dependency) -> Option<&Value> {
-        let id = dependency.dependency_id();
-        self.resources
-            .iter()
-            .find(|(r, _)| r == id)
-            .map(|(_, e)| &e.properties)
     }
 
     /// Resources and parameters share one namespace: `Ref` names either.
