@@ -155,7 +155,7 @@ pub fn global_cluster_identifier(stack: &Stack) -> String {
     stack.name("global db")
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments)] // each argument is a distinct handle the cluster is wired to
 fn primary_cluster(
     stack: &mut Stack,
     name: &str,
@@ -355,24 +355,26 @@ fn instances(
 ) {
     // Every instance of a secondary cluster is a reader until a failover promotes the cluster.
     let secondary = name == "secondary";
+    let class = spec.capacity.instance_class();
     for n in 0..=u32::from(spec.readers) {
         let role = match (secondary, n) {
             (true, _) => format!("reader {}", n + 1),
             (false, 0) => "writer".to_string(),
             (false, _) => format!("reader {n}"),
         };
+        let mut instance =
+            DbInstance::aurora_postgresql_member(cluster.cluster_identifier(), class)
+                .db_instance_identifier(format!("{identifier}-{}", n + 1))
+                .ca_certificate_identifier(CA_CERTIFICATE)
+                .promotion_tier(n.min(15))
+                .enhanced_monitoring(MONITORING_INTERVAL, monitoring.arn());
+        if supports_performance_insights(class) {
+            instance = instance.performance_insights(key.arn(), PERFORMANCE_INSIGHTS_DAYS);
+        }
         stack.add_with(
             Layer::Database,
             &format!("{name} {role} instance"),
-            DbInstance::aurora_postgresql_member(
-                cluster.cluster_identifier(),
-                spec.capacity.instance_class(),
-            )
-            .db_instance_identifier(format!("{identifier}-{}", n + 1))
-            .ca_certificate_identifier(CA_CERTIFICATE)
-            .promotion_tier(n.min(15))
-            .performance_insights(key.arn(), PERFORMANCE_INSIGHTS_DAYS)
-            .enhanced_monitoring(MONITORING_INTERVAL, monitoring.arn()),
+            instance,
             // Stated rather than defaulted: an Aurora instance is compute over the cluster's storage, so deleting
             // it loses nothing.
             Attributes::new()
@@ -382,6 +384,11 @@ fn instances(
                 .suppress_guard_rule("RDS_INSTANCE_LOGGING_ENABLED", MEMBER_LOGGING_REASON),
         );
     }
+}
+
+/// Performance Insights runs on every Aurora PostgreSQL class but the burstable ones (`db.t3`, `db.t4g`).
+fn supports_performance_insights(class: &str) -> bool {
+    !class.starts_with("db.t")
 }
 
 fn subnet_group(
@@ -449,4 +456,17 @@ fn monitoring_role(stack: &mut Stack) -> Handle<Role> {
                 "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
             )),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn performance_insights_only_where_the_class_runs_it() {
+        assert!(supports_performance_insights("db.r7g.large"));
+        assert!(supports_performance_insights("db.serverless"));
+        assert!(!supports_performance_insights("db.t4g.medium"));
+        assert!(!supports_performance_insights("db.t3.medium"));
+    }
 }
