@@ -68,7 +68,7 @@ pub fn build(
                 .map(Handle::subnet_id)
                 .collect(),
         )
-        .replication_subnet_group_identifier(stack.name("replication")),
+        .replication_subnet_group_identifier(instance_identifier.clone()),
         Attributes::new().depends_on(&roles_ready),
     );
     let instance = stack.add_with(
@@ -155,36 +155,39 @@ pub fn build(
     let reverse_target = endpoint("reverse target", EndpointType::Target, &source, false);
 
     let mappings = table_mappings(&migration.tables);
-    let forward_task_id = format!("migration-forward-{}", env.name);
-    let forward_task = stack.add(
-        Layer::Migration,
-        "forward task",
-        ReplicationTask::new(
-            MigrationType::FullLoadAndCdc,
-            instance.replication_instance_arn(),
-            forward_source.endpoint_arn(),
-            forward_target.endpoint_arn(),
-            &mappings,
-        )
-        .settings(&task_settings(true))
-        .replication_task_identifier(forward_task_id.clone())
-        .resource_identifier(forward_task_id.clone()),
+    let mut task = |purpose: &str,
+                    kind: MigrationType,
+                    source: &Handle<Endpoint>,
+                    target: &Handle<Endpoint>| {
+        let id = format!("migration-{purpose}-{}", env.name);
+        let handle = stack.add(
+            Layer::Migration,
+            &format!("{purpose} task"),
+            ReplicationTask::new(
+                kind,
+                instance.replication_instance_arn(),
+                source.endpoint_arn(),
+                target.endpoint_arn(),
+                &mappings,
+            )
+            .settings(&task_settings(kind != MigrationType::Cdc))
+            .replication_task_identifier(id.clone())
+            .resource_identifier(id.clone()),
+        );
+        (handle, id)
+    };
+    let (forward_task, forward_task_id) = task(
+        "forward",
+        MigrationType::FullLoadAndCdc,
+        &forward_source,
+        &forward_target,
     );
     // Not started by the stack: the cutover workflow starts it, from the migration cluster's position at cutover.
-    let reverse_task_id = format!("migration-reverse-{}", env.name);
-    let reverse_task = stack.add(
-        Layer::Migration,
-        "reverse task",
-        ReplicationTask::new(
-            MigrationType::Cdc,
-            instance.replication_instance_arn(),
-            reverse_source.endpoint_arn(),
-            reverse_target.endpoint_arn(),
-            &mappings,
-        )
-        .settings(&task_settings(false))
-        .replication_task_identifier(reverse_task_id.clone())
-        .resource_identifier(reverse_task_id.clone()),
+    let (reverse_task, reverse_task_id) = task(
+        "reverse",
+        MigrationType::Cdc,
+        &reverse_source,
+        &reverse_target,
     );
 
     for (output, description, value) in [
