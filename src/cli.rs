@@ -144,6 +144,17 @@ pub fn run(
 }
 
 /// Why a command failed; printed as one report.
+/// A stack that does not fit AWS's limits is the spec's problem: reported like any invalid spec, with the file.
+fn in_spec(spec_file: &str) -> impl Fn(RenderError) -> Failure + '_ {
+    move |e| match e {
+        RenderError::DoesNotFit { problems, .. } => Failure::Spec(SpecError {
+            file: spec_file.to_string(),
+            kind: spec::SpecErrorKind::Invalid(problems),
+        }),
+        other => Failure::Render(other),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 enum Failure {
     #[error("{0}")]
@@ -189,7 +200,7 @@ fn render(
     let format = Format::from(args.format);
     match args.out {
         Some(dir) => {
-            let templates = render::templates(&env, format)?;
+            let templates = render::templates(&env, format).map_err(in_spec(&spec_file))?;
             report_warnings(&templates, err);
             let artifacts = render::artifacts(&env, &spec_file, &templates, format)?;
             let target = render::write_atomically(&dir, &env.name, &artifacts).map_err(|e| {
@@ -205,7 +216,8 @@ fn render(
         }
         None => {
             let region = args.region.unwrap_or_else(|| env.primary_region.clone());
-            let template = render::region_template(&env, &region, format)?;
+            let template =
+                render::region_template(&env, &region, format).map_err(in_spec(&spec_file))?;
             report_warnings(std::slice::from_ref(&template), err);
             write(out, &template.template.body)
         }
@@ -229,16 +241,16 @@ fn check(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let envs: Vec<Environment> = if args.all {
+    let envs: Vec<(Environment, String)> = if args.all {
         spec::SHIPPED
             .iter()
-            .map(|(name, _)| spec::load_shipped(name, overrides))
+            .map(|(name, _)| load(Some(name), None, overrides))
             .collect::<Result<_, _>>()?
     } else {
-        vec![load(args.env.as_deref(), args.spec.as_ref(), overrides)?.0]
+        vec![load(args.env.as_deref(), args.spec.as_ref(), overrides)?]
     };
-    for env in &envs {
-        let templates = render::templates(env, Format::Yaml)?;
+    for (env, spec_file) in &envs {
+        let templates = render::templates(env, Format::Yaml).map_err(in_spec(spec_file))?;
         report_warnings(&templates, err);
         for t in &templates {
             let deploy = if t.template.needs_s3_upload {

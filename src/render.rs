@@ -41,6 +41,12 @@ pub enum RenderError {
     Runbook(String),
     #[error("region {region} is not one of the environment's regions ({known})")]
     UnknownRegion { region: String, known: String },
+    /// The spec validates, but the stack built from it would exceed what AWS allows.
+    #[error("{region}: the stack does not fit AWS's limits")]
+    DoesNotFit {
+        region: String,
+        problems: Vec<crate::spec::Problem>,
+    },
 }
 
 /// The template of one region of the environment.
@@ -49,16 +55,19 @@ pub fn region_template(
     region: &str,
     format: Format,
 ) -> Result<RegionTemplate, RenderError> {
-    let stack = if region == env.primary_region {
-        payment_migration::build(env)
-    } else if let Some(secondary) = env.secondary_regions.iter().find(|s| s.region == region) {
-        payment_migration::build_secondary(env, secondary)
-    } else {
-        return Err(RenderError::UnknownRegion {
+    let stack = build_region(env, region).ok_or_else(|| RenderError::UnknownRegion {
+        region: region.to_string(),
+        known: env.regions().collect::<Vec<_>>().join(", "),
+    })?;
+    let problems = payment_migration::preflight::check(&stack, &|other| {
+        build_region(other, region).map_or(0, |s| s.template.resource_count())
+    });
+    if !problems.is_empty() {
+        return Err(RenderError::DoesNotFit {
             region: region.to_string(),
-            known: env.regions().collect::<Vec<_>>().join(", "),
+            problems,
         });
-    };
+    }
     let template = stack
         .template
         .render(format)
@@ -70,6 +79,17 @@ pub fn region_template(
         region: region.to_string(),
         template,
     })
+}
+
+fn build_region<'e>(env: &'e Environment, region: &str) -> Option<payment_migration::Stack<'e>> {
+    if region == env.primary_region {
+        Some(payment_migration::build(env))
+    } else {
+        env.secondary_regions
+            .iter()
+            .find(|s| s.region == region)
+            .map(|secondary| payment_migration::build_secondary(env, secondary))
+    }
 }
 
 /// Every region's template in deploy order: the primary first (it creates the global database), then the
@@ -147,8 +167,14 @@ fn runbook(
                 on_premises_attachment => &env.network.on_premises_attachment_id,
                 on_premises_cidr => env.network.on_premises_cidr.to_string(),
                 log_retention_days => env.log_retention_days,
-                external_secret => match &env.migration.source {
-                    crate::spec::Source::External(external) => Some(external.secret_name.clone()),
+                external_source => match &env.migration.source {
+                    crate::spec::Source::External(external) => Some(minijinja::context! {
+                        secret_name => &external.secret_name,
+                        host => &external.host,
+                        port => external.port,
+                        network => external.network(env.network.on_premises_cidr).to_string(),
+                        verify_full => external.ca_certificate_pem.is_some(),
+                    }),
                     crate::spec::Source::ProductionCluster(_) => None,
                 },
             })

@@ -298,6 +298,14 @@ impl Template {
         self.resources.len()
     }
 
+    /// The resources added so far: logical id, type and properties as they will render. For checks that need
+    /// the whole template, such as quotas that span resources.
+    pub fn resources(&self) -> impl Iterator<Item = (&LogicalId, &'static str, &Value)> {
+        self.resources
+            .iter()
+            .map(|(id, entry)| (id, entry.type_name, &entry.properties))
+    }
+
     /// Resources and parameters share one namespace: `Ref` names either.
     fn check_new_id(&mut self, id: &LogicalId, what: &str) {
         let taken = self.resources.iter().any(|(r, _)| r == id)

@@ -232,6 +232,12 @@ fn primary_cluster(
         // The function needs the host and port that the attachment writes into the secret.
         Attributes::new().depends_on(&attachment),
     );
+    stack.claim_addresses(
+        subnets,
+        &format!("rotation function of the {name} cluster"),
+        1,
+    );
+    claim_instance_addresses(stack, subnets, name, spec);
     instances(stack, name, &identifier, &cluster, spec, key, monitoring);
     AuroraCluster {
         cluster,
@@ -292,6 +298,7 @@ pub fn secondary_cluster(
         ),
         snapshot_on_delete().depends_on(&logs),
     );
+    claim_instance_addresses(stack, subnets, "secondary", &db.migration);
     instances(
         stack,
         "secondary",
@@ -384,6 +391,23 @@ fn instances(
                 .suppress_guard_rule("RDS_INSTANCE_LOGGING_ENABLED", MEMBER_LOGGING_REASON),
         );
     }
+}
+
+/// RDS spreads a cluster's instances over its subnet group's AZs without a promise of evenness; counting the
+/// even share, rounded up, in every subnet is what the subnets must hold at least.
+fn claim_instance_addresses(
+    stack: &mut Stack,
+    subnets: &[Handle<Subnet>],
+    name: &str,
+    spec: &Cluster,
+) {
+    let instances = u32::from(spec.readers) + 1;
+    let per_subnet = instances.div_ceil(subnets.len().max(1) as u32);
+    stack.claim_addresses(
+        subnets,
+        &format!("{name} cluster instances ({instances})"),
+        per_subnet,
+    );
 }
 
 /// Performance Insights runs on every Aurora PostgreSQL class but the burstable ones (`db.t3`, `db.t4g`).

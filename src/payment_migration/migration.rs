@@ -71,6 +71,12 @@ pub fn build(
         .replication_subnet_group_identifier(instance_identifier.clone()),
         Attributes::new().depends_on(&roles_ready),
     );
+    // A Multi-AZ standby sits in another AZ, so each subnet holds one of the pair at most.
+    stack.claim_addresses(
+        &network.migration.private_subnets,
+        "DMS replication instance",
+        1,
+    );
     let instance = stack.add_with(
         Layer::Migration,
         "replication instance",
@@ -84,7 +90,9 @@ pub fn build(
         .allocated_storage(migration.allocated_storage_gb)
         .engine_version(migration.engine_version.clone())
         .multi_az(migration.multi_az)
-        .auto_minor_version_upgrade(true)
+        // The engine version is pinned in the spec so that every upgrade is reviewed in a pull request; an
+        // automatic minor upgrade would move the instance away from the template behind the reviewers' backs.
+        .auto_minor_version_upgrade(false)
         .allow_major_version_upgrade(false)
         .preferred_maintenance_window("sun:18:30-sun:19:30"),
         Attributes::new()

@@ -9,6 +9,7 @@ pub mod encryption;
 pub mod migration;
 pub mod network;
 pub mod notification;
+pub mod preflight;
 pub mod stack;
 pub mod storage;
 
@@ -55,7 +56,13 @@ pub fn build_secondary<'e>(env: &'e Environment, secondary: &SecondaryRegion) ->
         ),
     );
     let key = encryption::build(&mut stack);
-    let (vpc, database_group) = network::secondary_region(&mut stack, &secondary.vpc, &key);
+    let index = env
+        .secondary_regions
+        .iter()
+        .position(|s| s.region == secondary.region)
+        .unwrap_or_default();
+    let field = format!("secondary_regions[{index}].vpc_cidr");
+    let (vpc, database_group) = network::secondary_region(&mut stack, &field, &secondary.vpc, &key);
     database::secondary_cluster(&mut stack, &key, &vpc.private_subnets, &database_group);
     stack
 }

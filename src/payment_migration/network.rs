@@ -72,6 +72,7 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Network {
     let production = vpc(
         stack,
         "production",
+        "network.production_vpc_cidr",
         &net.production_vpc,
         net.egress,
         &flow_logs_role,
@@ -80,6 +81,7 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Network {
     let migration = vpc(
         stack,
         "migration",
+        "network.migration_vpc_cidr",
         &net.migration_vpc,
         net.egress,
         &flow_logs_role,
@@ -131,25 +133,10 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Network {
                 route_table.route_table_id(),
             ),
         );
+        stack.claim_addresses(&v.handles.private_subnets, "Transit Gateway attachment", 1);
         attachments.push(attachment);
     }
-    let on_premises_route = match &net.on_premises_attachment_id {
-        Some(id) => TransitGatewayRoute::to_attachment(
-            route_table.route_table_id(),
-            net.on_premises_cidr.to_string(),
-            Expr::lit(id),
-        ),
-        // Until the VPN or Direct Connect link exists, on-premises traffic stops here instead of wandering.
-        None => TransitGatewayRoute::blackhole(
-            route_table.route_table_id(),
-            net.on_premises_cidr.to_string(),
-        ),
-    };
-    stack.add(
-        Layer::Network,
-        "on premises transit gateway route",
-        on_premises_route,
-    );
+    on_premises_link(stack, &route_table, &net);
 
     // VPC routes to a Transit Gateway fail until the VPC's attachment exists, hence the explicit dependency.
     let vpcs = [
@@ -227,10 +214,59 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Network {
     }
 }
 
+/// The Transit Gateway's side of the on-premises link, deployed in two steps because the VPN or Direct Connect
+/// attachment is created by network operations on this stack's Transit Gateway, which exists only after the
+/// first deploy.
+///
+/// 1. Without `network.on_premises_attachment_id`: a blackhole route, so on-premises traffic stops at the Transit
+///    Gateway instead of wandering.
+/// 2. With it: the attachment is associated with the stack's route table, which gives replies from on-premises
+///    their return path (the table holds both VPCs' propagated routes), and a static route sends
+///    `network.on_premises_cidr` to it. The attachment's routes are deliberately not propagated: BGP would
+///    import every prefix the on-premises side advertises, and the VPCs may reach only the spec's on-premises
+///    network (PCI DSS 1.3).
+fn on_premises_link(
+    stack: &mut Stack,
+    route_table: &Handle<TransitGatewayRouteTable>,
+    net: &crate::spec::Network,
+) {
+    let destination = net.on_premises_cidr.to_string();
+    match &net.on_premises_attachment_id {
+        Some(id) => {
+            let association = stack.add(
+                Layer::Network,
+                "on premises transit gateway association",
+                TransitGatewayRouteTableAssociation::new(
+                    Expr::lit(id),
+                    route_table.route_table_id(),
+                ),
+            );
+            stack.add_with(
+                Layer::Network,
+                "on premises transit gateway route",
+                TransitGatewayRoute::to_attachment(
+                    route_table.route_table_id(),
+                    destination,
+                    Expr::lit(id),
+                ),
+                Attributes::new().depends_on(&association),
+            );
+        }
+        None => {
+            stack.add(
+                Layer::Network,
+                "on premises transit gateway route",
+                TransitGatewayRoute::blackhole(route_table.route_table_id(), destination),
+            );
+        }
+    }
+}
+
 /// The network of a secondary region: one private VPC for the global database's secondary cluster, with flow
 /// logs and no internet path, and the cluster's security group (no ingress until applications arrive there).
 pub fn secondary_region(
     stack: &mut Stack,
+    field: &str,
     layout: &VpcLayout,
     key: &Handle<Key>,
 ) -> (VpcHandles, Handle<SecurityGroup>) {
@@ -238,6 +274,7 @@ pub fn secondary_region(
     let database_vpc = vpc(
         stack,
         "database",
+        field,
         layout,
         Egress::VpcEndpoints,
         &flow_logs_role,
@@ -270,6 +307,7 @@ struct BuiltVpc {
 fn vpc(
     stack: &mut Stack,
     name: &str,
+    field: &str,
     layout: &VpcLayout,
     egress: Egress,
     flow_logs_role: &Handle<Role>,
@@ -313,6 +351,9 @@ fn vpc(
         &layout.private_subnets,
         &private_route_table,
     );
+    if let Some(first) = layout.private_subnets.first() {
+        stack.plan_subnets(&private_subnets, field, layout.cidr, *first);
+    }
 
     if egress == Egress::NatGatewayPerVpc {
         let igw = stack.add(
@@ -468,7 +509,6 @@ fn security_groups(
     let env = stack.env;
     let net = &env.network;
     let has_production_cluster = matches!(env.migration.source, Source::ProductionCluster(_));
-    let external_source = !has_production_cluster;
     // Where AWS APIs are: the VPC's own interface endpoints, or (through the NAT gateway) the regional public
     // endpoints, which have no fixed addresses.
     let aws_apis = |layout: &VpcLayout| match net.egress {
@@ -491,10 +531,19 @@ fn security_groups(
             "Production cluster",
         ));
     }
-    if external_source {
-        client_egress.extend(postgres_to(
-            &[net.on_premises_cidr],
-            "On-premises PostgreSQL, through the Transit Gateway",
+    // Only the source the spec names, on its port (PCI DSS 1.3: no more of the on-premises network than needed).
+    if let Source::External(external) = &env.migration.source {
+        let port = TcpPorts {
+            from: external.port,
+            to: external.port,
+        };
+        client_egress.push(EgressRule::tcp_to_cidr(
+            port,
+            external.network(net.on_premises_cidr).to_string(),
+            &format!(
+                "On-premises PostgreSQL source on port {}, through the Transit Gateway",
+                external.port
+            ),
         ));
     }
     client_egress.push(EgressRule::tcp_to_cidr(
@@ -684,6 +733,11 @@ fn vpc_endpoints(
         .iter()
         .map(Handle::subnet_id)
         .collect();
+    stack.claim_addresses(
+        &v.handles.private_subnets,
+        &format!("interface VPC endpoints ({})", services.join(", ")),
+        services.len() as u32,
+    );
     for service in services {
         stack.add(
             Layer::Network,

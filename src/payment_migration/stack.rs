@@ -1,6 +1,9 @@
 //! The one place where the layers' shared decisions live: logical ids, physical names, tags, log groups.
 
+use ipnet::Ipv4Net;
+
 use crate::cfn::{Attributes, Handle, LogicalId, Resource, TagSet, Template};
+use crate::resources::ec2::Subnet;
 use crate::resources::kms::Key;
 use crate::resources::logs::LogGroup;
 use crate::spec::Environment;
@@ -42,6 +45,22 @@ pub struct Stack<'e> {
     pub region: String,
     pub template: Template,
     tags: TagSet,
+    subnet_plans: Vec<SubnetPlan>,
+}
+
+/// A VPC's private subnets (one per AZ, all of one size) and the addresses the layers place in each: AWS
+/// reserves five addresses per subnet, and every interface endpoint, Transit Gateway attachment, database
+/// instance, replication instance and VPC Lambda takes one more. [`super::preflight`] compares the two.
+#[derive(Clone, Debug)]
+pub struct SubnetPlan {
+    /// The spec field that sizes the VPC, e.g. `network.migration_vpc_cidr`.
+    pub field: String,
+    pub vpc_cidr: Ipv4Net,
+    pub subnet_cidr: Ipv4Net,
+    /// Logical id of the first subnet, which identifies the set.
+    key: String,
+    /// What takes addresses, and how many in each subnet.
+    pub claims: Vec<(String, u32)>,
 }
 
 impl<'e> Stack<'e> {
@@ -55,7 +74,45 @@ impl<'e> Stack<'e> {
             region: region.to_string(),
             template: Template::new(description),
             tags: tags.with("Environment", env.name.clone()),
+            subnet_plans: Vec::new(),
         }
+    }
+
+    /// Declares a VPC's private subnets, so layers can claim addresses in them.
+    pub fn plan_subnets(
+        &mut self,
+        subnets: &[Handle<Subnet>],
+        field: &str,
+        vpc_cidr: Ipv4Net,
+        subnet_cidr: Ipv4Net,
+    ) {
+        self.subnet_plans.push(SubnetPlan {
+            field: field.to_string(),
+            vpc_cidr,
+            subnet_cidr,
+            key: subnet_key(subnets),
+            claims: Vec::new(),
+        });
+    }
+
+    /// Records that `what` takes `per_subnet` addresses in each of `subnets`. Subnets nobody planned are a
+    /// defect of the layers, reported by the preflight check rather than ignored.
+    pub fn claim_addresses(&mut self, subnets: &[Handle<Subnet>], what: &str, per_subnet: u32) {
+        let key = subnet_key(subnets);
+        match self.subnet_plans.iter_mut().find(|p| p.key == key) {
+            Some(plan) => plan.claims.push((what.to_string(), per_subnet)),
+            None => self.subnet_plans.push(SubnetPlan {
+                field: String::new(),
+                vpc_cidr: Ipv4Net::default(),
+                subnet_cidr: Ipv4Net::default(),
+                key,
+                claims: vec![(what.to_string(), per_subnet)],
+            }),
+        }
+    }
+
+    pub fn subnet_plans(&self) -> &[SubnetPlan] {
+        &self.subnet_plans
     }
 
     /// Adds a resource with its layer-derived logical id and the environment's tags plus `Name`.
@@ -113,6 +170,13 @@ impl<'e> Stack<'e> {
         // Audit logs outlive the stack: deleting or replacing it must not delete them (PCI DSS 10.5).
         self.add_with(layer, purpose, group, Attributes::new().retain())
     }
+}
+
+fn subnet_key(subnets: &[Handle<Subnet>]) -> String {
+    subnets
+        .first()
+        .map(|s| s.logical_id().to_string())
+        .unwrap_or_default()
 }
 
 /// `(network, "production vpc")` → `NetworkProductionVpc`.

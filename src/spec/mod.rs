@@ -4,6 +4,7 @@
 
 mod check;
 pub mod model;
+mod pem;
 pub mod regions;
 mod validate;
 mod validate_database;
@@ -123,6 +124,17 @@ pub struct ExternalSource {
     pub database: String,
     pub secret_name: String,
     pub ca_certificate_pem: Option<String>,
+}
+
+impl ExternalSource {
+    /// Where connections to the source go: the host itself (a /32) when the spec gives an address, else the
+    /// on-premises network, since a host name resolves only at run time.
+    pub fn network(&self, on_premises: Ipv4Net) -> Ipv4Net {
+        match self.host.parse::<std::net::Ipv4Addr>() {
+            Ok(address) => Ipv4Net::from(address),
+            Err(_) => on_premises,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -251,8 +263,23 @@ pub fn parse(file: &str, yaml: &str, overrides: &Overrides) -> Result<Environmen
         file: file.to_string(),
         kind,
     };
-    let deserializer = serde_norway::Deserializer::from_str(yaml);
-    let mut spec: SpecFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+    let mut document: serde_norway::Value = serde_norway::from_str(yaml).map_err(|e| {
+        error(SpecErrorKind::Malformed {
+            field: None,
+            message: yaml_syntax_message(&e),
+        })
+    })?;
+    // Merge keys (`<<: *defaults`) are YAML 1.1; the parser keeps them as ordinary keys, so they are applied
+    // before the spec's shape is checked. Keys written beside a merge override the merged ones.
+    document.apply_merge().map_err(|e| {
+        error(SpecErrorKind::Malformed {
+            field: None,
+            message: format!(
+                "{e}; allowed: `<<` merges a mapping or a list of mappings (e.g. `<<: *defaults`)"
+            ),
+        })
+    })?;
+    let mut spec: SpecFile = serde_path_to_error::deserialize(document).map_err(|e| {
         let path = e.path().to_string();
         let field = (path != "." && !path.is_empty()).then_some(path);
         error(SpecErrorKind::Malformed {
@@ -283,6 +310,27 @@ pub fn parse(file: &str, yaml: &str, overrides: &Overrides) -> Result<Environmen
         }
         error(SpecErrorKind::Invalid(problems))
     })
+}
+
+/// A YAML syntax error, with what is allowed where the parser's own words do not say it.
+fn yaml_syntax_message(e: &serde_norway::Error) -> String {
+    let message = e.to_string();
+    let Some(duplicate) = message.strip_prefix("duplicate entry ") else {
+        return message;
+    };
+    // The parser's location is where the mapping starts, not where the key repeats.
+    let (key, mapping) = match (duplicate.split_once(" at line "), e.location()) {
+        (Some((key, _)), Some(location)) => (
+            key,
+            format!(" in the mapping that starts at line {}", location.line()),
+        ),
+        _ => (duplicate, String::new()),
+    };
+    format!(
+        "{} appears more than once{mapping}; allowed: each key once in a mapping (to share settings, define \
+         them once with an anchor and merge them with `<<: *name`, overriding keys beside it)",
+        key.replacen("with key", "the key", 1)
+    )
 }
 
 /// Reads, parses and validates a spec file.

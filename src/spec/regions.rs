@@ -44,3 +44,23 @@ pub const LOG_RETENTION_DAYS: &[u32] = &[
 
 /// PCI DSS 10.5.1: audit log history is kept for at least twelve months.
 pub const PCI_MIN_LOG_RETENTION_DAYS: u32 = 365;
+
+/// A region's facts. (Interim until the data derived from cfn-lint lands.)
+pub struct RegionData {
+    pub name: &'static str,
+    pub availability_zones: u8,
+}
+
+pub fn region(name: &str) -> Option<RegionData> {
+    REGIONS.iter().find(|r| **r == name).map(|r| RegionData {
+        name: r,
+        availability_zones: 3,
+    })
+}
+
+pub fn unavailable_types<'a>(
+    _region: &str,
+    _types: impl IntoIterator<Item = &'a str>,
+) -> Vec<&'static str> {
+    Vec::new()
+}

@@ -26,6 +26,9 @@ const RESERVED_TAGS: &[&str] = &[
     "CostCentre",
 ];
 
+/// AWS allows 50 tags per resource; migen sets [`RESERVED_TAGS`] on every one.
+const MAX_EXTRA_TAGS: usize = 50 - RESERVED_TAGS.len();
+
 pub(super) fn validate(file: SpecFile) -> Result<Environment, Vec<Problem>> {
     let mut c = Checker::default();
 
@@ -113,25 +116,57 @@ fn check_tags(c: &mut Checker, file: &SpecFile) {
             c.push(key, value, why);
         }
     }
-    for (key, value) in &file.tags.extra {
+    let extra = &file.tags.extra;
+    c.require(
+        extra.len() <= MAX_EXTRA_TAGS,
+        "tags.extra",
+        format!("{} tags", extra.len()),
+        format!(
+            "at most {MAX_EXTRA_TAGS}: AWS allows 50 tags per resource and migen sets {} itself ({})",
+            RESERVED_TAGS.len(),
+            RESERVED_TAGS.join(", ")
+        ),
+    );
+    for (i, (key, value)) in extra.iter().enumerate() {
         let field = format!("tags.extra.{key}");
-        let key_ok = !key.is_empty()
-            && key.len() <= 128
-            && !key.starts_with("aws:")
-            && !RESERVED_TAGS.contains(&key.as_str());
-        c.require(
-            key_ok,
-            &field,
-            key,
-            format!(
-                "a tag key of 1-128 characters, not starting with `aws:` and not one migen sets ({})",
-                RESERVED_TAGS.join(", ")
-            ),
-        );
+        if let Some(why) = tag_key_problem(key) {
+            c.push(&field, key, why);
+        } else if let Some(reserved) = RESERVED_TAGS.iter().find(|r| r.eq_ignore_ascii_case(key)) {
+            c.push(
+                &field,
+                key,
+                format!(
+                    "a key other than the tags migen sets ({}); IAM and other services treat keys that differ \
+                     only in case as the same key, so `{key}` collides with `{reserved}`",
+                    RESERVED_TAGS.join(", ")
+                ),
+            );
+        } else if let Some(earlier) = extra.keys().take(i).find(|k| k.eq_ignore_ascii_case(key)) {
+            c.push(
+                &field,
+                key,
+                format!("a key that differs from `{earlier}` in more than case: IAM treats them as one key"),
+            );
+        }
         if let Some(why) = tag_value_problem(value) {
             c.push(&field, value, why);
         }
     }
+}
+
+/// CloudFormation tag keys: 1-128 Unicode letters, digits, spaces and `_ . : / = + - @`, not starting with
+/// `aws:` in any case (AWS reserves that prefix).
+fn tag_key_problem(key: &str) -> Option<String> {
+    let valid = !key.is_empty()
+        && key.chars().count() <= 128
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c))
+        && !key.to_ascii_lowercase().starts_with("aws:");
+    (!valid).then(|| {
+        "a tag key of 1-128 letters, digits, spaces and _ . : / = + - @, not starting with `aws:` (in any case)"
+            .to_string()
+    })
 }
 
 fn check_network(c: &mut Checker, file: &SpecFile) -> Option<Network> {
@@ -281,17 +316,41 @@ fn tag_value_problem(value: &str) -> Option<String> {
     (!valid).then(|| "1-256 characters of letters, digits, spaces and _ . : / = + - @".to_string())
 }
 
+/// An address SNS can deliver to: a dot-atom local part and a domain of host-name labels under a
+/// non-numeric top-level domain (RFC 5321/5322, without quoted local parts or address literals).
 fn is_email(address: &str) -> bool {
-    let Some((local, domain)) = address.split_once('@') else {
+    let Some((local, domain)) = address.rsplit_once('@') else {
         return false;
     };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && address.len() <= 254
-        && !address.chars().any(|c| c.is_whitespace() || c.is_control())
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local.split('.').all(|atom| {
+            !atom.is_empty()
+                && atom
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c))
+        });
+    local_ok && domain.contains('.') && is_host_name(domain) && address.len() <= 254
+}
+
+/// A DNS host name (RFC 1123): labels of 1-63 letters, digits and inner hyphens, at most 253 characters, and a
+/// last label that is not all digits, so that `999.1.1.1` (no IPv4 address) is not taken for a name.
+pub(super) fn is_host_name(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
+        })
+        && host
+            .rsplit('.')
+            .next()
+            .is_some_and(|last| !last.chars().all(|ch| ch.is_ascii_digit()))
 }
 
 fn is_resource_id(id: &str, prefix: &str) -> bool {

@@ -6,6 +6,7 @@ use ipnet::Ipv4Net;
 
 use super::check::Checker;
 use super::model::{ClusterSpec, DatabaseSpec, MigrationSpec, SourceKind, TableSpec};
+use super::validate::is_host_name;
 use super::{Capacity, Cluster, Database, ExternalSource, Migration, Source, TableRule};
 
 /// Aurora PostgreSQL majors that are current and support global databases.
@@ -64,8 +65,18 @@ pub(super) fn database(
     );
     let mut application_cidrs = Vec::new();
     for (i, cidr) in spec.application_cidrs.iter().enumerate() {
-        if let Some(net) = c.private_cidr(&format!("database.application_cidrs[{i}]"), cidr) {
-            application_cidrs.push(net);
+        let field = format!("database.application_cidrs[{i}]");
+        if let Some(net) = c.private_cidr(&field, cidr) {
+            // A repeated rule is refused by EC2 (InvalidPermission.Duplicate) and fails the deploy.
+            if let Some(first) = application_cidrs.iter().position(|n| *n == net) {
+                c.push(
+                    &field,
+                    cidr,
+                    format!("a network not already listed (it repeats database.application_cidrs[{first}])"),
+                );
+            } else {
+                application_cidrs.push(net);
+            }
         }
     }
     let production = match (source, &spec.production) {
@@ -289,13 +300,18 @@ fn source(
                 "a Secrets Manager secret name: 1-512 of letters, digits and / _ + = . @ -",
             );
             let pem_ok = external.ca_certificate_pem.as_deref().is_none_or(|pem| {
-                c.require(
-                    pem.trim_start().starts_with("-----BEGIN CERTIFICATE-----")
-                        && pem.trim_end().ends_with("-----END CERTIFICATE-----"),
-                    &format!("{field}.ca_certificate_pem"),
-                    pem.lines().next().unwrap_or_default(),
-                    "a PEM certificate, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----",
-                )
+                match super::pem::ca_bundle_problem(pem) {
+                    // The value is never echoed: a refused bundle may hold a private key.
+                    Some(why) => {
+                        c.push(
+                            &format!("{field}.ca_certificate_pem"),
+                            format!("a PEM bundle that is refused: {why}"),
+                            "one or more PEM CERTIFICATE blocks, each an X.509 CA certificate, and nothing else",
+                        );
+                        false
+                    }
+                    None => true,
+                }
             });
             (host_ok && port_ok && database_ok && secret_ok && pem_ok).then(|| {
                 Source::External(ExternalSource {
@@ -339,7 +355,58 @@ fn table_mappings(c: &mut Checker, spec: &MigrationSpec) -> Option<Vec<TableRule
             });
         }
     }
+    if ok && !mappings.include.is_empty() {
+        let covering = |include: &TableSpec| {
+            mappings.exclude.iter().position(|exclude| {
+                pattern_covers(&exclude.schema, &include.schema)
+                    && pattern_covers(&exclude.table, &include.table)
+            })
+        };
+        let covered: Vec<(usize, usize)> = mappings
+            .include
+            .iter()
+            .enumerate()
+            .filter_map(|(i, include)| covering(include).map(|e| (i, e)))
+            .collect();
+        if covered.len() == mappings.include.len() {
+            let detail = covered
+                .iter()
+                .map(|(i, e)| format!("exclude[{e}] removes every table of include[{i}]"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            ok = c.require(
+                false,
+                "migration.table_mappings.exclude",
+                detail,
+                "excludes that leave at least one included table to replicate (DMS fails a task whose \
+                 selection rules match no table)",
+            );
+        }
+    }
     ok.then_some(rules)
+}
+
+/// Whether every name the DMS pattern `narrow` matches is also matched by `wide` (`%` matches any characters,
+/// including none). `wide`'s `%` may stand for any run of `narrow`'s characters, wildcards included; a literal
+/// character of `wide` must meet the same literal in `narrow`.
+fn pattern_covers(wide: &str, narrow: &str) -> bool {
+    let wide: Vec<char> = wide.chars().collect();
+    let narrow: Vec<char> = narrow.chars().collect();
+    // covers[j]: wide[..i] covers narrow[..j], row by row over i.
+    let mut covers = vec![false; narrow.len() + 1];
+    covers[0] = true;
+    for &w in &wide {
+        let mut next = vec![false; narrow.len() + 1];
+        for j in 0..=narrow.len() {
+            next[j] = if w == '%' {
+                covers[j] || (j > 0 && next[j - 1])
+            } else {
+                j > 0 && covers[j - 1] && narrow[j - 1] == w
+            };
+        }
+        covers = next;
+    }
+    covers[narrow.len()]
 }
 
 fn is_table_pattern(name: &str) -> bool {
@@ -362,16 +429,21 @@ fn is_class(class: &str, prefix: &str) -> bool {
         })
 }
 
-fn is_host_name(host: &str) -> bool {
-    !host.is_empty()
-        && host.len() <= 253
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
-        })
+#[cfg(test)]
+mod pattern_tests {
+    use super::pattern_covers;
+
+    #[test]
+    fn wildcards_cover_what_they_match() {
+        assert!(pattern_covers("%", "payments"));
+        assert!(pattern_covers("%", "tmp_%"));
+        assert!(pattern_covers("tmp_%", "tmp_2024"));
+        assert!(pattern_covers("tmp%", "tmp_%"));
+        assert!(pattern_covers("payments", "payments"));
+        assert!(pattern_covers("%s", "payment%s"));
+        assert!(!pattern_covers("tmp_%", "%"));
+        assert!(!pattern_covers("tmp_%", "tmp"));
+        assert!(!pattern_covers("payments", "payment%"));
+        assert!(!pattern_covers("a%b", "a%"));
+    }
 }

@@ -1,0 +1,324 @@
+//! Whether a region's stack fits AWS's limits, checked on the built stack before it is rendered. Some limits
+//! depend on what the layers create, not only on the spec (addresses per subnet, rules per security group,
+//! resources per template), so they are measured here on what the layers really built; each problem names the
+//! spec field that drives it, so the user knows what to change.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::cfn::quota::MAX_RESOURCES;
+use crate::spec::{Environment, Problem, regions};
+
+use super::stack::Stack;
+
+/// Addresses AWS keeps in every subnet (network, router, DNS, reserved, broadcast).
+const RESERVED_ADDRESSES_PER_SUBNET: u32 = 5;
+/// Default quota of inbound, and of outbound, rules per security group.
+const MAX_RULES_PER_SECURITY_GROUP: usize = 60;
+
+/// Every reason the stack cannot be deployed as built. `rebuild` builds the same region's stack for another
+/// environment; it runs only when the resource quota is exceeded, to find the fields that drive the count.
+pub fn check(stack: &Stack, rebuild: &dyn Fn(&Environment) -> usize) -> Vec<Problem> {
+    let mut problems = region_problems(stack);
+    problems.extend(subnet_problems(stack));
+    problems.extend(security_group_problems(stack));
+    problems.extend(resource_count_problems(stack, rebuild));
+    problems
+}
+
+fn problem(field: &str, value: impl Into<String>, allowed: impl Into<String>) -> Problem {
+    Problem {
+        field: field.to_string(),
+        value: value.into(),
+        allowed: allowed.into(),
+    }
+}
+
+/// The region offers every resource type of its template, and as many Availability Zones as the spec asks for.
+fn region_problems(stack: &Stack) -> Vec<Problem> {
+    let env = stack.env;
+    let field = if stack.region == env.primary_region {
+        "primary_region".to_string()
+    } else {
+        let index = env
+            .secondary_regions
+            .iter()
+            .position(|s| s.region == stack.region)
+            .unwrap_or_default();
+        format!("secondary_regions[{index}].region")
+    };
+    let mut problems = Vec::new();
+    let types: Vec<&str> = stack.template.resources().map(|(_, t, _)| t).collect();
+    let missing = regions::unavailable_types(&stack.region, types);
+    if !missing.is_empty() {
+        problems.push(problem(
+            &field,
+            &stack.region,
+            format!(
+                "a region that offers every resource type of this template; {} lacks {}",
+                stack.region,
+                missing.join(", ")
+            ),
+        ));
+    }
+    if let Some(region) = regions::region(&stack.region) {
+        let azs = env.network.availability_zones;
+        if azs > region.availability_zones {
+            problems.push(problem(
+                "network.availability_zones",
+                azs.to_string(),
+                format!(
+                    "at most {} in {} ({field}): the region gives customers {} Availability Zones",
+                    region.availability_zones, stack.region, region.availability_zones
+                ),
+            ));
+        }
+    }
+    problems
+}
+
+/// Every private subnet holds what the layers place in it, besides the addresses AWS reserves.
+fn subnet_problems(stack: &Stack) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for plan in stack.subnet_plans() {
+        let needed: u32 = plan.claims.iter().map(|(_, n)| n).sum();
+        if plan.field.is_empty() {
+            problems.push(problem(
+                "network",
+                format!("{needed} addresses"),
+                "addresses claimed only in subnets a layer declared (a defect of migen, please report it)",
+            ));
+            continue;
+        }
+        let size = 1u32 << (32 - u32::from(plan.subnet_cidr.prefix_len()));
+        let usable = size.saturating_sub(RESERVED_ADDRESSES_PER_SUBNET);
+        if needed > usable {
+            let detail = plan
+                .claims
+                .iter()
+                .map(|(what, n)| format!("{n} {what}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            problems.push(problem(
+                &plan.field,
+                plan.vpc_cidr.to_string(),
+                format!(
+                    "a VPC whose private subnets hold {needed} addresses each ({detail}); its subnets are /{} \
+                     with {usable} usable addresses (AWS reserves {RESERVED_ADDRESSES_PER_SUBNET}): a larger \
+                     range, at most /{} for this stack",
+                    plan.subnet_cidr.prefix_len(),
+                    largest_prefix_holding(needed)
+                ),
+            ));
+        }
+    }
+    problems
+}
+
+/// The longest VPC prefix whose private subnets (an eighth of the VPC) hold `needed` addresses each.
+fn largest_prefix_holding(needed: u32) -> u32 {
+    let subnet_prefix = (0..=28u32)
+        .rev()
+        .find(|p| (1u32 << (32 - p)) - RESERVED_ADDRESSES_PER_SUBNET >= needed)
+        .unwrap_or(0);
+    subnet_prefix.saturating_sub(3)
+}
+
+#[derive(Default)]
+struct GroupRules<'a> {
+    inbound: Vec<(String, &'a Value)>,
+    outbound: Vec<(String, &'a Value)>,
+}
+
+/// Security groups stay within the rule quota, and no rule repeats (EC2 refuses a duplicate with
+/// `InvalidPermission.Duplicate`).
+fn security_group_problems(stack: &Stack) -> Vec<Problem> {
+    let mut groups: BTreeMap<String, GroupRules> = BTreeMap::new();
+    for (id, type_name, properties) in stack.template.resources() {
+        match type_name {
+            "AWS::EC2::SecurityGroup" => {
+                let rules = groups.entry(id.to_string()).or_default();
+                for (list, key) in [
+                    (&mut rules.inbound, "SecurityGroupIngress"),
+                    (&mut rules.outbound, "SecurityGroupEgress"),
+                ] {
+                    if let Some(Value::Array(inline)) = properties.get(key) {
+                        list.extend(inline.iter().map(|r| (id.to_string(), r)));
+                    }
+                }
+            }
+            "AWS::EC2::SecurityGroupIngress" | "AWS::EC2::SecurityGroupEgress" => {
+                if let Some(group) = group_of(properties) {
+                    let rules = groups.entry(group).or_default();
+                    let list = if type_name.ends_with("Ingress") {
+                        &mut rules.inbound
+                    } else {
+                        &mut rules.outbound
+                    };
+                    list.push((id.to_string(), properties));
+                }
+            }
+            _ => {}
+        }
+    }
+    let application: Vec<String> = stack
+        .env
+        .database
+        .application_cidrs
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let mut problems = Vec::new();
+    for (group, rules) in &groups {
+        for (direction, list) in [("inbound", &rules.inbound), ("outbound", &rules.outbound)] {
+            let from_spec = list
+                .iter()
+                .filter(|(_, r)| cidr_of(r).is_some_and(|c| application.contains(&c)))
+                .count();
+            if list.len() > MAX_RULES_PER_SECURITY_GROUP {
+                let (field, value) = if from_spec > 0 {
+                    (
+                        "database.application_cidrs",
+                        format!("{} networks", application.len()),
+                    )
+                } else {
+                    ("network", format!("{} rules", list.len()))
+                };
+                problems.push(problem(
+                    field,
+                    value,
+                    format!(
+                        "at most {} networks: security group {group} would have {} {direction} rules, and AWS \
+                         allows {MAX_RULES_PER_SECURITY_GROUP} by default",
+                        application
+                            .len()
+                            .saturating_sub(list.len() - MAX_RULES_PER_SECURITY_GROUP),
+                        list.len()
+                    ),
+                ));
+            }
+            let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+            for (id, rule) in list {
+                let key = rule_key(rule);
+                if let Some(first) = seen.get(&key) {
+                    let cidr = cidr_of(rule).unwrap_or_default();
+                    let field = if application.contains(&cidr) {
+                        "database.application_cidrs"
+                    } else {
+                        "network"
+                    };
+                    problems.push(problem(
+                        field,
+                        if cidr.is_empty() { key.clone() } else { cidr },
+                        format!(
+                            "a network security group {group} does not already admit: {id} repeats the \
+                             {direction} rule of {first}, which EC2 refuses"
+                        ),
+                    ));
+                } else {
+                    seen.insert(key, id);
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// The security group a stand-alone rule belongs to: `GroupId: {"Fn::GetAtt": [Group, "GroupId"]}`.
+fn group_of(properties: &Value) -> Option<String> {
+    match properties.get("GroupId")?.get("Fn::GetAtt")?.get(0)? {
+        Value::String(group) => Some(group.clone()),
+        _ => None,
+    }
+}
+
+fn cidr_of(rule: &Value) -> Option<String> {
+    rule.get("CidrIp")
+        .and_then(Value::as_str)
+        .map(ToString::to_string)
+}
+
+/// What makes two rules the same to EC2: protocol, ports and peer, not the description.
+fn rule_key(rule: &Value) -> String {
+    [
+        "IpProtocol",
+        "FromPort",
+        "ToPort",
+        "CidrIp",
+        "CidrIpv6",
+        "SourceSecurityGroupId",
+        "DestinationSecurityGroupId",
+        "DestinationPrefixListId",
+        "SourcePrefixListId",
+    ]
+    .iter()
+    .map(|k| rule.get(k).map(Value::to_string).unwrap_or_default())
+    .collect::<Vec<_>>()
+    .join("|")
+}
+
+/// Over the 500-resource quota, names the spec fields that add resources and how many each adds.
+fn resource_count_problems(stack: &Stack, rebuild: &dyn Fn(&Environment) -> usize) -> Vec<Problem> {
+    let count = stack.template.resource_count();
+    if count <= MAX_RESOURCES {
+        return Vec::new();
+    }
+    let env = stack.env;
+    let mut drivers: Vec<(String, usize, usize)> = Vec::new();
+    let mut measure = |field: &str, entries: usize, change: &dyn Fn(&mut Environment)| {
+        let mut smaller = env.clone();
+        change(&mut smaller);
+        let added = count.saturating_sub(rebuild(&smaller));
+        if added > 0 {
+            drivers.push((field.to_string(), entries, added));
+        }
+    };
+    measure(
+        "database.application_cidrs",
+        env.database.application_cidrs.len(),
+        &|e| e.database.application_cidrs.clear(),
+    );
+    measure(
+        "database.migration.readers",
+        usize::from(env.database.migration.readers),
+        &|e| e.database.migration.readers = 0,
+    );
+    if let crate::spec::Source::ProductionCluster(cluster) = &env.migration.source {
+        measure(
+            "database.production.readers",
+            usize::from(cluster.readers),
+            &|e| {
+                if let crate::spec::Source::ProductionCluster(c) = &mut e.migration.source {
+                    c.readers = 0;
+                }
+            },
+        );
+    }
+    drivers.sort_by_key(|d| std::cmp::Reverse(d.2));
+    let excess = count - MAX_RESOURCES;
+    match drivers.first() {
+        Some((field, entries, _)) => vec![problem(
+            field,
+            format!("{entries} entries"),
+            format!(
+                "fewer entries: the {} template would have {count} resources, {excess} over CloudFormation's \
+                 {MAX_RESOURCES}; {}",
+                stack.region,
+                drivers
+                    .iter()
+                    .map(|(f, n, a)| format!("{f} ({n}) adds {a}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        )],
+        None => vec![problem(
+            "environment",
+            format!("{count} resources"),
+            format!(
+                "at most {MAX_RESOURCES} resources in the {} template",
+                stack.region
+            ),
+        )],
+    }
+}
