@@ -6,7 +6,7 @@ use crate::cfn::{Attributes, Handle, LogicalId, Resource, TagSet, Template};
 use crate::resources::ec2::Subnet;
 use crate::resources::kms::Key;
 use crate::resources::logs::LogGroup;
-use crate::spec::Environment;
+use crate::spec::{Environment, PciScope};
 
 /// The layers of the design. A resource's logical id starts with its layer, so ids stay stable when code moves
 /// and a reviewer can tell a resource's layer from its id.
@@ -168,8 +168,44 @@ impl<'e> Stack<'e> {
             .log_group_name(name)
             .kms_key_id(key.arn());
         // Audit logs outlive the stack: deleting or replacing it must not delete them (PCI DSS 10.5).
-        self.add_with(layer, purpose, group, Attributes::new().retain())
+        let attributes = retention_suppressions(self.env, Attributes::new().retain());
+        self.add_with(layer, purpose, group, attributes)
     }
+}
+
+/// The retention values the PCI DSS rule set's `CW_LOGGROUP_RETENTION_PERIOD_CHECK` lists. Its list predates
+/// the values CloudWatch Logs added later (1096, 2192, 2557, 2922, 3288).
+const PCI_RULE_RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653,
+];
+
+/// The compliance gates' rules on retention agree with what the spec accepts: each value the spec accepts
+/// either passes them or carries a suppression that says why.
+fn retention_suppressions(env: &Environment, attributes: Attributes) -> Attributes {
+    let days = env.log_retention_days;
+    let mut attributes = attributes;
+    if !PCI_RULE_RETENTION_DAYS.contains(&days) {
+        attributes = attributes.suppress_guard_rule(
+            "CW_LOGGROUP_RETENTION_PERIOD_CHECK",
+            &format!(
+                "{days} days is a retention CloudWatch Logs accepts (AWS::Logs::LogGroup RetentionInDays) that \
+                 the rule's list predates; MIGEN_LOG_RETENTION_AT_LEAST_365 still holds it to at least 365 days"
+            ),
+        );
+    }
+    if env.pci_scope == PciScope::OutOfScope
+        && days < crate::spec::regions::PCI_MIN_LOG_RETENTION_DAYS
+    {
+        attributes = attributes.suppress_guard_rule(
+            "MIGEN_LOG_RETENTION_AT_LEAST_365",
+            &format!(
+                "The environment's spec declares `pci_scope: out_of_scope`: it never stores, processes or \
+                 transmits cardholder data, so PCI DSS 10.5.1's twelve months do not apply and its logs are \
+                 kept {days} days. In PCI scope the spec refuses less than 365."
+            ),
+        );
+    }
+    attributes
 }
 
 fn subnet_key(subnets: &[Handle<Subnet>]) -> String {

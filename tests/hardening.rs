@@ -1,0 +1,254 @@
+//! The promises the accepted edge specs of `tests/fixtures/specs/` keep: no secret reaches an artifact, the
+//! source is reached on the spec's host and port only, the on-premises link has a return path, and the
+//! compliance gates agree with every retention the spec format accepts.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use migen::cfn::Format;
+use migen::spec::{self, Overrides};
+
+/// Every spec the tests render: the shipped ones and the accepted fixtures.
+fn all_specs() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut specs = Vec::new();
+    for dir in ["specs", "tests/fixtures/specs"] {
+        for entry in std::fs::read_dir(root.join(dir)).expect("the folder reads") {
+            let path = entry.expect("an entry").path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                specs.push(path);
+            }
+        }
+    }
+    specs.sort();
+    assert!(specs.len() >= 6, "shipped and fixture specs: {specs:?}");
+    specs
+}
+
+fn fixture(name: &str) -> spec::Environment {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/specs/{name}.yaml"));
+    spec::load_file(&path, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn primary_of(env: &spec::Environment) -> Value {
+    common::documents(env).remove(0).1
+}
+
+#[test]
+fn no_artifact_of_any_spec_holds_a_private_key() {
+    let mut scanned = 0;
+    for path in all_specs() {
+        let env = spec::load_file(&path, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+        for format in [Format::Yaml, Format::Json] {
+            let templates = migen::render::templates(&env, format).expect("renders");
+            let artifacts =
+                migen::render::artifacts(&env, &path.display().to_string(), &templates, format)
+                    .expect("artifacts render");
+            for artifact in artifacts {
+                for (n, line) in artifact.contents.lines().enumerate() {
+                    let marker = line.contains("PRIVATE KEY")
+                        || (line.contains("-----BEGIN ")
+                            && !line.contains("-----BEGIN CERTIFICATE-----"));
+                    assert!(
+                        !marker,
+                        "{} {}:{}: {line}",
+                        path.display(),
+                        artifact.path.display(),
+                        n + 1
+                    );
+                }
+                scanned += 1;
+            }
+        }
+    }
+    assert!(scanned >= 24, "artifacts scanned: {scanned}");
+}
+
+/// The rules of a security group's inline egress, each as (protocol, from, to, cidr).
+fn egress(doc: &Value, group: &str) -> Vec<(String, i64, i64, String)> {
+    let rules = doc["Resources"][group]["Properties"]["SecurityGroupEgress"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{group} has inline egress rules"));
+    assert!(!rules.is_empty(), "{group}");
+    rules
+        .iter()
+        .map(|r| {
+            (
+                r["IpProtocol"].as_str().expect("IpProtocol").to_string(),
+                r["FromPort"].as_i64().expect("FromPort"),
+                r["ToPort"].as_i64().expect("ToPort"),
+                r["CidrIp"].as_str().expect("CidrIp").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn dms_and_validation_reach_the_source_on_its_host_and_port_only() {
+    // (fixture, where the source is, its port): a host name can only be the on-premises network; an address is
+    // the host alone.
+    for (name, destination, port) in [
+        ("verify-full", "192.168.0.0/16", 6432),
+        ("out-of-scope", "192.168.10.20/32", 6543),
+    ] {
+        let env = fixture(name);
+        let doc = primary_of(&env);
+        let on_premises = env.network.on_premises_cidr;
+        for group in [
+            "NetworkReplicationSecurityGroup",
+            "NetworkValidationSecurityGroup",
+        ] {
+            let rules = egress(&doc, group);
+            let to_source: Vec<_> = rules
+                .iter()
+                .filter(|(_, _, _, cidr)| {
+                    cidr.parse::<ipnet::Ipv4Net>()
+                        .is_ok_and(|net| on_premises.contains(&net))
+                })
+                .collect();
+            assert_eq!(
+                to_source,
+                [&("tcp".to_string(), port, port, destination.to_string())],
+                "{name} {group}: {rules:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_on_premises_attachment_is_associated_so_replies_find_their_way_back() {
+    let doc = primary_of(&fixture("verify-full"));
+    let resources = &doc["Resources"];
+    let association = &resources["NetworkOnPremisesTransitGatewayAssociation"];
+    assert_eq!(
+        association["Type"], "AWS::EC2::TransitGatewayRouteTableAssociation",
+        "{association}"
+    );
+    assert_eq!(
+        association["Properties"]["TransitGatewayAttachmentId"],
+        "tgw-attach-0123456789abcdef0"
+    );
+    assert_eq!(
+        association["Properties"]["TransitGatewayRouteTableId"],
+        serde_json::json!({"Ref": "NetworkTransitGatewayRouteTable"})
+    );
+    let route = &resources["NetworkOnPremisesTransitGatewayRoute"];
+    assert_eq!(
+        route["Properties"]["TransitGatewayAttachmentId"],
+        "tgw-attach-0123456789abcdef0"
+    );
+    assert_eq!(
+        route["Properties"]["DestinationCidrBlock"],
+        "192.168.0.0/16"
+    );
+    assert_eq!(
+        route["DependsOn"],
+        serde_json::json!(["NetworkOnPremisesTransitGatewayAssociation"])
+    );
+
+    // Before the link exists (the first of the two deploys): a blackhole, and nothing to associate.
+    let dev = common::primary("dev");
+    let route = &dev["Resources"]["NetworkOnPremisesTransitGatewayRoute"];
+    assert_eq!(route["Properties"]["Blackhole"], true, "{route}");
+    assert!(
+        dev["Resources"]
+            .as_object()
+            .expect("resources")
+            .contains_key("NetworkMigrationTransitGatewayAssociation"),
+        "the VPC attachments are associated"
+    );
+    assert!(
+        !dev["Resources"]
+            .as_object()
+            .expect("resources")
+            .contains_key("NetworkOnPremisesTransitGatewayAssociation")
+    );
+}
+
+/// Log groups of an environment, with the guard rules they suppress.
+fn log_group_suppressions(doc: &Value) -> Vec<(String, Vec<String>)> {
+    let groups: Vec<_> = doc["Resources"]
+        .as_object()
+        .expect("resources")
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Logs::LogGroup")
+        .map(|(id, r)| {
+            let suppressed = r["Metadata"]["guard"]["SuppressedRules"]
+                .as_array()
+                .map(|rules| {
+                    rules
+                        .iter()
+                        .map(|r| r.as_str().expect("a rule name").to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (id.clone(), suppressed)
+        })
+        .collect();
+    assert!(groups.len() >= 4, "log groups: {groups:?}");
+    groups
+}
+
+#[test]
+fn every_accepted_retention_passes_the_gates_or_says_why_not() {
+    let cases = [
+        (
+            primary_of(&fixture("out-of-scope")),
+            vec!["MIGEN_LOG_RETENTION_AT_LEAST_365"],
+        ),
+        (
+            primary_of(&fixture("long-retention")),
+            vec!["CW_LOGGROUP_RETENTION_PERIOD_CHECK"],
+        ),
+        (common::primary("prod"), vec![]),
+    ];
+    for (doc, expected) in cases {
+        for (id, suppressed) in log_group_suppressions(&doc) {
+            assert_eq!(suppressed, expected, "{id}");
+        }
+    }
+}
+
+#[test]
+fn the_dms_engine_stays_on_the_pinned_version() {
+    for name in common::ENVS {
+        let doc = common::primary(name);
+        let instance = &doc["Resources"]["MigrationReplicationInstance"]["Properties"];
+        assert_eq!(instance["AutoMinorVersionUpgrade"], false, "{name}");
+        assert_eq!(instance["EngineVersion"], "3.5.4", "{name}");
+    }
+}
+
+#[test]
+fn merge_keys_apply_and_keys_beside_them_win() {
+    // long-retention.yaml writes `migration: {<<: *cluster, readers: 14}`, the anchor on the production cluster.
+    let env = fixture("long-retention");
+    assert_eq!(env.database.migration.readers, 14);
+    assert_eq!(
+        env.database.migration.capacity.instance_class(),
+        "db.r7g.large"
+    );
+    let doc = primary_of(&env);
+    let instances = |prefix: &str| {
+        doc["Resources"]
+            .as_object()
+            .expect("resources")
+            .iter()
+            .filter(|(id, r)| r["Type"] == "AWS::RDS::DBInstance" && id.starts_with(prefix))
+            .count()
+    };
+    assert_eq!(
+        instances("DatabaseMigration"),
+        15,
+        "a writer and 14 readers"
+    );
+    assert_eq!(
+        instances("DatabaseProduction"),
+        16,
+        "a writer and 15 readers"
+    );
+}
