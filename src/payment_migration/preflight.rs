@@ -322,3 +322,77 @@ fn resource_count_problems(stack: &Stack, rebuild: &dyn Fn(&Environment) -> usiz
         )],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cfn::LogicalId;
+    use crate::payment_migration::build;
+    use crate::resources::logs::LogGroup;
+    use crate::spec::{Overrides, SHIPPED, parse};
+
+    /// The shipped dev spec with ten application networks, each an ingress rule on both clusters.
+    fn dev_with_application_networks() -> Environment {
+        let dev = SHIPPED
+            .iter()
+            .find(|(n, _)| *n == "dev")
+            .map(|(_, y)| *y)
+            .unwrap_or_default();
+        let networks: String = (1..=10)
+            .map(|i| format!("    - 192.168.{i}.0/24\n"))
+            .collect();
+        let yaml = dev.replacen(
+            "  deletion_protection: false\n",
+            &format!("  deletion_protection: false\n  application_cidrs:\n{networks}"),
+            1,
+        );
+        parse("dev-with-networks.yaml", &yaml, &Overrides::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn over_the_resource_quota_the_field_that_adds_most_is_named() {
+        const FILLER: usize = 450;
+        let env = dev_with_application_networks();
+        let mut stack = build(&env);
+        for i in 0..FILLER {
+            stack.template.add(
+                LogicalId::verbatim(&format!("Filler{i}")),
+                LogGroup::new(365),
+            );
+        }
+        let rebuild = |other: &Environment| build(other).template.resource_count() + FILLER;
+        let problems = check(&stack, &rebuild);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let p = &problems[0];
+        assert_eq!(p.field, "database.application_cidrs");
+        assert_eq!(p.value, "10 entries");
+        assert!(
+            p.allowed
+                .contains("database.application_cidrs (10) adds 20"),
+            "{}",
+            p.allowed
+        );
+        assert!(
+            p.allowed.contains("database.migration.readers (1) adds 1"),
+            "{}",
+            p.allowed
+        );
+    }
+
+    #[test]
+    fn within_every_limit_there_is_nothing_to_report() {
+        let env = dev_with_application_networks();
+        let stack = build(&env);
+        let never = |_: &Environment| -> usize { panic!("no rebuild under the quota") };
+        assert_eq!(check(&stack, &never), Vec::new());
+    }
+
+    #[test]
+    fn the_prefix_named_holds_the_demand() {
+        // 13 addresses need a /27 subnet (27 usable), so a /24 VPC.
+        assert_eq!(largest_prefix_holding(13), 24);
+        assert_eq!(largest_prefix_holding(11), 25);
+        assert_eq!(largest_prefix_holding(12), 24);
+    }
+}

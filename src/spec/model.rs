@@ -21,7 +21,8 @@ pub struct SpecFile {
     #[serde(default)]
     pub secondary_regions: Vec<SecondaryRegionSpec>,
     /// Whether the environment stores, processes or transmits cardholder data. Out-of-scope environments may keep
-    /// logs for less than the 365 days PCI DSS 10.5.1 requires.
+    /// logs for less than the 365 days PCI DSS 10.5.1 requires; their log groups then say so in a suppression of
+    /// the project's retention rule.
     #[serde(default)]
     pub pci_scope: PciScope,
     /// Tags on every taggable resource, besides `Environment` and `Name`.
@@ -57,7 +58,9 @@ pub struct TagsSpec {
     pub commit_author: String,
     /// Cost centre billed for the environment.
     pub cost_centre: String,
-    /// Further tags, by key.
+    /// Further tags, by key: at most 45 (AWS allows 50 per resource and migen sets five); keys of letters,
+    /// digits, spaces and `_ . : / = + - @`, not starting with `aws:` and not differing only in case from another
+    /// key or from a tag migen sets.
     #[serde(default)]
     pub extra: BTreeMap<String, String>,
 }
@@ -65,18 +68,22 @@ pub struct TagsSpec {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
-    /// IPv4 CIDR of the production VPC, /16 to /24, a private range.
+    /// IPv4 CIDR of the production VPC, /16 to /25, a private range. Each private subnet is an eighth of it and
+    /// must hold what the stack places there (interface endpoints, the Transit Gateway attachment, database
+    /// instances, rotation functions) besides the five addresses AWS reserves; `migen check` says how large.
     pub production_vpc_cidr: String,
-    /// IPv4 CIDR of the migration VPC, /16 to /24, a private range not overlapping the production VPC.
+    /// IPv4 CIDR of the migration VPC, /16 to /25, a private range not overlapping the production VPC. Sized like
+    /// the production VPC; it also holds DMS and the validation tier.
     pub migration_vpc_cidr: String,
     /// IPv4 CIDR of the on-premises network, reached through the Transit Gateway.
     pub on_premises_cidr: String,
     /// Transit Gateway attachment (`tgw-attach-…`) of the VPN or Direct Connect link to the on-premises network,
-    /// created by network operations. Without it, traffic to the on-premises CIDR is dropped at the Transit
-    /// Gateway (a blackhole route) until the link exists.
+    /// created by network operations on this stack's Transit Gateway (output `TransitGatewayId`) after the first
+    /// deploy. With it the stack associates the attachment with its route table and routes the on-premises CIDR
+    /// to it; without it, that traffic is dropped at the Transit Gateway (a blackhole route).
     #[serde(default)]
     pub on_premises_attachment_id: Option<String>,
-    /// Availability Zones per VPC: 2 or 3.
+    /// Availability Zones per VPC: 2 or 3, and no more than the region offers (us-west-1 has 2).
     pub availability_zones: u8,
     /// How private subnets reach AWS services and the internet.
     pub egress: Egress,
@@ -95,7 +102,7 @@ pub enum Egress {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecondaryRegionSpec {
-    /// An AWS region other than the primary.
+    /// An AWS region other than the primary, one that offers every resource type of its template.
     pub region: String,
     /// IPv4 CIDR of the region's database VPC, not overlapping any other network of the environment.
     pub vpc_cidr: String,
@@ -119,7 +126,8 @@ pub struct DatabaseSpec {
     /// Days between password rotations, 1 to 365.
     #[serde(default = "default_rotation_days")]
     pub credential_rotation_days: u32,
-    /// Application networks allowed to reach the clusters on 5432 (IPv4 CIDRs, never 0.0.0.0/0).
+    /// Application networks allowed to reach the clusters on 5432 (private IPv4 CIDRs, each once). Each is an
+    /// inbound rule of the clusters' security groups, which hold 60 rules.
     #[serde(default)]
     pub application_cidrs: Vec<String>,
     /// The production cluster: required when DMS reads from it (`migration.source.kind:
@@ -201,16 +209,20 @@ pub enum SourceKind {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExternalSourceSpec {
-    /// Host name or IPv4 address inside the on-premises CIDR.
+    /// Host name or IPv4 address inside the on-premises CIDR. DMS and validation may connect to this address
+    /// (a host name: to the on-premises CIDR) on `port` only; the source secret's `host` and `port` must match.
     pub host: String,
+    /// The source's PostgreSQL port (default 5432): the only port DMS and validation may reach it on.
     #[serde(default = "default_port")]
     pub port: u16,
     pub database: String,
     /// Name of the Secrets Manager secret (created by operations, encrypted with the stack's key) holding
     /// `username`, `password`, `host` and `port`.
     pub secret_name: String,
-    /// PEM of the CA that signed the server's certificate. With it DMS verifies the server (`verify-full`);
-    /// without it the connection is encrypted but the server is not verified (`require`).
+    /// PEM of the CA that signed the server's certificate (and its intermediates): CERTIFICATE blocks only, each
+    /// an X.509 CA certificate; anything else, such as a private key, is refused because the bundle is published
+    /// in the template. With it DMS verifies the server (`verify-full`); without it the connection is encrypted
+    /// but the server is not verified (`require`).
     #[serde(default)]
     pub ca_certificate_pem: Option<String>,
 }
@@ -224,7 +236,7 @@ fn default_port() -> u16 {
 pub struct TableMappingsSpec {
     /// Tables to replicate; at least one.
     pub include: Vec<TableSpec>,
-    /// Tables to leave out, applied after the includes.
+    /// Tables to leave out, applied after the includes; they may not remove every included table.
     #[serde(default)]
     pub exclude: Vec<TableSpec>,
 }
