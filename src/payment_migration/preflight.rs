@@ -357,7 +357,7 @@ mod tests {
         let mut stack = build(&env);
         for i in 0..FILLER {
             stack.template.add(
-                LogicalId::verbatim(&format!("Filler{i}")),
+                LogicalId::verbatim(format!("Filler{i}")),
                 LogGroup::new(365),
             );
         }
