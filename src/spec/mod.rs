@@ -281,11 +281,9 @@ pub fn parse(file: &str, yaml: &str, overrides: &Overrides) -> Result<Environmen
     })?;
     let mut spec: SpecFile = serde_path_to_error::deserialize(document).map_err(|e| {
         let path = e.path().to_string();
-        let field = (path != "." && !path.is_empty()).then_some(path);
-        error(SpecErrorKind::Malformed {
-            field,
-            message: e.into_inner().to_string(),
-        })
+        let parent = (path != "." && !path.is_empty()).then_some(path);
+        let (field, message) = shape_message(parent, &e.into_inner().to_string());
+        error(SpecErrorKind::Malformed { field, message })
     })?;
     if let Some(name) = &overrides.environment {
         spec.environment = name.clone();
@@ -310,6 +308,40 @@ pub fn parse(file: &str, yaml: &str, overrides: &Overrides) -> Result<Environmen
         }
         error(SpecErrorKind::Invalid(problems))
     })
+}
+
+/// The deserializer's words, said as the spec's: a missing field is named by its own path, and Rust's type
+/// names become the values they allow.
+fn shape_message(parent: Option<String>, message: &str) -> (Option<String>, String) {
+    if let Some(name) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        let field = match parent {
+            Some(parent) => format!("{parent}.{name}"),
+            None => name.to_string(),
+        };
+        return (
+            Some(field),
+            "is missing; allowed: it is required (see specs/schema.json)".to_string(),
+        );
+    }
+    let mut message = message.to_string();
+    for (rust, allowed) in [
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+    ] {
+        if message.ends_with(rust) {
+            message = format!("{}{allowed}", &message[..message.len() - rust.len()]);
+        }
+    }
+    (parent, message)
 }
 
 /// A YAML syntax error, with what is allowed where the parser's own words do not say it.

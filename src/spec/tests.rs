@@ -124,11 +124,54 @@ fn wrong_types_name_the_field() {
 fn malformed_yaml_and_missing_fields_are_reported() {
     let (_, message) = malformed("environment: [unclosed");
     assert!(!message.is_empty());
-    let (_, message) = malformed(&with("operations_email: ops@example.com\n", ""));
+    let (field, message) = malformed(&with("operations_email: ops@example.com\n", ""));
+    assert_eq!(field.as_deref(), Some("operations_email"));
+    assert!(message.contains("is missing"), "{message}");
+    let (field, _) = malformed(&with("  egress: nat_gateway_per_vpc\n", ""));
+    assert_eq!(field.as_deref(), Some("network.egress"));
+}
+
+#[test]
+fn type_errors_say_which_values_are_allowed() {
+    let (_, message) = malformed(&with("availability_zones: 2", "availability_zones: 300"));
     assert!(
-        message.contains("missing field `operations_email`"),
+        message.contains("a whole number from 0 to 255"),
         "{message}"
     );
+    let (_, message) = malformed(&with(
+        "deletion_protection: false",
+        "deletion_protection: yes",
+    ));
+    assert!(message.contains("true or false"), "{message}");
+}
+
+#[test]
+fn merge_keys_are_applied_and_keys_beside_them_override() {
+    let yaml = with("  production:\n", "  production: &cluster\n").replacen(
+        "  migration:\n    readers: 2\n    capacity:\n      instance_class: db.r7g.large\n",
+        "  migration:\n    <<: *cluster\n    readers: 3\n",
+        1,
+    );
+    let env = parse("merge.yaml", &yaml, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(env.database.migration.readers, 3);
+    assert_eq!(
+        env.database.migration.capacity,
+        Capacity::ServerlessV2 {
+            min_acu: 0.5,
+            max_acu: 4.0
+        }
+    );
+}
+
+#[test]
+fn a_repeated_key_names_the_key_and_what_is_allowed() {
+    let (field, message) = malformed(&format!("{VALID}log_retention_days: 400\n"));
+    assert_eq!(field, None);
+    assert!(
+        message.contains("the key \"log_retention_days\" appears more than once"),
+        "{message}"
+    );
+    assert!(message.contains("allowed: each key once"), "{message}");
 }
 
 #[test]
