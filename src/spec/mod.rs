@@ -2,6 +2,7 @@
 //! validated [`Environment`] the layers are built from. The shipped specs are embedded in the binary so
 //! `migen render --env dev` works from any directory.
 
+pub mod aws_data;
 mod check;
 pub mod model;
 mod pem;

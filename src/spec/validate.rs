@@ -7,7 +7,7 @@ use ipnet::Ipv4Net;
 
 use super::check::{Checker, overlaps};
 use super::model::{PciScope, SpecFile};
-use super::regions::{LOG_RETENTION_DAYS, PCI_MIN_LOG_RETENTION_DAYS, REGIONS};
+use super::regions::{self, LOG_RETENTION_DAYS, PCI_MIN_LOG_RETENTION_DAYS};
 use super::{Environment, Network, Problem, SecondaryRegion, VpcLayout, validate_database};
 
 /// Longest environment name: it ends physical names that have their own limits (63-character cluster
@@ -36,7 +36,7 @@ pub(super) fn validate(file: SpecFile) -> Result<Environment, Vec<Problem>> {
         c.push("environment", &file.environment, why);
     }
     c.require(
-        REGIONS.contains(&file.primary_region.as_str()),
+        regions::region(&file.primary_region).is_some(),
         "primary_region",
         &file.primary_region,
         region_list(),
@@ -256,7 +256,7 @@ fn check_secondary_regions(
     for (i, secondary) in file.secondary_regions.iter().enumerate() {
         let field = format!("secondary_regions[{i}].region");
         let region = &secondary.region;
-        if !REGIONS.contains(&region.as_str()) {
+        if regions::region(region).is_none() {
             c.push(&field, region, region_list());
         } else if *region == file.primary_region {
             c.push(&field, region, "a region other than primary_region");
@@ -378,7 +378,8 @@ fn vpc_cidr(c: &mut Checker, field: &str, value: &str) -> Option<Ipv4Net> {
 }
 
 fn region_list() -> String {
-    format!("an AWS region: {}", REGIONS.join(", "))
+    let names: Vec<&str> = regions::commercial_regions().collect();
+    format!("an AWS region: {}", names.join(", "))
 }
 
 fn join(values: &[u32]) -> String {
