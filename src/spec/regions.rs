@@ -98,3 +98,15 @@ fn lists_class(list: &[&str], class: &str) -> bool {
         None => *entry == class,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_classes_named_in_messages_run_aurora_postgresql() {
+        for class in ["db.r7g.large", "db.r8g.large", "db.t4g.medium"] {
+            assert!(runs_aurora_postgresql(class, "17.7"), "{class}");
+        }
+    }
+}

@@ -76,6 +76,10 @@ pub(super) fn validate(file: SpecFile) -> Result<Environment, Vec<Problem>> {
         validate_database::database(&mut c, &file.database, file.migration.source.kind);
     let migration = validate_database::migration(&mut c, &file.migration, on_premises, production);
 
+    if let (Some(database), Some(migration)) = (&database, &migration) {
+        check_instance_classes_in_regions(&mut c, &file, database, migration);
+    }
+
     match (network, secondary_regions, database, migration) {
         (Some(network), Some(secondary_regions), Some(database), Some(migration))
             if c.problems.is_empty() =>
@@ -167,6 +171,44 @@ fn tag_key_problem(key: &str) -> Option<String> {
         "a tag key of 1-128 letters, digits, spaces and _ . : / = + - @, not starting with `aws:` (in any case)"
             .to_string()
     })
+}
+
+/// Each cluster's class is offered in every region that runs it: the migration cluster's in the primary and the
+/// secondary regions (their clusters have as many instances of the same class), the production cluster's in the
+/// primary.
+fn check_instance_classes_in_regions(
+    c: &mut Checker,
+    file: &SpecFile,
+    database: &super::Database,
+    migration: &super::Migration,
+) {
+    let secondary: Vec<&str> = file
+        .secondary_regions
+        .iter()
+        .map(|s| s.region.as_str())
+        .filter(|r| regions::region(r).is_some())
+        .collect();
+    let mut clusters = vec![("database.migration", &database.migration, secondary)];
+    if let super::Source::ProductionCluster(production) = &migration.source {
+        clusters.push(("database.production", production, Vec::new()));
+    }
+    for (field, cluster, others) in clusters {
+        let super::Capacity::Provisioned(class) = &cluster.capacity else {
+            continue;
+        };
+        let regions_running = std::iter::once(file.primary_region.as_str()).chain(others);
+        for region in regions_running {
+            if regions::region(region).is_some()
+                && !regions::offers_aurora_postgresql_class(region, class)
+            {
+                c.push(
+                    &format!("{field}.capacity.instance_class"),
+                    class,
+                    format!("an Aurora PostgreSQL instance class that {region} offers"),
+                );
+            }
+        }
+    }
 }
 
 fn check_network(c: &mut Checker, file: &SpecFile) -> Option<Network> {
@@ -379,7 +421,10 @@ fn vpc_cidr(c: &mut Checker, field: &str, value: &str) -> Option<Ipv4Net> {
 
 fn region_list() -> String {
     let names: Vec<&str> = regions::commercial_regions().collect();
-    format!("an AWS region: {}", names.join(", "))
+    format!(
+        "a commercial AWS region the pinned cfn-lint knows (it lints templates for that region): {}",
+        names.join(", ")
+    )
 }
 
 fn join(values: &[u32]) -> String {

@@ -6,6 +6,7 @@ use ipnet::Ipv4Net;
 
 use super::check::Checker;
 use super::model::{ClusterSpec, DatabaseSpec, MigrationSpec, SourceKind, TableSpec};
+use super::regions::{self, VersionStatus};
 use super::validate::is_host_name;
 use super::{Capacity, Cluster, Database, ExternalSource, Migration, Source, TableRule};
 
@@ -81,7 +82,7 @@ pub(super) fn database(
     }
     let production = match (source, &spec.production) {
         (SourceKind::ProductionAuroraCluster, Some(production)) => {
-            cluster(c, "database.production", production).map(Some)
+            cluster(c, "database.production", production, &spec.engine_version).map(Some)
         }
         (SourceKind::ProductionAuroraCluster, None) => {
             c.push(
@@ -103,7 +104,12 @@ pub(super) fn database(
         }
         (SourceKind::ExternalPostgres, None) => Some(None),
     };
-    let migration = cluster(c, "database.migration", &spec.migration);
+    let migration = cluster(
+        c,
+        "database.migration",
+        &spec.migration,
+        &spec.engine_version,
+    );
     let database = major
         .zip(migration)
         .map(|(engine_major, migration)| Database {
@@ -137,22 +143,67 @@ fn engine_major(c: &mut Checker, version: &str) -> Option<u32> {
         version,
         format!("an Aurora PostgreSQL version MAJOR.MINOR with major {min} to {max}, e.g. 17.7"),
     );
+    let ok = ok
+        && {
+            let same_major =
+                |v: &&&str| parsed.is_some_and(|m| v.split('.').next() == Some(&m.to_string()));
+            let offered: Vec<&str> = super::aws_data::AURORA_POSTGRESQL_VERSIONS
+                .iter()
+                .filter(same_major)
+                .copied()
+                .collect();
+            match regions::aurora_postgresql_version_status(version) {
+            VersionStatus::Current => true,
+            VersionStatus::Deprecated => c.require(
+                false,
+                "database.engine_version",
+                version,
+                format!(
+                    "a version Aurora PostgreSQL still creates clusters at: {version} is deprecated; current \
+                     versions of this major: {}",
+                    offered.join(", ")
+                ),
+            ),
+            VersionStatus::Unknown => c.require(
+                false,
+                "database.engine_version",
+                version,
+                format!(
+                    "a version Aurora PostgreSQL offers (from the pinned cfn-lint's data); of this major: {}",
+                    offered.join(", ")
+                ),
+            ),
+        }
+        };
     parsed.filter(|_| ok)
 }
 
-fn cluster(c: &mut Checker, field: &str, spec: &ClusterSpec) -> Option<Cluster> {
+fn cluster(
+    c: &mut Checker,
+    field: &str,
+    spec: &ClusterSpec,
+    engine_version: &str,
+) -> Option<Cluster> {
     c.range(&format!("{field}.readers"), spec.readers, 0, 15);
     let capacity_field = format!("{field}.capacity");
     let capacity = match (&spec.capacity.instance_class, &spec.capacity.serverless_v2) {
         (Some(class), None) => {
             let ok = class != "db.serverless" && is_class(class, "db");
-            c.require(
+            let ok = c.require(
                 ok,
                 &format!("{capacity_field}.instance_class"),
                 class,
                 "a provisioned Aurora instance class such as db.r7g.large (for Serverless v2 use serverless_v2)",
-            )
-            .then(|| Capacity::Provisioned(class.clone()))
+            ) && c.require(
+                regions::runs_aurora_postgresql(class, engine_version),
+                &format!("{capacity_field}.instance_class"),
+                class,
+                format!(
+                    "an instance class that runs Aurora PostgreSQL {engine_version} (e.g. db.r7g.large, \
+                     db.r8g.large; burstable db.t4g.medium for tests), by the pinned cfn-lint's data"
+                ),
+            );
+            ok.then(|| Capacity::Provisioned(class.clone()))
         }
         (None, Some(serverless)) => {
             let in_steps = |acu: f64| (acu * 2.0).fract() == 0.0;
