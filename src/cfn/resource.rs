@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::expr::Expr;
+use super::expr::{Expr, GetAttTarget, RefTarget};
 use super::logical_id::LogicalId;
 
 /// One CloudFormation resource type.
@@ -138,11 +138,11 @@ impl<R> Handle<R> {
 
     /// `Ref` to this resource; what it returns depends on the type (see the type's named accessor).
     pub fn r#ref(&self) -> Expr {
-        Expr::Ref(self.id.to_string())
+        Expr::Ref(RefTarget::new(self.id.as_str()))
     }
 
     pub(crate) fn get_att(&self, attribute: &'static str) -> Expr {
-        Expr::GetAtt(self.id.to_string(), attribute)
+        Expr::GetAtt(GetAttTarget::new(self.id.as_str(), attribute))
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::expr::{Expr, to_json};
+use super::expr::{ConditionName, Expr, RefTarget, to_json};
 use super::logical_id::LogicalId;
 use super::quota;
 use super::resource::{Attributes, DeletionPolicy, Handle, Resource};
@@ -63,7 +63,7 @@ pub struct ParameterHandle(LogicalId);
 
 impl ParameterHandle {
     pub fn r#ref(&self) -> Expr {
-        Expr::Ref(self.0.to_string())
+        Expr::Ref(RefTarget::new(self.0.as_str()))
     }
 }
 
@@ -101,7 +101,11 @@ impl ConditionHandle {
 
     /// `Fn::If` on this condition.
     pub fn choose(&self, then: Expr, otherwise: Expr) -> Expr {
-        Expr::If(self.0.to_string(), Box::new(then), Box::new(otherwise))
+        Expr::If(
+            ConditionName::new(self.0.as_str()),
+            Box::new(then),
+            Box::new(otherwise),
+        )
     }
 }
 
