@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 
 use crate::cfn::{Expr, Tag};
-use crate::{optional_properties, resource_attributes, resource_type};
+use crate::{optional_properties, resource_type};
 
 /// An IAM policy document (identity or resource policy).
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
@@ -265,8 +265,7 @@ impl Role {
     }
 }
 
-resource_type!(Role, "AWS::IAM::Role", tags: list);
-resource_attributes!(Role {
+resource_type!(Role, "AWS::IAM::Role", tags: list, attributes {
     ref: role_name,
     arn => "Arn",
     role_id => "RoleId",
@@ -311,8 +310,7 @@ impl ManagedPolicy {
     }
 }
 
-resource_type!(ManagedPolicy, "AWS::IAM::ManagedPolicy", tags: none);
-resource_attributes!(ManagedPolicy {
+resource_type!(ManagedPolicy, "AWS::IAM::ManagedPolicy", tags: none, attributes {
     ref: policy_arn,
 });
 
