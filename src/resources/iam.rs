@@ -347,6 +347,17 @@ mod tests {
             value["AssumeRolePolicyDocument"]["Statement"][0]["Principal"],
             json!({"Service": "vpc-flow-logs.amazonaws.com"})
         );
-        assert!(value.get("Policies").is_none());
+    }
+
+    #[test]
+    fn roles_cannot_carry_inline_policies() {
+        // Asked of the schema of everything a Role can serialize, not of one rendered role, which would pass
+        // whatever the struct allowed.
+        let schema = serde_json::to_value(schemars::schema_for!(Role)).unwrap();
+        let properties = schema["properties"]
+            .as_object()
+            .expect("a role's schema lists its properties");
+        assert!(properties.contains_key("ManagedPolicyArns"));
+        assert!(!properties.contains_key("Policies"), "{properties:?}");
     }
 }
