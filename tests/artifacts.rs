@@ -11,24 +11,40 @@ use migen::spec::{self, Overrides};
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn all_artifacts(env: &spec::Environment, format: Format) -> Vec<render::Artifact> {
-    let templates = render::templates(env, format).expect("renders");
-    render::artifacts(env, &format!("specs/{}.yaml", env.name), &templates, format)
-        .expect("renders")
+    let templates = templates(env, format);
+    let artifacts = render::artifacts(env, &format!("specs/{}.yaml", env.name), &templates, format)
+        .expect("renders");
+    assert!(
+        artifacts.len() > templates.len(),
+        "{}: a template per region and the runbook",
+        env.name
+    );
+    artifacts
 }
 
+/// Every shipped environment; at least the three the README documents, so loops over them cannot pass empty.
 fn shipped() -> Vec<spec::Environment> {
-    spec::SHIPPED
+    let envs: Vec<spec::Environment> = spec::SHIPPED
         .iter()
         .map(|(name, _)| {
             spec::load_shipped(name, &Overrides::default()).expect("shipped spec is valid")
         })
-        .collect()
+        .collect();
+    assert!(envs.len() >= 3, "{} shipped environments", envs.len());
+    envs
+}
+
+/// Every template of an environment, in one format; at least one.
+fn templates(env: &spec::Environment, format: Format) -> Vec<render::RegionTemplate> {
+    let templates = render::templates(env, format).expect("renders");
+    assert!(!templates.is_empty(), "{} renders no template", env.name);
+    templates
 }
 
 #[test]
 fn templates_match_their_snapshots() {
     for env in shipped() {
-        for template in render::templates(&env, Format::Yaml).expect("renders") {
+        for template in templates(&env, Format::Yaml) {
             insta::assert_snapshot!(
                 format!("{}-{}", env.name, template.region),
                 template.template.body
@@ -94,19 +110,15 @@ fn renders_are_byte_identical() {
 #[test]
 fn json_and_yaml_hold_the_same_document() {
     for env in shipped() {
-        let yaml = render::templates(&env, Format::Yaml)
-            .unwrap()
-            .remove(0)
-            .template
-            .body;
-        let json = render::templates(&env, Format::Json)
-            .unwrap()
-            .remove(0)
-            .template
-            .body;
-        let from_yaml: serde_json::Value = serde_norway::from_str(&yaml).unwrap();
-        let from_json: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(from_yaml, from_json, "{}", env.name);
+        let yaml = templates(&env, Format::Yaml);
+        let json = templates(&env, Format::Json);
+        assert_eq!(yaml.len(), json.len(), "{}", env.name);
+        for (yaml, json) in yaml.iter().zip(&json) {
+            assert_eq!(yaml.region, json.region, "{}", env.name);
+            let from_yaml: serde_json::Value = serde_norway::from_str(&yaml.template.body).unwrap();
+            let from_json: serde_json::Value = serde_json::from_str(&json.template.body).unwrap();
+            assert_eq!(from_yaml, from_json, "{} {}", env.name, yaml.region);
+        }
     }
 }
 
@@ -118,6 +130,7 @@ fn the_committed_spec_schema_is_current() {
         spec::json_schema(),
         "run `cargo run -- schema > specs/schema.json`"
     );
+    assert!(!spec::SHIPPED.is_empty());
     for (name, yaml) in spec::SHIPPED {
         assert!(
             yaml.starts_with("# yaml-language-server: $schema=./schema.json\n"),

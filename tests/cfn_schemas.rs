@@ -224,6 +224,92 @@ fn every_emittable_property_exists_in_cloudformation_schemas() {
     );
 }
 
+/// The JSON pointer of an attribute in a CloudFormation resource schema: `Endpoint.Address` is
+/// `/properties/Endpoint/Address`.
+fn attribute_pointer(attribute: &str) -> String {
+    format!("/properties/{}", attribute.replace('.', "/"))
+}
+
+/// Whether CloudFormation's schema lets `Fn::GetAtt` read `attribute`: it is a read-only property (what
+/// CloudFormation computes, such as `Arn`) or a property the schema describes (some types return their own
+/// properties, such as a VPC's `CidrBlock`).
+fn schema_has_attribute(schema: &Value, attribute: &str) -> bool {
+    let pointer = attribute_pointer(attribute);
+    let read_only = schema
+        .get("readOnlyProperties")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|p| p.as_str() == Some(pointer.as_str()));
+    read_only || property(schema, attribute).is_some()
+}
+
+/// The schema of a property, following `$ref`s: `Endpoint.Port` is `Port` in the schema of `Endpoint`.
+fn property<'a>(schema: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(schema, |current, segment| {
+        resolve(current, schema).get("properties")?.get(segment)
+    })
+}
+
+#[test]
+fn every_declared_attribute_exists_in_cloudformation_schemas() {
+    let dir = schemas_dir();
+    let catalog = migen::resources::catalog();
+    let declared: usize = catalog.iter().map(|e| e.attributes.len()).sum();
+    assert!(declared >= 20, "only {declared} attributes declared");
+    let mut problems = Vec::new();
+    for region in REGIONS {
+        let provider = read_json(&dir.join(format!("providers/{region}.json")));
+        for entry in catalog.iter().filter(|e| !e.attributes.is_empty()) {
+            let hash = provider
+                .get(entry.type_name)
+                .and_then(Value::as_str)
+                .unwrap_or_else(|| panic!("{region}: {} has no schema", entry.type_name));
+            let theirs = read_json(&dir.join(format!("resources/{hash}.json")));
+            for attribute in entry.attributes {
+                if !schema_has_attribute(&theirs, attribute) {
+                    let read_only: Vec<&str> = theirs
+                        .get("readOnlyProperties")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .collect();
+                    problems.push(format!(
+                        "{region}: {}.{attribute}: not in CloudFormation's schema (read-only: {read_only:?})",
+                        entry.type_name
+                    ));
+                }
+            }
+        }
+    }
+    problems.sort();
+    problems.dedup();
+    assert!(
+        problems.is_empty(),
+        "{} mismatch(es):\n  {}",
+        problems.len(),
+        problems.join("\n  ")
+    );
+}
+
+/// The attribute check itself must be able to fail.
+#[test]
+fn the_attribute_check_reports_an_unknown_attribute() {
+    let schema = serde_json::json!({
+        "definitions": {"Endpoint": {"type": "object", "properties": {"Port": {"type": "string"}}}},
+        "properties": {"CidrBlock": {"type": "string"}, "Endpoint": {"$ref": "#/definitions/Endpoint"}},
+        "readOnlyProperties": ["/properties/Arn", "/properties/Endpoint/Address"],
+    });
+    assert!(schema_has_attribute(&schema, "Arn"));
+    assert!(schema_has_attribute(&schema, "CidrBlock"));
+    assert!(schema_has_attribute(&schema, "Endpoint.Address"));
+    assert!(schema_has_attribute(&schema, "Endpoint.Port"));
+    assert!(!schema_has_attribute(&schema, "Endpoint.HostedZoneId"));
+    assert!(!schema_has_attribute(&schema, "Endpoint.type"));
+    assert!(!schema_has_attribute(&schema, "GroupId"));
+}
+
 #[test]
 fn the_catalogue_covers_every_type_the_shipped_templates_use() {
     let known: BTreeSet<&str> = migen::resources::catalog()

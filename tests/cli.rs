@@ -1,7 +1,11 @@
 //! The `migen` binary end to end: exit codes, where output goes, and that bad input never leaves files behind.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
+
+use common::{array_at, resource, str_at};
 
 fn migen(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_migen"))
@@ -58,7 +62,7 @@ fn render_prints_the_primary_template() {
 
     let json = migen(&["render", "--env", "prod", "--format", "json"]);
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON output parses");
-    assert!(doc["Resources"]["NetworkTransitGateway"].is_object());
+    assert!(resource(&doc, "NetworkTransitGateway").is_object());
 }
 
 #[test]
@@ -191,7 +195,10 @@ fn a_secondary_region_renders_its_own_template() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(
-        doc["Resources"]["DatabaseSecondaryCluster"]["Properties"]["SourceRegion"],
+        str_at(
+            resource(&doc, "DatabaseSecondaryCluster"),
+            "Properties.SourceRegion"
+        ),
         "ap-southeast-1"
     );
 }
@@ -213,20 +220,16 @@ fn environment_variables_override_the_spec() {
         .env("COMMIT_AUTHOR", "jane")
         .output()
         .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let tags = &doc["Resources"]["NetworkProductionVpc"]["Properties"]["Tags"];
-    assert!(
-        tags.as_array()
-            .unwrap()
-            .iter()
-            .any(|t| t["Key"] == "Environment" && t["Value"] == "pr42")
-    );
-    assert!(
-        tags.as_array()
-            .unwrap()
-            .iter()
-            .any(|t| t["Key"] == "CommitAuthor" && t["Value"] == "jane")
-    );
+    let tags = array_at(resource(&doc, "NetworkProductionVpc"), "Properties.Tags");
+    let tag = |key: &str| {
+        tags.iter()
+            .find(|t| str_at(t, "Key") == key)
+            .map(|t| str_at(t, "Value"))
+    };
+    assert_eq!(tag("Environment"), Some("pr42"));
+    assert_eq!(tag("CommitAuthor"), Some("jane"));
 
     let bad = Command::new(env!("CARGO_BIN_EXE_migen"))
         .args(["render", "--env", "dev"])
@@ -249,7 +252,7 @@ fn check_schema_envs_and_help() {
     }
 
     let schema: serde_json::Value = serde_json::from_slice(&migen(&["schema"]).stdout).unwrap();
-    assert_eq!(schema["title"], "migen environment spec");
+    assert_eq!(str_at(&schema, "title"), "migen environment spec");
 
     let envs = text(&migen(&["envs"]).stdout);
     assert!(

@@ -3,9 +3,12 @@
 
 mod common;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use common::{ENVS, primary as document, resources};
+use common::{
+    ENVS, absent, array_at, at, object_at, optional_resources, primary as document, resource,
+    resources, str_at,
+};
 
 #[test]
 fn nothing_is_reachable_from_the_internet() {
@@ -13,23 +16,42 @@ fn nothing_is_reachable_from_the_internet() {
         let doc = document(env);
         for (id, subnet) in resources(&doc, "AWS::EC2::Subnet") {
             assert_eq!(
-                subnet["Properties"]["MapPublicIpOnLaunch"], false,
+                at(subnet, "Properties.MapPublicIpOnLaunch"),
+                false,
                 "{env} {id}"
             );
         }
+        // Every ingress rule admits exactly one source: another security group, or a private network.
         for (id, rule) in resources(&doc, "AWS::EC2::SecurityGroupIngress") {
-            assert_ne!(rule["Properties"]["CidrIp"], "0.0.0.0/0", "{env} {id}");
+            let p = object_at(rule, "Properties");
+            let sources: Vec<&String> = p
+                .keys()
+                .filter(|k| {
+                    [
+                        "CidrIp",
+                        "CidrIpv6",
+                        "SourcePrefixListId",
+                        "SourceSecurityGroupId",
+                    ]
+                    .contains(&k.as_str())
+                })
+                .collect();
+            match sources.as_slice() {
+                [source] if *source == "SourceSecurityGroupId" => {}
+                [source] if *source == "CidrIp" => {
+                    let cidr: ipnet::Ipv4Net = str_at(rule, "Properties.CidrIp").parse().unwrap();
+                    assert!(
+                        cidr.network().is_private() && cidr.broadcast().is_private(),
+                        "{env} {id}: {cidr} is not a private network"
+                    );
+                }
+                other => panic!("{env} {id}: sources {other:?}"),
+            }
         }
         for (id, group) in resources(&doc, "AWS::EC2::SecurityGroup") {
+            absent(group, "Properties.SecurityGroupIngress");
             assert!(
-                group["Properties"].get("SecurityGroupIngress").is_none(),
-                "{env} {id}"
-            );
-            assert!(
-                !group["Properties"]["SecurityGroupEgress"]
-                    .as_array()
-                    .unwrap()
-                    .is_empty(),
+                !array_at(group, "Properties.SecurityGroupEgress").is_empty(),
                 "{env} {id}"
             );
         }
@@ -50,29 +72,37 @@ fn one_nat_gateway_per_vpc_or_no_internet_path_at_all() {
     assert_eq!(resources(&staging, "AWS::EC2::Subnet").len(), 12, "3 AZs");
 
     let prod = document("prod");
-    assert!(resources(&prod, "AWS::EC2::NatGateway").is_empty());
-    assert!(resources(&prod, "AWS::EC2::InternetGateway").is_empty());
+    assert!(optional_resources(&prod, "AWS::EC2::NatGateway").is_empty());
+    assert!(optional_resources(&prod, "AWS::EC2::InternetGateway").is_empty());
     let endpoints = resources(&prod, "AWS::EC2::VPCEndpoint");
     assert!(
         endpoints
             .iter()
-            .any(|(_, e)| e["Properties"]["VpcEndpointType"] == "Gateway")
+            .any(|(_, e)| str_at(e, "Properties.VpcEndpointType") == "Gateway")
     );
     assert!(
         endpoints
             .iter()
             .any(|(id, _)| id.as_str() == "NetworkMigrationSecretsmanagerEndpoint")
     );
-    for (_, route) in resources(&prod, "AWS::EC2::Route") {
-        assert_ne!(route["Properties"]["DestinationCidrBlock"], "0.0.0.0/0");
+    for (id, route) in resources(&prod, "AWS::EC2::Route") {
+        assert_ne!(
+            at(route, "Properties.DestinationCidrBlock"),
+            "0.0.0.0/0",
+            "{id}"
+        );
     }
 }
 
 #[test]
 fn the_transit_gateway_joins_both_vpcs_and_on_premises() {
     let doc = document("dev");
-    let tgw = &resources(&doc, "AWS::EC2::TransitGateway")[0].1["Properties"];
-    assert_eq!(tgw["DefaultRouteTableAssociation"], "disable");
+    let gateways = resources(&doc, "AWS::EC2::TransitGateway");
+    assert_eq!(gateways.len(), 1);
+    assert_eq!(
+        str_at(gateways[0].1, "Properties.DefaultRouteTableAssociation"),
+        "disable"
+    );
     assert_eq!(
         resources(&doc, "AWS::EC2::TransitGatewayAttachment").len(),
         2
@@ -81,15 +111,19 @@ fn the_transit_gateway_joins_both_vpcs_and_on_premises() {
         resources(&doc, "AWS::EC2::TransitGatewayRouteTablePropagation").len(),
         2
     );
-    let on_premises = &doc["Resources"]["NetworkOnPremisesTransitGatewayRoute"]["Properties"];
-    assert_eq!(on_premises["DestinationCidrBlock"], "172.16.0.0/16");
+    let on_premises = at(
+        resource(&doc, "NetworkOnPremisesTransitGatewayRoute"),
+        "Properties",
+    );
+    assert_eq!(str_at(on_premises, "DestinationCidrBlock"), "172.16.0.0/16");
     assert_eq!(
-        on_premises["Blackhole"], true,
+        at(on_premises, "Blackhole"),
+        true,
         "no link attachment in the dev spec"
     );
     let to_tgw: Vec<_> = resources(&doc, "AWS::EC2::Route")
         .into_iter()
-        .filter(|(_, r)| r["Properties"].get("TransitGatewayId").is_some())
+        .filter(|(_, r)| object_at(r, "Properties").contains_key("TransitGatewayId"))
         .collect();
     assert_eq!(
         to_tgw.len(),
@@ -98,7 +132,7 @@ fn the_transit_gateway_joins_both_vpcs_and_on_premises() {
     );
     for (id, route) in to_tgw {
         assert!(
-            route["DependsOn"].as_array().is_some_and(|d| !d.is_empty()),
+            !array_at(route, "DependsOn").is_empty(),
             "{id} waits for its attachment"
         );
     }
@@ -110,35 +144,46 @@ fn stateful_resources_survive_stack_deletion_and_are_encrypted_with_the_stack_ke
         let doc = document(env);
         for type_name in ["AWS::S3::Bucket", "AWS::Logs::LogGroup", "AWS::KMS::Key"] {
             for (id, r) in resources(&doc, type_name) {
-                assert_eq!(r["DeletionPolicy"], "Retain", "{env} {id}");
-                assert_eq!(r["UpdateReplacePolicy"], "Retain", "{env} {id}");
+                assert_eq!(str_at(r, "DeletionPolicy"), "Retain", "{env} {id}");
+                assert_eq!(str_at(r, "UpdateReplacePolicy"), "Retain", "{env} {id}");
             }
         }
-        let key_arn = serde_json::json!({"Fn::GetAtt": ["EncryptionKey", "Arn"]});
+        let key_arn = json!({"Fn::GetAtt": ["EncryptionKey", "Arn"]});
         for (id, group) in resources(&doc, "AWS::Logs::LogGroup") {
-            assert_eq!(group["Properties"]["KmsKeyId"], key_arn, "{env} {id}");
-            assert!(
-                group["Properties"]["RetentionInDays"].as_u64().unwrap() >= 365,
-                "{env} {id}"
-            );
+            assert_eq!(at(group, "Properties.KmsKeyId"), &key_arn, "{env} {id}");
+            let retention = at(group, "Properties.RetentionInDays").as_u64().unwrap();
+            assert!(retention >= 365, "{env} {id}");
         }
+        // S3 server access logging delivers only to SSE-S3 buckets; every other bucket uses the stack's key.
+        resource(&doc, "StorageAccessLogsBucket");
         for (id, bucket) in resources(&doc, "AWS::S3::Bucket") {
-            let p = &bucket["Properties"];
             assert_eq!(
-                p["VersioningConfiguration"]["Status"], "Enabled",
+                str_at(bucket, "Properties.VersioningConfiguration.Status"),
+                "Enabled",
                 "{env} {id}"
             );
-            let sse = &p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"];
-            if id.as_str() != "StorageAccessLogsBucket" {
-                assert_eq!(sse["KMSMasterKeyID"], key_arn, "{env} {id}");
+            let sse = at(
+                bucket,
+                "Properties.BucketEncryption.ServerSideEncryptionConfiguration.0.ServerSideEncryptionByDefault",
+            );
+            if id.as_str() == "StorageAccessLogsBucket" {
+                assert_eq!(str_at(sse, "SSEAlgorithm"), "AES256", "{env} {id}");
+                absent(sse, "KMSMasterKeyID");
+            } else {
+                assert_eq!(str_at(sse, "SSEAlgorithm"), "aws:kms", "{env} {id}");
+                assert_eq!(at(sse, "KMSMasterKeyID"), &key_arn, "{env} {id}");
             }
         }
-        let topic = &resources(&doc, "AWS::SNS::Topic")[0].1["Properties"];
-        assert_eq!(topic["KmsMasterKeyId"], key_arn);
-        assert_eq!(
-            resources(&doc, "AWS::KMS::Key")[0].1["Properties"]["EnableKeyRotation"],
-            true
-        );
+        for (id, topic) in resources(&doc, "AWS::SNS::Topic") {
+            assert_eq!(
+                at(topic, "Properties.KmsMasterKeyId"),
+                &key_arn,
+                "{env} {id}"
+            );
+        }
+        for (id, key) in resources(&doc, "AWS::KMS::Key") {
+            assert_eq!(at(key, "Properties.EnableKeyRotation"), true, "{env} {id}");
+        }
     }
 }
 
@@ -146,32 +191,45 @@ fn stateful_resources_survive_stack_deletion_and_are_encrypted_with_the_stack_ke
 fn data_buckets_replicate_and_refuse_plain_http() {
     let doc = document("dev");
     for id in ["StorageCheckpointsBucket", "StorageRollbackStateBucket"] {
-        let rule = &doc["Resources"][id]["Properties"]["ReplicationConfiguration"]["Rules"][0];
-        assert_eq!(rule["Status"], "Enabled", "{id}");
-        assert_eq!(rule["DeleteMarkerReplication"]["Status"], "Enabled", "{id}");
+        let rule = at(
+            resource(&doc, id),
+            "Properties.ReplicationConfiguration.Rules.0",
+        );
+        assert_eq!(str_at(rule, "Status"), "Enabled", "{id}");
+        assert_eq!(
+            str_at(rule, "DeleteMarkerReplication.Status"),
+            "Enabled",
+            "{id}"
+        );
     }
-    let buckets = resources(&doc, "AWS::S3::Bucket").len();
-    let tls_only = resources(&doc, "AWS::S3::BucketPolicy")
+    // Every bucket is the subject of a policy that denies requests without TLS.
+    let tls_only: Vec<&Value> = resources(&doc, "AWS::S3::BucketPolicy")
         .into_iter()
         .filter(|(_, p)| {
-            p["Properties"]["PolicyDocument"]["Statement"]
-                .as_array()
-                .unwrap()
+            array_at(p, "Properties.PolicyDocument.Statement")
                 .iter()
                 .any(|s| {
-                    s["Effect"] == "Deny" && s["Condition"]["Bool"]["aws:SecureTransport"] == false
+                    s.get("Effect").is_some_and(|e| e == "Deny")
+                        && s.pointer("/Condition/Bool/aws:SecureTransport")
+                            .is_some_and(|v| v == false)
                 })
         })
-        .count();
-    assert_eq!(tls_only, buckets);
+        .map(|(_, p)| at(p, "Properties.Bucket"))
+        .collect();
+    for (id, _) in resources(&doc, "AWS::S3::Bucket") {
+        assert!(
+            tls_only.contains(&&json!({"Ref": id})),
+            "{id} has no TLS-only bucket policy"
+        );
+    }
 }
 
 #[test]
 fn every_taggable_resource_carries_environment_name_and_spec_tags() {
     let prod = document("prod");
     let mut tagged = 0;
-    for (id, r) in prod["Resources"].as_object().unwrap() {
-        let Some(tags) = r["Properties"].get("Tags") else {
+    for (id, r) in object_at(&prod, "Resources") {
+        let Some(tags) = r.pointer("/Properties/Tags") else {
             continue;
         };
         tagged += 1;
@@ -202,10 +260,10 @@ fn every_taggable_resource_carries_environment_name_and_spec_tags() {
         .filter(|e| e.taggable)
         .map(|e| e.type_name)
         .collect();
-    for (id, r) in prod["Resources"].as_object().unwrap() {
-        if taggable.contains(&r["Type"].as_str().unwrap()) {
+    for (id, r) in object_at(&prod, "Resources") {
+        if taggable.contains(&str_at(r, "Type")) {
             assert!(
-                r["Properties"].get("Tags").is_some(),
+                r.pointer("/Properties/Tags").is_some(),
                 "{id} is taggable but untagged"
             );
         }
@@ -217,7 +275,7 @@ fn parameter_store_hierarchy_and_outputs() {
     let doc = document("staging");
     let names: Vec<&str> = resources(&doc, "AWS::SSM::Parameter")
         .into_iter()
-        .map(|(_, p)| p["Properties"]["Name"].as_str().unwrap())
+        .map(|(_, p)| str_at(p, "Properties.Name"))
         .collect();
     for expected in [
         "/migration/staging/workflow/enable-cutover",
@@ -226,11 +284,13 @@ fn parameter_store_hierarchy_and_outputs() {
     ] {
         assert!(names.contains(&expected), "{names:?}");
     }
-    let split =
-        &doc["Resources"]["ConfigurationWorkflowTrafficSplitPercentageParameter"]["Properties"];
-    assert_eq!(split["Value"], "0");
+    let split = at(
+        resource(&doc, "ConfigurationWorkflowTrafficSplitPercentageParameter"),
+        "Properties",
+    );
+    assert_eq!(str_at(split, "Value"), "0");
     // SSM enforces the pattern on every later PutParameter, so a workflow cannot write 150 or -1.
-    assert_eq!(split["AllowedPattern"], "^([0-9]|[1-9][0-9]|100)$");
+    assert_eq!(str_at(split, "AllowedPattern"), "^([0-9]|[1-9][0-9]|100)$");
     for output in [
         "ProductionVpcId",
         "MigrationVpcId",
@@ -238,6 +298,9 @@ fn parameter_store_hierarchy_and_outputs() {
         "CheckpointsBucketName",
         "RollbackBucketName",
     ] {
-        assert!(doc["Outputs"][output]["Value"].is_object(), "{output}");
+        assert!(
+            at(&doc, ["Outputs", output, "Value"]).is_object(),
+            "{output}"
+        );
     }
 }

@@ -39,21 +39,97 @@ impl Pseudo {
     }
 }
 
+/// The resource or parameter a `Ref` names. Only typed handles ([`crate::cfn::Handle`],
+/// [`crate::cfn::ParameterHandle`]) create one, so code outside migen cannot point a `Ref` at a made-up name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RefTarget(String);
+
+impl RefTarget {
+    pub(super) fn new(logical_id: impl Into<String>) -> Self {
+        RefTarget(logical_id.into())
+    }
+}
+
+/// The resource and attribute an `Fn::GetAtt` reads. Only the attribute accessors of a typed handle create one,
+/// and they exist only for attributes the resource type has; the resource and the attribute travel together so
+/// they cannot be recombined.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GetAttTarget {
+    resource: String,
+    attribute: &'static str,
+}
+
+impl GetAttTarget {
+    pub(super) fn new(resource: impl Into<String>, attribute: &'static str) -> Self {
+        GetAttTarget {
+            resource: resource.into(),
+            attribute,
+        }
+    }
+}
+
+/// The condition an `Fn::If` tests. Only [`crate::cfn::ConditionHandle::choose`] creates one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConditionName(String);
+
+impl ConditionName {
+    pub(super) fn new(name: impl Into<String>) -> Self {
+        ConditionName(name.into())
+    }
+}
+
 /// A CloudFormation value that resolves to a string (or is a plain string).
+///
+/// References come only from typed handles: the payloads of [`Expr::Ref`], [`Expr::GetAtt`] and [`Expr::If`]
+/// have no public constructor, so neither a name nor an attribute can be made up outside migen:
+///
+/// ```compile_fail,E0423
+/// use migen::cfn::expr::{Expr, RefTarget};
+/// let _ = Expr::Ref(RefTarget("NotInAnyTemplate".to_string()));
+/// ```
+///
+/// ```compile_fail,E0451
+/// use migen::cfn::expr::{Expr, GetAttTarget};
+/// let _ = Expr::GetAtt(GetAttTarget { resource: "Key".to_string(), attribute: "NoSuchAttribute" });
+/// ```
+///
+/// ```compile_fail,E0423
+/// use migen::cfn::expr::{ConditionName, Expr};
+/// let _ = Expr::If(ConditionName("NoSuchCondition".to_string()), Box::new(Expr::lit("a")), Box::new(Expr::no_value()));
+/// ```
+///
+/// References through a handle compile, for the attributes its type has and no other:
+///
+/// ```
+/// use migen::cfn::{Expr, LogicalId, Template};
+/// use migen::resources::logs::LogGroup;
+/// let mut template = Template::new("example");
+/// let logs = template.add(LogicalId::verbatim("Logs"), LogGroup::new(365));
+/// let _: Expr = logs.log_group_name();
+/// let _: Expr = logs.arn();
+/// ```
+///
+/// ```compile_fail,E0599
+/// use migen::cfn::{LogicalId, Template};
+/// use migen::resources::logs::LogGroup;
+/// let mut template = Template::new("example");
+/// let logs = template.add(LogicalId::verbatim("Logs"), LogGroup::new(365));
+/// let _ = logs.domain_name(); // an S3 bucket attribute: log groups have none such
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     Literal(String),
     /// `Ref` to a resource or parameter in the same template.
-    Ref(String),
+    Ref(RefTarget),
     Pseudo(Pseudo),
-    /// `Fn::GetAtt` of an attribute the resource type really has (only typed handles create these).
-    GetAtt(String, &'static str),
+    /// `Fn::GetAtt` of an attribute the resource type really has.
+    GetAtt(GetAttTarget),
     /// `Fn::Sub` with its variables; `${AWS::…}` pseudo parameters may be used in the string directly.
     Sub(String, BTreeMap<String, Expr>),
     Join(String, Vec<Expr>),
     Select(u32, Box<ListExpr>),
     /// `Fn::If` on a condition declared in the same template.
-    If(String, Box<Expr>, Box<Expr>),
+    If(ConditionName, Box<Expr>, Box<Expr>),
     ImportValue(Box<Expr>),
 }
 
@@ -190,11 +266,12 @@ impl Serialize for Expr {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Expr::Literal(s) => serializer.serialize_str(s),
-            Expr::Ref(id) => Single("Ref", id).serialize(serializer),
+            Expr::Ref(RefTarget(id)) => Single("Ref", id).serialize(serializer),
             Expr::Pseudo(p) => Single("Ref", p.name()).serialize(serializer),
-            Expr::GetAtt(id, attr) => {
-                Single("Fn::GetAtt", &[id.as_str(), attr]).serialize(serializer)
-            }
+            Expr::GetAtt(GetAttTarget {
+                resource,
+                attribute,
+            }) => Single("Fn::GetAtt", &[resource.as_str(), attribute]).serialize(serializer),
             Expr::Sub(template, vars) if vars.is_empty() => {
                 Single("Fn::Sub", template).serialize(serializer)
             }
@@ -210,7 +287,7 @@ impl Serialize for Expr {
                 &args([to_json(index), to_json(list.as_ref())]),
             )
             .serialize(serializer),
-            Expr::If(condition, then, otherwise) => Single(
+            Expr::If(ConditionName(condition), then, otherwise) => Single(
                 "Fn::If",
                 &args([
                     to_json(condition),
@@ -281,10 +358,10 @@ mod tests {
 
     #[test]
     fn intrinsic_functions_use_long_form() {
-        assert_eq!(v(&Expr::Ref("Vpc".into())), json!({"Ref": "Vpc"}));
+        assert_eq!(v(&Expr::Ref(RefTarget::new("Vpc"))), json!({"Ref": "Vpc"}));
         assert_eq!(v(&Expr::region()), json!({"Ref": "AWS::Region"}));
         assert_eq!(
-            v(&Expr::GetAtt("Key".into(), "Arn")),
+            v(&Expr::GetAtt(GetAttTarget::new("Key", "Arn"))),
             json!({"Fn::GetAtt": ["Key", "Arn"]})
         );
         assert_eq!(
@@ -294,7 +371,7 @@ mod tests {
         assert_eq!(
             v(&Expr::sub_with(
                 "${B}/*",
-                [("B", Expr::Ref("Bucket".into()))]
+                [("B", Expr::Ref(RefTarget::new("Bucket")))]
             )),
             json!({"Fn::Sub": ["${B}/*", {"B": {"Ref": "Bucket"}}]})
         );
@@ -303,12 +380,15 @@ mod tests {
             json!({"Fn::Sub": "${AWS::Region}"})
         );
         assert_eq!(
-            v(&Expr::join(",", vec!["a".into(), Expr::Ref("X".into())])),
+            v(&Expr::join(
+                ",",
+                vec!["a".into(), Expr::Ref(RefTarget::new("X"))]
+            )),
             json!({"Fn::Join": [",", ["a", {"Ref": "X"}]]})
         );
         assert_eq!(
             v(&Expr::If(
-                "IsProd".into(),
+                ConditionName::new("IsProd"),
                 Box::new("a".into()),
                 Box::new(Expr::no_value())
             )),
@@ -317,7 +397,7 @@ mod tests {
         assert_eq!(
             v(&Expr::select(
                 6,
-                ListExpr::Split(":".into(), Box::new(Expr::Ref("Task".into())))
+                ListExpr::Split(":".into(), Box::new(Expr::Ref(RefTarget::new("Task"))))
             )),
             json!({"Fn::Select": [6, {"Fn::Split": [":", {"Ref": "Task"}]}]})
         );

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::expr::Expr;
+use super::expr::{Expr, GetAttTarget, RefTarget};
 use super::logical_id::LogicalId;
 
 /// One CloudFormation resource type.
@@ -18,6 +18,10 @@ use super::logical_id::LogicalId;
 pub trait Resource: Serialize + JsonSchema {
     /// The CloudFormation type name, e.g. `AWS::EC2::VPC`.
     const TYPE: &'static str;
+
+    /// The attributes `Fn::GetAtt` can read, e.g. `Arn` or `Endpoint.Address`: exactly those the type's handle
+    /// has accessors for (both come from the `attributes` block of [`resource_type!`]).
+    const ATTRIBUTES: &'static [&'static str];
 
     /// Sets the resource's tags. Types that CloudFormation cannot tag ignore the call; which types can is
     /// checked against CloudFormation's schemas in CI.
@@ -60,47 +64,21 @@ pub struct Tag {
 /// Implements [`Resource`] for a struct. `tags: list` stores tags as `[{Key, Value}]` in the struct's
 /// `tags: Option<Vec<Tag>>` field; `tags: map` as `{key: value}` in `tags: Option<BTreeMap<String, String>>`;
 /// `tags: none` marks a type CloudFormation cannot tag.
+///
+/// `attributes { ref: vpc_id, cidr_block => "CidrBlock" }` declares, in one place, what `Ref` returns and the
+/// attributes `Fn::GetAtt` can read: each becomes a method on the type's handle (`Handle<Vpc>::vpc_id()`,
+/// `Handle<Vpc>::cidr_block()`), so an attribute the type does not have is a compile error rather than a failed
+/// deployment, and the names become [`Resource::ATTRIBUTES`], against which the render pass checks
+/// `${Resource.Attribute}` in `Fn::Sub` strings. A type without the block has no attributes.
 #[macro_export]
 macro_rules! resource_type {
-    ($ty:ty, $name:literal, tags: list) => {
-        impl $crate::cfn::Resource for $ty {
-            const TYPE: &'static str = $name;
-            fn set_tags(&mut self, tags: &$crate::cfn::TagSet) {
-                self.tags = Some(tags.as_list());
-            }
-            fn taggable() -> bool {
-                true
-            }
-        }
+    ($ty:ty, $name:literal, tags: $tags:ident $(,)?) => {
+        $crate::resource_type!(@impl $ty, $name, $tags, []);
     };
-    ($ty:ty, $name:literal, tags: map) => {
-        impl $crate::cfn::Resource for $ty {
-            const TYPE: &'static str = $name;
-            fn set_tags(&mut self, tags: &$crate::cfn::TagSet) {
-                self.tags = Some(tags.0.clone());
-            }
-            fn taggable() -> bool {
-                true
-            }
-        }
-    };
-    ($ty:ty, $name:literal, tags: none) => {
-        impl $crate::cfn::Resource for $ty {
-            const TYPE: &'static str = $name;
-            fn set_tags(&mut self, _: &$crate::cfn::TagSet) {}
-            fn taggable() -> bool {
-                false
-            }
-        }
-    };
-}
-
-/// Declares what `Ref` returns for a resource type and the attributes `Fn::GetAtt` can read, as methods on
-/// its handle: `Handle<Vpc>::vpc_id()`, `Handle<Bucket>::arn()`. An attribute a type does not have is a
-/// compile error rather than a failed deployment.
-#[macro_export]
-macro_rules! resource_attributes {
-    ($ty:ty { ref: $(#[$rm:meta])* $ref_fn:ident $(, $(#[$m:meta])* $fn:ident => $attr:literal)* $(,)? }) => {
+    ($ty:ty, $name:literal, tags: $tags:ident, attributes {
+        ref: $(#[$rm:meta])* $ref_fn:ident $(, $(#[$m:meta])* $fn:ident => $attr:literal)* $(,)?
+    }) => {
+        $crate::resource_type!(@impl $ty, $name, $tags, [$($attr),*]);
         impl $crate::cfn::Handle<$ty> {
             $(#[$rm])*
             pub fn $ref_fn(&self) -> $crate::cfn::Expr {
@@ -112,6 +90,35 @@ macro_rules! resource_attributes {
                     self.get_att($attr)
                 }
             )*
+        }
+    };
+    (@impl $ty:ty, $name:literal, $tags:ident, [$($attr:literal),*]) => {
+        impl $crate::cfn::Resource for $ty {
+            const TYPE: &'static str = $name;
+            const ATTRIBUTES: &'static [&'static str] = &[$($attr),*];
+            $crate::resource_type!(@tags $tags);
+        }
+    };
+    (@tags list) => {
+        fn set_tags(&mut self, tags: &$crate::cfn::TagSet) {
+            self.tags = Some(tags.as_list());
+        }
+        fn taggable() -> bool {
+            true
+        }
+    };
+    (@tags map) => {
+        fn set_tags(&mut self, tags: &$crate::cfn::TagSet) {
+            self.tags = Some(tags.0.clone());
+        }
+        fn taggable() -> bool {
+            true
+        }
+    };
+    (@tags none) => {
+        fn set_tags(&mut self, _: &$crate::cfn::TagSet) {}
+        fn taggable() -> bool {
+            false
         }
     };
 }
@@ -138,11 +145,11 @@ impl<R> Handle<R> {
 
     /// `Ref` to this resource; what it returns depends on the type (see the type's named accessor).
     pub fn r#ref(&self) -> Expr {
-        Expr::Ref(self.id.to_string())
+        Expr::Ref(RefTarget::new(self.id.as_str()))
     }
 
     pub(crate) fn get_att(&self, attribute: &'static str) -> Expr {
-        Expr::GetAtt(self.id.to_string(), attribute)
+        Expr::GetAtt(GetAttTarget::new(self.id.as_str(), attribute))
     }
 }
 

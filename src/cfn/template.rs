@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::expr::{Expr, to_json};
+use super::expr::{ConditionName, Expr, RefTarget, to_json};
 use super::logical_id::LogicalId;
 use super::quota;
 use super::resource::{Attributes, DeletionPolicy, Handle, Resource};
@@ -63,7 +63,7 @@ pub struct ParameterHandle(LogicalId);
 
 impl ParameterHandle {
     pub fn r#ref(&self) -> Expr {
-        Expr::Ref(self.0.to_string())
+        Expr::Ref(RefTarget::new(self.0.as_str()))
     }
 }
 
@@ -101,7 +101,11 @@ impl ConditionHandle {
 
     /// `Fn::If` on this condition.
     pub fn choose(&self, then: Expr, otherwise: Expr) -> Expr {
-        Expr::If(self.0.to_string(), Box::new(then), Box::new(otherwise))
+        Expr::If(
+            ConditionName::new(self.0.as_str()),
+            Box::new(then),
+            Box::new(otherwise),
+        )
     }
 }
 
@@ -139,6 +143,8 @@ impl Output {
 
 struct ResourceEntry {
     type_name: &'static str,
+    /// What `Fn::GetAtt` can read from the type ([`Resource::ATTRIBUTES`]).
+    get_att_names: &'static [&'static str],
     properties: Value,
     attributes: Attributes,
 }
@@ -252,6 +258,7 @@ impl Template {
             id.clone(),
             ResourceEntry {
                 type_name: R::TYPE,
+                get_att_names: R::ATTRIBUTES,
                 properties,
                 attributes,
             },
@@ -456,7 +463,11 @@ impl Template {
     }
 
     fn reference_problems(&self) -> Vec<String> {
-        let resources: BTreeSet<&str> = self.resources.iter().map(|(id, _)| id.as_str()).collect();
+        let resources: BTreeMap<&str, &ResourceEntry> = self
+            .resources
+            .iter()
+            .map(|(id, entry)| (id.as_str(), entry))
+            .collect();
         let parameters: BTreeSet<&str> =
             self.parameters.iter().map(|(id, _)| id.as_str()).collect();
         let conditions: BTreeSet<&str> =
@@ -468,9 +479,9 @@ impl Template {
             for r in references(value) {
                 let known = match r.kind {
                     RefKind::Condition => conditions.contains(r.target.as_str()),
-                    RefKind::GetAtt => resources.contains(r.target.as_str()),
+                    RefKind::GetAtt => resources.contains_key(r.target.as_str()),
                     RefKind::Ref => {
-                        resources.contains(r.target.as_str())
+                        resources.contains_key(r.target.as_str())
                             || parameters.contains(r.target.as_str())
                     }
                 };
@@ -479,6 +490,20 @@ impl Template {
                         "{place} refers to {} `{}`, which is not in this template",
                         r.kind.describe(),
                         r.target
+                    ));
+                    continue;
+                }
+                if let (Some(attribute), Some(entry)) =
+                    (&r.attribute, resources.get(r.target.as_str()))
+                    && !entry.get_att_names.contains(&attribute.name.as_str())
+                {
+                    let has = match entry.get_att_names {
+                        [] => "none".to_string(),
+                        names => names.join(", "),
+                    };
+                    found.push(format!(
+                        "{place} refers to attribute `{}.{}` in {}, which {} does not have (it has: {has})",
+                        r.target, attribute.name, attribute.function, entry.type_name
                     ));
                 }
             }
@@ -499,7 +524,7 @@ impl Template {
                 ));
             }
             for dep in &attrs.depends_on {
-                if !resources.contains(dep.as_str()) {
+                if !resources.contains_key(dep.as_str()) {
                     problems.push(format!(
                         "resource {id} depends on `{dep}`, which is not in this template"
                     ));
@@ -621,10 +646,41 @@ impl RefKind {
 struct Reference {
     kind: RefKind,
     target: String,
+    /// What a [`RefKind::GetAtt`] reads.
+    attribute: Option<AttributeRead>,
+}
+
+/// An attribute named by `Fn::GetAtt` or inside an `Fn::Sub` string (`${Resource.Attribute}`).
+#[derive(Debug)]
+struct AttributeRead {
+    name: String,
+    function: &'static str,
+}
+
+impl Reference {
+    fn to(kind: RefKind, target: &str) -> Self {
+        Reference {
+            kind,
+            target: target.to_string(),
+            attribute: None,
+        }
+    }
+
+    fn attribute(target: &str, name: &str, function: &'static str) -> Self {
+        Reference {
+            kind: RefKind::GetAtt,
+            target: target.to_string(),
+            attribute: Some(AttributeRead {
+                name: name.to_string(),
+                function,
+            }),
+        }
+    }
 }
 
 /// Every logical id a rendered value refers to: `Ref`, `Fn::GetAtt`, names inside `Fn::Sub` strings that are
-/// not the substitution's own variables, `Fn::If` and `Condition` names. Pseudo parameters are not references.
+/// not the substitution's own variables, `Fn::If` and `Condition` names, with the attribute `Fn::GetAtt` or
+/// `${Resource.Attribute}` reads. Pseudo parameters are not references.
 fn references(value: &Value) -> Vec<Reference> {
     let mut found = Vec::new();
     collect_references(value, &mut found);
@@ -639,20 +695,18 @@ fn collect_references(value: &Value, found: &mut Vec<Reference>) {
             match (key.as_str(), arg) {
                 ("Ref", Value::String(target)) => {
                     if !target.starts_with("AWS::") {
-                        found.push(Reference {
-                            kind: RefKind::Ref,
-                            target: target.clone(),
-                        });
+                        found.push(Reference::to(RefKind::Ref, target));
                     }
                 }
-                ("Fn::GetAtt", Value::Array(parts)) => {
-                    if let Some(Value::String(target)) = parts.first() {
-                        found.push(Reference {
-                            kind: RefKind::GetAtt,
-                            target: target.clone(),
-                        });
+                ("Fn::GetAtt", Value::Array(parts)) => match (parts.first(), parts.get(1)) {
+                    (Some(Value::String(target)), Some(Value::String(attribute))) => {
+                        found.push(Reference::attribute(target, attribute, "Fn::GetAtt"));
                     }
-                }
+                    (Some(Value::String(target)), _) => {
+                        found.push(Reference::to(RefKind::GetAtt, target));
+                    }
+                    _ => {}
+                },
                 ("Fn::Sub", Value::String(template)) => sub_references(template, &[], found),
                 ("Fn::Sub", Value::Array(parts)) => {
                     let vars: Vec<&str> = parts
@@ -670,20 +724,16 @@ fn collect_references(value: &Value, found: &mut Vec<Reference>) {
                 }
                 ("Fn::If", Value::Array(parts)) => {
                     if let Some(Value::String(condition)) = parts.first() {
-                        found.push(Reference {
-                            kind: RefKind::Condition,
-                            target: condition.clone(),
-                        });
+                        found.push(Reference::to(RefKind::Condition, condition));
                     }
                     parts
                         .iter()
                         .skip(1)
                         .for_each(|v| collect_references(v, found));
                 }
-                ("Condition", Value::String(condition)) => found.push(Reference {
-                    kind: RefKind::Condition,
-                    target: condition.clone(),
-                }),
+                ("Condition", Value::String(condition)) => {
+                    found.push(Reference::to(RefKind::Condition, condition));
+                }
                 _ => collect_references(arg, found),
             }
         }
@@ -702,13 +752,9 @@ fn sub_references(template: &str, vars: &[&str], found: &mut Vec<Reference>) {
         if name.starts_with('!') || name.starts_with("AWS::") || vars.contains(&name) {
             continue;
         }
-        let (target, kind) = match name.split_once('.') {
-            Some((target, _)) => (target, RefKind::GetAtt),
-            None => (name, RefKind::Ref),
-        };
-        found.push(Reference {
-            kind,
-            target: target.to_string(),
+        found.push(match name.split_once('.') {
+            Some((target, attribute)) => Reference::attribute(target, attribute, "Fn::Sub"),
+            None => Reference::to(RefKind::Ref, name),
         });
     }
 }
@@ -770,6 +816,78 @@ mod tests {
         let err = t.render(Format::Json).unwrap_err();
         assert_eq!(err.problems.len(), 1, "{:?}", err.problems);
         assert!(err.problems[0].contains("`Missing`"));
+    }
+
+    /// A template with a VPC, a `Name` parameter and a log group whose name is the given `Fn::Sub` string.
+    fn with_log_group_named(sub: &str) -> Template {
+        let mut t = Template::new("test");
+        t.add(id("Vpc"), Vpc::new("10.0.0.0/16"));
+        t.parameter(id("Name"), Parameter::string("a name"));
+        t.add(
+            id("Logs"),
+            LogGroup::new(400).log_group_name(Expr::sub(sub)),
+        );
+        t
+    }
+
+    #[test]
+    fn sub_attributes_must_be_attributes_of_the_resource_type() {
+        let err = with_log_group_named("/x/${Vpc.Arn}")
+            .render(Format::Json)
+            .unwrap_err();
+        assert_eq!(
+            err.problems,
+            [
+                "resource Logs refers to attribute `Vpc.Arn` in Fn::Sub, which AWS::EC2::VPC does not have \
+                 (it has: CidrBlock, DefaultSecurityGroup)"
+            ]
+        );
+    }
+
+    #[test]
+    fn sub_attributes_of_a_type_without_attributes_are_reported() {
+        #[derive(Serialize, schemars::JsonSchema)]
+        struct Plain {}
+        crate::resource_type!(Plain, "AWS::Test::Plain", tags: none);
+
+        let mut t = with_log_group_named("/x/${Plain.Arn}");
+        t.add(id("Plain"), Plain {});
+        let err = t.render(Format::Json).unwrap_err();
+        assert_eq!(
+            err.problems,
+            [
+                "resource Logs refers to attribute `Plain.Arn` in Fn::Sub, which AWS::Test::Plain does not have \
+                 (it has: none)"
+            ]
+        );
+    }
+
+    #[test]
+    fn sub_with_a_known_attribute_a_parameter_and_an_escaped_name_renders() {
+        let sub = "/x/${Vpc.CidrBlock}/${Name}/${!Literal}/${!Vpc.Arn}/${AWS::Region}";
+        let body = with_log_group_named(sub).render(Format::Json).unwrap().body;
+        let doc: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            doc["Resources"]["Logs"]["Properties"]["LogGroupName"],
+            json!({ "Fn::Sub": sub })
+        );
+    }
+
+    #[test]
+    fn get_att_attributes_must_be_attributes_of_the_resource_type() {
+        // A handle used in another template whose resource of the same name has another type.
+        let mut other = Template::new("other");
+        let foreign = other.add(id("Vpc"), LogGroup::new(400));
+        let mut t = with_log_group_named("unused");
+        t.output(id("Out"), Output::new("the log group's ARN", foreign.arn()));
+        let err = t.render(Format::Json).unwrap_err();
+        assert_eq!(
+            err.problems,
+            [
+                "output Out refers to attribute `Vpc.Arn` in Fn::GetAtt, which AWS::EC2::VPC does not have \
+                 (it has: CidrBlock, DefaultSecurityGroup)"
+            ]
+        );
     }
 
     #[test]

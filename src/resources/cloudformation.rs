@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::{resource_attributes, resource_type};
+use crate::resource_type;
 
 /// `AWS::CloudFormation::WaitConditionHandle`, used here only as a dependency anchor: its metadata refers to
 /// resources under `Fn::If`, so other resources can depend on resources that may not exist (CloudFormation
@@ -17,7 +17,6 @@ impl WaitConditionHandle {
     }
 }
 
-resource_type!(WaitConditionHandle, "AWS::CloudFormation::WaitConditionHandle", tags: none);
-resource_attributes!(WaitConditionHandle {
+resource_type!(WaitConditionHandle, "AWS::CloudFormation::WaitConditionHandle", tags: none, attributes {
     ref: handle_url,
 });

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
-use crate::{optional_properties, resource_attributes, resource_type};
+use crate::{optional_properties, resource_type};
 
 /// `AWS::DMS::ReplicationSubnetGroup`.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -34,8 +34,7 @@ impl ReplicationSubnetGroup {
     }
 }
 
-resource_type!(ReplicationSubnetGroup, "AWS::DMS::ReplicationSubnetGroup", tags: list);
-resource_attributes!(ReplicationSubnetGroup {
+resource_type!(ReplicationSubnetGroup, "AWS::DMS::ReplicationSubnetGroup", tags: list, attributes {
     ref: subnet_group_identifier,
 });
 
@@ -103,8 +102,7 @@ impl ReplicationInstance {
     }
 }
 
-resource_type!(ReplicationInstance, "AWS::DMS::ReplicationInstance", tags: list);
-resource_attributes!(ReplicationInstance {
+resource_type!(ReplicationInstance, "AWS::DMS::ReplicationInstance", tags: list, attributes {
     ref: replication_instance_arn,
 });
 
@@ -220,8 +218,7 @@ impl Endpoint {
     }
 }
 
-resource_type!(Endpoint, "AWS::DMS::Endpoint", tags: list);
-resource_attributes!(Endpoint {
+resource_type!(Endpoint, "AWS::DMS::Endpoint", tags: list, attributes {
     ref: endpoint_arn,
 });
 
@@ -247,8 +244,7 @@ impl Certificate {
     }
 }
 
-resource_type!(Certificate, "AWS::DMS::Certificate", tags: none);
-resource_attributes!(Certificate {
+resource_type!(Certificate, "AWS::DMS::Certificate", tags: none, attributes {
     ref: certificate_arn,
 });
 
@@ -314,7 +310,6 @@ impl ReplicationTask {
     }
 }
 
-resource_type!(ReplicationTask, "AWS::DMS::ReplicationTask", tags: list);
-resource_attributes!(ReplicationTask {
+resource_type!(ReplicationTask, "AWS::DMS::ReplicationTask", tags: list, attributes {
     ref: replication_task_arn,
 });

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
-use crate::{optional_properties, resource_attributes, resource_type};
+use crate::{optional_properties, resource_type};
 
 /// `AWS::EC2::VPC`.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -37,8 +37,7 @@ impl Vpc {
     }
 }
 
-resource_type!(Vpc, "AWS::EC2::VPC", tags: list);
-resource_attributes!(Vpc {
+resource_type!(Vpc, "AWS::EC2::VPC", tags: list, attributes {
     ref: vpc_id,
     cidr_block => "CidrBlock",
     default_security_group => "DefaultSecurityGroup",
@@ -73,8 +72,7 @@ impl Subnet {
     }
 }
 
-resource_type!(Subnet, "AWS::EC2::Subnet", tags: list);
-resource_attributes!(Subnet {
+resource_type!(Subnet, "AWS::EC2::Subnet", tags: list, attributes {
     ref: subnet_id,
     availability_zone => "AvailabilityZone",
     cidr_block => "CidrBlock",
@@ -94,8 +92,7 @@ impl InternetGateway {
     }
 }
 
-resource_type!(InternetGateway, "AWS::EC2::InternetGateway", tags: list);
-resource_attributes!(InternetGateway {
+resource_type!(InternetGateway, "AWS::EC2::InternetGateway", tags: list, attributes {
     ref: internet_gateway_id,
 });
 
@@ -116,8 +113,7 @@ impl VpcGatewayAttachment {
     }
 }
 
-resource_type!(VpcGatewayAttachment, "AWS::EC2::VPCGatewayAttachment", tags: none);
-resource_attributes!(VpcGatewayAttachment {
+resource_type!(VpcGatewayAttachment, "AWS::EC2::VPCGatewayAttachment", tags: none, attributes {
     ref: attachment_id,
 });
 
@@ -140,8 +136,7 @@ impl Eip {
     }
 }
 
-resource_type!(Eip, "AWS::EC2::EIP", tags: list);
-resource_attributes!(Eip {
+resource_type!(Eip, "AWS::EC2::EIP", tags: list, attributes {
     ref: public_ip,
     allocation_id => "AllocationId",
 });
@@ -166,8 +161,7 @@ impl NatGateway {
     }
 }
 
-resource_type!(NatGateway, "AWS::EC2::NatGateway", tags: list);
-resource_attributes!(NatGateway {
+resource_type!(NatGateway, "AWS::EC2::NatGateway", tags: list, attributes {
     ref: nat_gateway_id,
 });
 
@@ -186,8 +180,7 @@ impl RouteTable {
     }
 }
 
-resource_type!(RouteTable, "AWS::EC2::RouteTable", tags: list);
-resource_attributes!(RouteTable {
+resource_type!(RouteTable, "AWS::EC2::RouteTable", tags: list, attributes {
     ref: route_table_id,
 });
 
@@ -380,8 +373,7 @@ impl SecurityGroup {
     }
 }
 
-resource_type!(SecurityGroup, "AWS::EC2::SecurityGroup", tags: list);
-resource_attributes!(SecurityGroup {
+resource_type!(SecurityGroup, "AWS::EC2::SecurityGroup", tags: list, attributes {
     ref: security_group_ref,
     group_id => "GroupId",
     vpc_id => "VpcId",
@@ -478,8 +470,7 @@ impl FlowLog {
     }
 }
 
-resource_type!(FlowLog, "AWS::EC2::FlowLog", tags: list);
-resource_attributes!(FlowLog {
+resource_type!(FlowLog, "AWS::EC2::FlowLog", tags: list, attributes {
     ref: flow_log_id,
 });
 
@@ -540,8 +531,7 @@ impl VpcEndpoint {
     }
 }
 
-resource_type!(VpcEndpoint, "AWS::EC2::VPCEndpoint", tags: list);
-resource_attributes!(VpcEndpoint {
+resource_type!(VpcEndpoint, "AWS::EC2::VPCEndpoint", tags: list, attributes {
     ref: vpc_endpoint_id,
 });
 
@@ -580,8 +570,7 @@ impl TransitGateway {
     }
 }
 
-resource_type!(TransitGateway, "AWS::EC2::TransitGateway", tags: list);
-resource_attributes!(TransitGateway {
+resource_type!(TransitGateway, "AWS::EC2::TransitGateway", tags: list, attributes {
     ref: transit_gateway_id,
 });
 
@@ -607,8 +596,7 @@ impl TransitGatewayAttachment {
     }
 }
 
-resource_type!(TransitGatewayAttachment, "AWS::EC2::TransitGatewayAttachment", tags: list);
-resource_attributes!(TransitGatewayAttachment {
+resource_type!(TransitGatewayAttachment, "AWS::EC2::TransitGatewayAttachment", tags: list, attributes {
     ref: attachment_id,
 });
 
@@ -630,8 +618,7 @@ impl TransitGatewayRouteTable {
     }
 }
 
-resource_type!(TransitGatewayRouteTable, "AWS::EC2::TransitGatewayRouteTable", tags: list);
-resource_attributes!(TransitGatewayRouteTable {
+resource_type!(TransitGatewayRouteTable, "AWS::EC2::TransitGatewayRouteTable", tags: list, attributes {
     ref: route_table_id,
 });
 

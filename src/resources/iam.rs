@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 
 use crate::cfn::{Expr, Tag};
-use crate::{optional_properties, resource_attributes, resource_type};
+use crate::{optional_properties, resource_type};
 
 /// An IAM policy document (identity or resource policy).
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
@@ -265,8 +265,7 @@ impl Role {
     }
 }
 
-resource_type!(Role, "AWS::IAM::Role", tags: list);
-resource_attributes!(Role {
+resource_type!(Role, "AWS::IAM::Role", tags: list, attributes {
     ref: role_name,
     arn => "Arn",
     role_id => "RoleId",
@@ -311,8 +310,7 @@ impl ManagedPolicy {
     }
 }
 
-resource_type!(ManagedPolicy, "AWS::IAM::ManagedPolicy", tags: none);
-resource_attributes!(ManagedPolicy {
+resource_type!(ManagedPolicy, "AWS::IAM::ManagedPolicy", tags: none, attributes {
     ref: policy_arn,
 });
 
@@ -349,6 +347,17 @@ mod tests {
             value["AssumeRolePolicyDocument"]["Statement"][0]["Principal"],
             json!({"Service": "vpc-flow-logs.amazonaws.com"})
         );
-        assert!(value.get("Policies").is_none());
+    }
+
+    #[test]
+    fn roles_cannot_carry_inline_policies() {
+        // Asked of the schema of everything a Role can serialize, not of one rendered role, which would pass
+        // whatever the struct allowed.
+        let schema = serde_json::to_value(schemars::schema_for!(Role)).unwrap();
+        let properties = schema["properties"]
+            .as_object()
+            .expect("a role's schema lists its properties");
+        assert!(properties.contains_key("ManagedPolicyArns"));
+        assert!(!properties.contains_key("Policies"), "{properties:?}");
     }
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::iam::PolicyDocument;
 use crate::cfn::{Expr, Tag};
-use crate::{optional_properties, resource_attributes, resource_type};
+use crate::{optional_properties, resource_type};
 
 /// `AWS::KMS::Key`: a symmetric encryption key. Rotation is a constructor decision, not an option, because PCI
 /// DSS 3.6.4 asks for cryptoperiods and cfn-guard's `CMK_BACKING_KEY_ROTATION_ENABLED` checks it.
@@ -45,8 +45,7 @@ impl Key {
     }
 }
 
-resource_type!(Key, "AWS::KMS::Key", tags: list);
-resource_attributes!(Key {
+resource_type!(Key, "AWS::KMS::Key", tags: list, attributes {
     ref: key_id,
     arn => "Arn",
 });
@@ -68,7 +67,6 @@ impl Alias {
     }
 }
 
-resource_type!(Alias, "AWS::KMS::Alias", tags: none);
-resource_attributes!(Alias {
+resource_type!(Alias, "AWS::KMS::Alias", tags: none, attributes {
     ref: alias_name,
 });

@@ -18,11 +18,13 @@ use schemars::Schema;
 
 use crate::cfn::Resource;
 
-/// One resource type migen can emit: its CloudFormation type name, whether it is tagged, and the JSON Schema of
-/// every property its struct can serialize. CI compares this catalogue with CloudFormation's own schemas.
+/// One resource type migen can emit: its CloudFormation type name, whether it is tagged, the attributes
+/// `Fn::GetAtt` can read, and the JSON Schema of every property its struct can serialize. CI compares this
+/// catalogue with CloudFormation's own schemas.
 pub struct CatalogEntry {
     pub type_name: &'static str,
     pub taggable: bool,
+    pub attributes: &'static [&'static str],
     pub schema: Schema,
 }
 
@@ -30,6 +32,7 @@ fn entry<R: Resource>() -> CatalogEntry {
     CatalogEntry {
         type_name: R::TYPE,
         taggable: R::taggable(),
+        attributes: R::ATTRIBUTES,
         schema: schemars::schema_for!(R),
     }
 }

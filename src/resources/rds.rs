@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
-use crate::{optional_properties, resource_attributes, resource_type};
+use crate::{optional_properties, resource_type};
 
 /// `AWS::RDS::DBSubnetGroup`.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -33,8 +33,7 @@ impl DbSubnetGroup {
     }
 }
 
-resource_type!(DbSubnetGroup, "AWS::RDS::DBSubnetGroup", tags: list);
-resource_attributes!(DbSubnetGroup {
+resource_type!(DbSubnetGroup, "AWS::RDS::DBSubnetGroup", tags: list, attributes {
     ref: subnet_group_name,
 });
 
@@ -64,8 +63,7 @@ impl DbClusterParameterGroup {
     }
 }
 
-resource_type!(DbClusterParameterGroup, "AWS::RDS::DBClusterParameterGroup", tags: list);
-resource_attributes!(DbClusterParameterGroup {
+resource_type!(DbClusterParameterGroup, "AWS::RDS::DBClusterParameterGroup", tags: list, attributes {
     ref: parameter_group_name,
 });
 
@@ -207,8 +205,7 @@ impl DbCluster {
     }
 }
 
-resource_type!(DbCluster, "AWS::RDS::DBCluster", tags: list);
-resource_attributes!(DbCluster {
+resource_type!(DbCluster, "AWS::RDS::DBCluster", tags: list, attributes {
     ref: cluster_identifier,
     arn => "DBClusterArn",
     resource_id => "DBClusterResourceId",
@@ -304,8 +301,7 @@ impl DbInstance {
     }
 }
 
-resource_type!(DbInstance, "AWS::RDS::DBInstance", tags: list);
-resource_attributes!(DbInstance {
+resource_type!(DbInstance, "AWS::RDS::DBInstance", tags: list, attributes {
     ref: instance_identifier,
     endpoint_address => "Endpoint.Address",
 });
@@ -342,7 +338,6 @@ impl GlobalCluster {
     }
 }
 
-resource_type!(GlobalCluster, "AWS::RDS::GlobalCluster", tags: list);
-resource_attributes!(GlobalCluster {
+resource_type!(GlobalCluster, "AWS::RDS::GlobalCluster", tags: list, attributes {
     ref: global_cluster_identifier,
 });

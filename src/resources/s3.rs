@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::iam::PolicyDocument;
 use crate::cfn::{Expr, Tag};
-use crate::{optional_properties, resource_attributes, resource_type};
+use crate::{optional_properties, resource_type};
 
 /// Default encryption of new objects.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -339,8 +339,7 @@ impl Bucket {
     }
 }
 
-resource_type!(Bucket, "AWS::S3::Bucket", tags: list);
-resource_attributes!(Bucket {
+resource_type!(Bucket, "AWS::S3::Bucket", tags: list, attributes {
     ref: bucket_name,
     arn => "Arn",
     domain_name => "DomainName",

@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
-use crate::{optional_properties, resource_attributes, resource_type};
+use crate::{optional_properties, resource_type};
 
 /// How Secrets Manager generates the secret's value.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -54,8 +54,7 @@ impl Secret {
     }
 }
 
-resource_type!(Secret, "AWS::SecretsManager::Secret", tags: list);
-resource_attributes!(Secret {
+resource_type!(Secret, "AWS::SecretsManager::Secret", tags: list, attributes {
     ref: secret_arn,
 });
 
@@ -89,8 +88,7 @@ impl SecretTargetAttachment {
     }
 }
 
-resource_type!(SecretTargetAttachment, "AWS::SecretsManager::SecretTargetAttachment", tags: none);
-resource_attributes!(SecretTargetAttachment {
+resource_type!(SecretTargetAttachment, "AWS::SecretsManager::SecretTargetAttachment", tags: none, attributes {
     ref: attached_secret_arn,
 });
 

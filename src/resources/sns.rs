@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::iam::PolicyDocument;
 use crate::cfn::{Expr, Tag};
-use crate::{optional_properties, resource_attributes, resource_type};
+use crate::{optional_properties, resource_type};
 
 /// `AWS::SNS::Topic`, encrypted with a customer-managed key (cfn-guard `SNS_ENCRYPTED_KMS`).
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -36,8 +36,7 @@ impl Topic {
     }
 }
 
-resource_type!(Topic, "AWS::SNS::Topic", tags: list);
-resource_attributes!(Topic {
+resource_type!(Topic, "AWS::SNS::Topic", tags: list, attributes {
     ref: topic_arn,
     topic_name => "TopicName",
 });

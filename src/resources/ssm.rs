@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::Expr;
-use crate::{optional_properties, resource_attributes, resource_type};
+use crate::{optional_properties, resource_type};
 
 /// `AWS::SSM::Parameter` of type `String`. CloudFormation cannot create `SecureString` parameters, so secrets live
 /// in Secrets Manager and never here.
@@ -49,7 +49,6 @@ impl Parameter {
     }
 }
 
-resource_type!(Parameter, "AWS::SSM::Parameter", tags: map);
-resource_attributes!(Parameter {
+resource_type!(Parameter, "AWS::SSM::Parameter", tags: map, attributes {
     ref: parameter_name,
 });
