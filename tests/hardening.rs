@@ -6,7 +6,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use serde_json::{Value, json};
+
+use common::{absent, array_at, at, resource, resources, str_at};
 
 use migen::cfn::Format;
 use migen::spec::{self, Overrides};
@@ -70,18 +72,16 @@ fn no_artifact_of_any_spec_holds_a_private_key() {
 
 /// The rules of a security group's inline egress, each as (protocol, from, to, cidr).
 fn egress(doc: &Value, group: &str) -> Vec<(String, i64, i64, String)> {
-    let rules = doc["Resources"][group]["Properties"]["SecurityGroupEgress"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{group} has inline egress rules"));
+    let rules = array_at(resource(doc, group), "Properties.SecurityGroupEgress");
     assert!(!rules.is_empty(), "{group}");
     rules
         .iter()
         .map(|r| {
             (
-                r["IpProtocol"].as_str().expect("IpProtocol").to_string(),
-                r["FromPort"].as_i64().expect("FromPort"),
-                r["ToPort"].as_i64().expect("ToPort"),
-                r["CidrIp"].as_str().expect("CidrIp").to_string(),
+                str_at(r, "IpProtocol").to_string(),
+                at(r, "FromPort").as_i64().expect("FromPort is a number"),
+                at(r, "ToPort").as_i64().expect("ToPort is a number"),
+                str_at(r, "CidrIp").to_string(),
             )
         })
         .collect()
@@ -122,75 +122,58 @@ fn dms_and_validation_reach_the_source_on_its_host_and_port_only() {
 #[test]
 fn the_on_premises_attachment_is_associated_so_replies_find_their_way_back() {
     let doc = primary_of(&fixture("verify-full"));
-    let resources = &doc["Resources"];
-    let association = &resources["NetworkOnPremisesTransitGatewayAssociation"];
+    let association = resource(&doc, "NetworkOnPremisesTransitGatewayAssociation");
     assert_eq!(
-        association["Type"], "AWS::EC2::TransitGatewayRouteTableAssociation",
-        "{association}"
+        at(association, "Type"),
+        "AWS::EC2::TransitGatewayRouteTableAssociation"
     );
     assert_eq!(
-        association["Properties"]["TransitGatewayAttachmentId"],
+        at(association, "Properties.TransitGatewayAttachmentId"),
         "tgw-attach-0123456789abcdef0"
     );
     assert_eq!(
-        association["Properties"]["TransitGatewayRouteTableId"],
-        serde_json::json!({"Ref": "NetworkTransitGatewayRouteTable"})
+        at(association, "Properties.TransitGatewayRouteTableId"),
+        &json!({"Ref": "NetworkTransitGatewayRouteTable"})
     );
-    let route = &resources["NetworkOnPremisesTransitGatewayRoute"];
+    let route = resource(&doc, "NetworkOnPremisesTransitGatewayRoute");
     assert_eq!(
-        route["Properties"]["TransitGatewayAttachmentId"],
+        at(route, "Properties.TransitGatewayAttachmentId"),
         "tgw-attach-0123456789abcdef0"
     );
     assert_eq!(
-        route["Properties"]["DestinationCidrBlock"],
+        at(route, "Properties.DestinationCidrBlock"),
         "192.168.0.0/16"
     );
+    absent(route, "Properties.Blackhole");
     assert_eq!(
-        route["DependsOn"],
-        serde_json::json!(["NetworkOnPremisesTransitGatewayAssociation"])
+        at(route, "DependsOn"),
+        &json!(["NetworkOnPremisesTransitGatewayAssociation"])
     );
 
     // Before the link exists (the first of the two deploys): a blackhole, and nothing to associate.
     let dev = common::primary("dev");
-    let route = &dev["Resources"]["NetworkOnPremisesTransitGatewayRoute"];
-    assert_eq!(route["Properties"]["Blackhole"], true, "{route}");
-    assert!(
-        dev["Resources"]
-            .as_object()
-            .expect("resources")
-            .contains_key("NetworkMigrationTransitGatewayAssociation"),
-        "the VPC attachments are associated"
-    );
-    assert!(
-        !dev["Resources"]
-            .as_object()
-            .expect("resources")
-            .contains_key("NetworkOnPremisesTransitGatewayAssociation")
-    );
+    let route = resource(&dev, "NetworkOnPremisesTransitGatewayRoute");
+    assert_eq!(at(route, "Properties.Blackhole"), true);
+    absent(route, "Properties.TransitGatewayAttachmentId");
+    resource(&dev, "NetworkMigrationTransitGatewayAssociation");
+    absent(&dev, "Resources.NetworkOnPremisesTransitGatewayAssociation");
 }
 
-/// Log groups of an environment, with the guard rules they suppress.
+/// Log groups of an environment, with the guard rules they suppress (none when they have no guard metadata).
 fn log_group_suppressions(doc: &Value) -> Vec<(String, Vec<String>)> {
-    let groups: Vec<_> = doc["Resources"]
-        .as_object()
-        .expect("resources")
-        .iter()
-        .filter(|(_, r)| r["Type"] == "AWS::Logs::LogGroup")
-        .map(|(id, r)| {
-            let suppressed = r["Metadata"]["guard"]["SuppressedRules"]
-                .as_array()
-                .map(|rules| {
-                    rules
-                        .iter()
-                        .map(|r| r.as_str().expect("a rule name").to_string())
-                        .collect()
-                })
-                .unwrap_or_default();
+    resources(doc, "AWS::Logs::LogGroup")
+        .into_iter()
+        .map(|(id, group)| {
+            let suppressed = match group.get("Metadata") {
+                Some(metadata) => array_at(metadata, "guard.SuppressedRules")
+                    .iter()
+                    .map(|r| r.as_str().expect("a rule name").to_string())
+                    .collect(),
+                None => Vec::new(),
+            };
             (id.clone(), suppressed)
         })
-        .collect();
-    assert!(groups.len() >= 4, "log groups: {groups:?}");
-    groups
+        .collect()
 }
 
 #[test]
@@ -217,9 +200,13 @@ fn every_accepted_retention_passes_the_gates_or_says_why_not() {
 fn the_dms_engine_stays_on_the_pinned_version() {
     for name in common::ENVS {
         let doc = common::primary(name);
-        let instance = &doc["Resources"]["MigrationReplicationInstance"]["Properties"];
-        assert_eq!(instance["AutoMinorVersionUpgrade"], false, "{name}");
-        assert_eq!(instance["EngineVersion"], "3.5.4", "{name}");
+        let instance = resource(&doc, "MigrationReplicationInstance");
+        assert_eq!(
+            at(instance, "Properties.AutoMinorVersionUpgrade"),
+            false,
+            "{name}"
+        );
+        assert_eq!(at(instance, "Properties.EngineVersion"), "3.5.4", "{name}");
     }
 }
 
@@ -234,11 +221,9 @@ fn merge_keys_apply_and_keys_beside_them_win() {
     );
     let doc = primary_of(&env);
     let instances = |prefix: &str| {
-        doc["Resources"]
-            .as_object()
-            .expect("resources")
-            .iter()
-            .filter(|(id, r)| r["Type"] == "AWS::RDS::DBInstance" && id.starts_with(prefix))
+        resources(&doc, "AWS::RDS::DBInstance")
+            .into_iter()
+            .filter(|(id, _)| id.starts_with(prefix))
             .count()
     };
     assert_eq!(
