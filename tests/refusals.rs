@@ -17,6 +17,17 @@ fn refused_specs() -> Vec<PathBuf> {
     specs
 }
 
+/// Runs the binary without the environment's overrides, which would rename the spec's environment.
+fn migen(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_migen"))
+        .args(args)
+        .env_remove("ENVIRONMENT_SUFFIX")
+        .env_remove("REPOSITORY")
+        .env_remove("COMMIT_AUTHOR")
+        .output()
+        .expect("migen runs")
+}
+
 /// `# refused: FIELD :: PHRASE` on the second line; FIELD `(document)` for errors about the YAML as a whole.
 fn expectation(spec: &Path) -> (String, String) {
     let text = std::fs::read_to_string(spec).expect("the fixture reads");
@@ -52,16 +63,13 @@ fn every_refused_spec_gets_a_precise_error_and_leaves_nothing_behind() {
     for spec in &specs {
         let _ = std::fs::remove_dir_all(&out);
         let (field, phrase) = expectation(spec);
-        let output = Command::new(env!("CARGO_BIN_EXE_migen"))
-            .args(["render", "--spec"])
-            .arg(spec)
-            .arg("--out")
-            .arg(&out)
-            .env_remove("ENVIRONMENT_SUFFIX")
-            .env_remove("REPOSITORY")
-            .env_remove("COMMIT_AUTHOR")
-            .output()
-            .expect("migen runs");
+        let output = migen(&[
+            "render".as_ref(),
+            "--spec".as_ref(),
+            spec.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ]);
         let stderr = String::from_utf8_lossy(&output.stderr);
         let name = spec.display().to_string();
         let mut wanted = vec![name.clone(), phrase.clone()];
@@ -93,14 +101,7 @@ fn every_refused_spec_gets_a_precise_error_and_leaves_nothing_behind() {
 #[test]
 fn each_refused_spec_has_exactly_one_problem() {
     for spec in refused_specs() {
-        let output = Command::new(env!("CARGO_BIN_EXE_migen"))
-            .args(["check", "--spec"])
-            .arg(&spec)
-            .env_remove("ENVIRONMENT_SUFFIX")
-            .env_remove("REPOSITORY")
-            .env_remove("COMMIT_AUTHOR")
-            .output()
-            .expect("migen runs");
+        let output = migen(&["check".as_ref(), "--spec".as_ref(), spec.as_os_str()]);
         let stderr = String::from_utf8_lossy(&output.stderr);
         let reports = stderr.lines().filter(|l| l.starts_with("error: ")).count();
         let problems = stderr
