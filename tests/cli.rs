@@ -51,7 +51,7 @@ fn render_prints_the_primary_template() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let body = text(&output.stdout);
     assert!(
-        body.starts_with("AWSTemplateFormatVersion: 2010-09-09\n"),
+        body.starts_with("AWSTemplateFormatVersion: '2010-09-09'\n"),
         "{}",
         &body[..80]
     );

@@ -6,6 +6,7 @@ pub mod logical_id;
 pub mod quota;
 pub mod resource;
 pub mod template;
+pub mod yaml;
 
 pub use expr::{Expr, ListExpr, Pseudo};
 pub use logical_id::LogicalId;

@@ -329,7 +329,7 @@ impl Template {
 
         let document = self.document();
         let body = match format {
-            Format::Yaml => serde_norway::to_string(&document).map_err(|e| e.to_string()),
+            Format::Yaml => Ok(super::yaml::to_string(&document)),
             Format::Json => serde_json::to_string_pretty(&document)
                 .map(|s| s + "\n")
                 .map_err(|e| e.to_string()),
