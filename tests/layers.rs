@@ -6,8 +6,8 @@ mod common;
 use serde_json::{Value, json};
 
 use common::{
-    ENVS, absent, array_at, at, object_at, optional_resources, primary as document, resource,
-    resources, str_at,
+    ENVS, absent, array_at, at, documents, environment, object_at, optional_resources,
+    primary as document, resource, resources, str_at,
 };
 
 #[test]
@@ -303,4 +303,63 @@ fn parameter_store_hierarchy_and_outputs() {
             "{output}"
         );
     }
+}
+
+/// The services the key policy lets use the key, and the Sids of its statements.
+fn key_policy(doc: &Value) -> (Vec<String>, Vec<String>) {
+    let key = resource(doc, "EncryptionKey");
+    let statements = array_at(key, "Properties.KeyPolicy.Statement");
+    let sids = statements
+        .iter()
+        .map(|s| str_at(s, "Sid").to_string())
+        .collect();
+    let via = statements
+        .iter()
+        .filter(|s| at(s, "Sid") == "UseThroughStackServices")
+        .flat_map(|s| array_at(s, ["Condition", "StringEquals", "kms:ViaService"]).iter())
+        .map(|v| {
+            let sub = str_at(v, "Fn::Sub");
+            sub.split('.').next().unwrap_or(sub).to_string()
+        })
+        .collect();
+    (via, sids)
+}
+
+#[test]
+fn the_key_policy_grants_exactly_what_the_layers_registered() {
+    let envs = ["dev", "prod"];
+    for name in envs {
+        let documents = documents(&environment(name));
+        let (via, sids) = key_policy(&documents[0].1);
+        assert_eq!(via, ["dms", "rds", "s3", "secretsmanager", "sns"], "{name}");
+        assert_eq!(
+            sids,
+            [
+                "KeyAdministration",
+                "UseThroughStackServices",
+                "CloudWatchLogsEncryptsLogGroups",
+                "CloudWatchAlarmsPublishToEncryptedTopic",
+            ],
+            "{name}"
+        );
+        if let Some((region, secondary)) = documents.get(1) {
+            // A secondary region holds a database cluster and log groups only.
+            let (via, sids) = key_policy(secondary);
+            assert_eq!(via, ["rds"], "{name} {region}");
+            assert_eq!(
+                sids,
+                [
+                    "KeyAdministration",
+                    "UseThroughStackServices",
+                    "CloudWatchLogsEncryptsLogGroups"
+                ],
+                "{name} {region}"
+            );
+        }
+    }
+    assert_eq!(
+        documents(&environment("prod")).len(),
+        2,
+        "prod has a secondary region"
+    );
 }

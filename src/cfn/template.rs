@@ -266,6 +266,33 @@ impl Template {
         Handle::new(id)
     }
 
+    /// Replaces the properties of a resource already added, keeping its place, id and attributes. For a resource
+    /// whose properties gather what later parts of the template need, such as a key policy that lists every
+    /// service that encrypts with the key: the handle exists early, the properties are final at the end.
+    pub fn replace<R: Resource>(&mut self, handle: &Handle<R>, resource: R) {
+        let id = handle.logical_id();
+        let properties = match serde_json::to_value(&resource) {
+            Ok(value) => value,
+            Err(err) => {
+                self.problems.push(format!(
+                    "resource {id}: properties cannot be serialized: {err}"
+                ));
+                return;
+            }
+        };
+        match self
+            .resources
+            .iter_mut()
+            .find(|(r, entry)| r == id && entry.type_name == R::TYPE)
+        {
+            Some((_, entry)) => entry.properties = properties,
+            None => self.problems.push(format!(
+                "resource {id} ({}) is replaced but was never added to this template",
+                R::TYPE
+            )),
+        }
+    }
+
     pub fn parameter(&mut self, id: LogicalId, parameter: Parameter) -> ParameterHandle {
         self.check_new_id(&id, "parameter");
         self.parameters.push((id.clone(), parameter));
@@ -957,6 +984,28 @@ mod tests {
             doc["Resources"][subnet.logical_id().as_str()]["DependsOn"],
             json!(["Other"])
         );
+    }
+
+    #[test]
+    fn a_replaced_resource_keeps_its_place_and_a_foreign_one_is_a_problem() {
+        let mut t = Template::new("test");
+        let first = t.add(id("First"), LogGroup::new(30));
+        t.add(id("Second"), LogGroup::new(30));
+        t.replace(&first, LogGroup::new(400));
+        let body = t.render(Format::Json).unwrap().body;
+        let doc: Value = serde_json::from_str(&body).unwrap();
+        let ids: Vec<&String> = doc["Resources"].as_object().unwrap().keys().collect();
+        assert_eq!(ids, ["First", "Second"]);
+        assert_eq!(
+            doc["Resources"]["First"]["Properties"]["RetentionInDays"],
+            400
+        );
+
+        let mut other = Template::new("other");
+        let foreign = other.add(id("Elsewhere"), LogGroup::new(30));
+        t.replace(&foreign, LogGroup::new(400));
+        let err = t.render(Format::Json).unwrap_err();
+        assert!(err.problems[0].contains("Elsewhere"), "{:?}", err.problems);
     }
 
     #[test]

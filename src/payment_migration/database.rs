@@ -59,6 +59,9 @@ pub struct Databases {
 }
 
 pub fn build(stack: &mut Stack, key: &Handle<Key>, network: &Network) -> Databases {
+    // Cluster storage, Performance Insights and the master secrets encrypt with the key.
+    stack.use_key_via("rds");
+    stack.use_key_via("secretsmanager");
     let env = stack.env;
     let monitoring = monitoring_role(stack);
     let parameters = parameter_group(stack);
@@ -254,6 +257,8 @@ pub fn secondary_cluster(
     subnets: &[Handle<Subnet>],
     database_group: &Handle<SecurityGroup>,
 ) -> Handle<DbCluster> {
+    // The secondary cluster's storage and Performance Insights encrypt with the region's key.
+    stack.use_key_via("rds");
     let env = stack.env;
     let db = &env.database;
     let monitoring = monitoring_role(stack);

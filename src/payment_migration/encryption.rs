@@ -7,9 +7,6 @@ use crate::resources::kms::{Alias, Key};
 
 use super::stack::{Layer, SYSTEM, Stack, logical_id};
 
-/// Services that use the key on behalf of the account's principals, through `kms:ViaService`.
-const VIA_SERVICES: &[&str] = &["s3", "sns", "ssm", "secretsmanager", "rds", "dms"];
-
 /// Key administration, without the right to use the key: administrators cannot decrypt data.
 const ADMIN_ACTIONS: &[&str] = &[
     "kms:CancelKeyDeletion",
@@ -36,50 +33,15 @@ const USE_ACTIONS: &[&str] = &[
     "kms:ReEncrypt*",
 ];
 
+/// The key, with a policy that only administration may use until [`seal`] writes what the layers registered.
 pub fn build(stack: &mut Stack) -> Handle<Key> {
-    let via_services: Vec<Expr> = VIA_SERVICES
-        .iter()
-        .map(|s| Expr::sub(format!("{s}.${{AWS::Region}}.${{AWS::URLSuffix}}")))
-        .collect();
-    let policy = PolicyDocument::new(vec![
-        Statement::allow("KeyAdministration", ADMIN_ACTIONS)
-            .principal(Principal::aws(Expr::account_root_arn()))
-            .resource("*"),
-        Statement::allow(
-            "UseThroughStackServices",
-            &[USE_ACTIONS, &["kms:CreateGrant"]].concat(),
-        )
-        .principal(Principal::aws(Expr::account_root_arn()))
-        .resource("*")
-        .condition("StringEquals", "kms:CallerAccount", Expr::account_id())
-        .condition("StringEquals", "kms:ViaService", via_services),
-        Statement::allow("CloudWatchLogsEncryptsLogGroups", USE_ACTIONS)
-            .principal(Principal::service(Expr::regional_service_principal("logs")))
-            .resource("*")
-            .condition(
-                "ArnLike",
-                "kms:EncryptionContext:aws:logs:arn",
-                Expr::arn("logs", "log-group:*"),
-            ),
-        // Alarms publish to the KMS-encrypted operations topic as the CloudWatch service itself.
-        Statement::allow(
-            "CloudWatchAlarmsPublishToEncryptedTopic",
-            &["kms:Decrypt", "kms:GenerateDataKey*"],
-        )
-        .principal(Principal::service("cloudwatch.amazonaws.com"))
-        .resource("*")
-        .from_this_account(),
-    ]);
     let env = stack.env.name.clone();
+    let properties = key(stack);
+    // Data encrypted with a deleted key is lost: the key outlives the stack.
     let key = stack.add_with(
         Layer::Encryption,
         "key",
-        Key::rotating(policy)
-            .description(format!(
-                "Encrypts every data store of the {env} payment migration in this region"
-            ))
-            .pending_window_in_days(30u32),
-        // Data encrypted with a deleted key is lost: the key outlives the stack.
+        properties,
         Attributes::new().retain(),
     );
     stack.template.add(
@@ -91,4 +53,50 @@ pub fn build(stack: &mut Stack) -> Handle<Key> {
         Output::new("ARN of the region's customer-managed KMS key", key.arn()),
     );
     key
+}
+
+/// Writes the key policy from what the stack's layers registered ([`Stack::use_key_via`],
+/// [`Stack::grant_key`]); called once every layer is built.
+pub fn seal(stack: &mut Stack, handle: &Handle<Key>) {
+    let properties = key(stack);
+    stack.replace(Layer::Encryption, "key", handle, properties);
+}
+
+fn key(stack: &Stack) -> Key {
+    Key::rotating(policy(stack))
+        .description(format!(
+            "Encrypts every data store of the {} payment migration in this region",
+            stack.env.name
+        ))
+        .pending_window_in_days(30u32)
+}
+
+/// Administration (no data access) for the account, use through the registered services only, and the
+/// statements of principals that use the key directly.
+fn policy(stack: &Stack) -> PolicyDocument {
+    let grants = &stack.grants;
+    let mut statements = vec![
+        Statement::allow("KeyAdministration", ADMIN_ACTIONS)
+            .principal(Principal::aws(Expr::account_root_arn()))
+            .resource("*"),
+    ];
+    if !grants.key_via_services.is_empty() {
+        let via_services: Vec<Expr> = grants
+            .key_via_services
+            .iter()
+            .map(|s| Expr::sub(format!("{s}.${{AWS::Region}}.${{AWS::URLSuffix}}")))
+            .collect();
+        statements.push(
+            Statement::allow(
+                "UseThroughStackServices",
+                &[USE_ACTIONS, &["kms:CreateGrant"]].concat(),
+            )
+            .principal(Principal::aws(Expr::account_root_arn()))
+            .resource("*")
+            .condition("StringEquals", "kms:CallerAccount", Expr::account_id())
+            .condition("StringEquals", "kms:ViaService", via_services),
+        );
+    }
+    statements.extend(grants.key_statements.iter().cloned());
+    PolicyDocument::new(statements)
 }

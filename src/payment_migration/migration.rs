@@ -45,6 +45,10 @@ pub fn build(
     network: &Network,
     databases: &Databases,
 ) -> Replication {
+    // The replication instance's storage and the endpoints' connection settings encrypt with the key, and DMS
+    // reads the endpoint secrets, which the key encrypts, through Secrets Manager.
+    stack.use_key_via("dms");
+    stack.use_key_via("secretsmanager");
     let env = stack.env;
     let migration = &env.migration;
     let roles_ready = service_roles(stack);

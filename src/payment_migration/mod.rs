@@ -41,6 +41,9 @@ pub fn build(env: &Environment) -> Stack<'_> {
         &databases,
         &replication,
     );
+    // Last: the policies of the shared key and topic, from what every layer registered.
+    notification::seal(&mut stack, &notification);
+    encryption::seal(&mut stack, &key);
     stack
 }
 
@@ -64,5 +67,6 @@ pub fn build_secondary<'e>(env: &'e Environment, secondary: &SecondaryRegion) ->
     let field = format!("secondary_regions[{index}].vpc_cidr");
     let (vpc, database_group) = network::secondary_region(&mut stack, &field, &secondary.vpc, &key);
     database::secondary_cluster(&mut stack, &key, &vpc.private_subnets, &database_group);
+    encryption::seal(&mut stack, &key);
     stack
 }

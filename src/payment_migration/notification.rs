@@ -25,31 +25,33 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Notification {
         "operations email subscription",
         Subscription::email(topic.topic_arn(), stack.env.operations_email.clone()),
     );
-    stack.add(
-        Layer::Notification,
-        "operations topic policy",
-        TopicPolicy::new(
-            PolicyDocument::new(vec![
-                Statement::allow("CloudWatchAlarmsPublish", &["sns:Publish"])
-                    .principal(Principal::service("cloudwatch.amazonaws.com"))
-                    .resource(topic.topic_arn())
-                    .condition(
-                        "ArnLike",
-                        "aws:SourceArn",
-                        Expr::arn("cloudwatch", "alarm:*"),
-                    )
-                    .from_this_account(),
-                // The workflows publish with their execution roles; the account's IAM policies decide which roles.
-                Statement::allow("AccountRolesPublish", &["sns:Publish"])
-                    .principal(Principal::aws(Expr::account_root_arn()))
-                    .resource(topic.topic_arn()),
-                Statement::deny("DenyInsecureTransport", &["sns:Publish"])
-                    .principal(Principal::Everyone)
-                    .resource(topic.topic_arn())
-                    .condition("Bool", "aws:SecureTransport", false),
-            ]),
-            vec![topic.topic_arn()],
-        ),
+    // The topic is encrypted, so whoever publishes also needs the key: CloudWatch alarms publish as the service.
+    stack.use_key_via("sns");
+    stack.grant_key(
+        Statement::allow(
+            "CloudWatchAlarmsPublishToEncryptedTopic",
+            &["kms:Decrypt", "kms:GenerateDataKey*"],
+        )
+        .principal(Principal::service("cloudwatch.amazonaws.com"))
+        .resource("*")
+        .from_this_account(),
+    );
+    stack.allow_topic_publish(
+        Statement::allow("CloudWatchAlarmsPublish", &["sns:Publish"])
+            .principal(Principal::service("cloudwatch.amazonaws.com"))
+            .resource(topic.topic_arn())
+            .condition(
+                "ArnLike",
+                "aws:SourceArn",
+                Expr::arn("cloudwatch", "alarm:*"),
+            )
+            .from_this_account(),
+    );
+    // The workflows publish with their execution roles; the account's IAM policies decide which roles.
+    stack.allow_topic_publish(
+        Statement::allow("AccountRolesPublish", &["sns:Publish"])
+            .principal(Principal::aws(Expr::account_root_arn()))
+            .resource(topic.topic_arn()),
     );
     stack.template.output(
         LogicalId::verbatim("OperationsTopicArn"),
@@ -58,4 +60,22 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Notification {
     Notification {
         operations_topic: topic,
     }
+}
+
+/// The topic's policy: what the layers registered ([`Stack::allow_topic_publish`]), and TLS for everyone;
+/// called once every layer is built.
+pub fn seal(stack: &mut Stack, notification: &Notification) {
+    let topic = &notification.operations_topic;
+    let mut statements = stack.grants.topic_statements.clone();
+    statements.push(
+        Statement::deny("DenyInsecureTransport", &["sns:Publish"])
+            .principal(Principal::Everyone)
+            .resource(topic.topic_arn())
+            .condition("Bool", "aws:SecureTransport", false),
+    );
+    stack.add(
+        Layer::Notification,
+        "operations topic policy",
+        TopicPolicy::new(PolicyDocument::new(statements), vec![topic.topic_arn()]),
+    );
 }

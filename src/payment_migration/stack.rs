@@ -2,8 +2,9 @@
 
 use ipnet::Ipv4Net;
 
-use crate::cfn::{Attributes, Handle, LogicalId, Resource, TagSet, Template};
+use crate::cfn::{Attributes, Expr, Handle, LogicalId, Resource, TagSet, Template};
 use crate::resources::ec2::Subnet;
+use crate::resources::iam::{Principal, Statement};
 use crate::resources::kms::Key;
 use crate::resources::logs::LogGroup;
 use crate::spec::{Environment, PciScope};
@@ -46,6 +47,21 @@ pub struct Stack<'e> {
     pub template: Template,
     tags: TagSet,
     subnet_plans: Vec<SubnetPlan>,
+    /// What the layers need from the region's key and the operations topic; the encryption and notification
+    /// layers write it into the key and topic policies when the stack is complete.
+    pub(super) grants: Grants,
+}
+
+/// Uses of shared resources that layers register, so that adding a layer never means editing the key or topic
+/// policy by hand, and neither policy grants a service that no layer of this stack uses.
+#[derive(Default)]
+pub struct Grants {
+    /// Services that encrypt with the key on behalf of the account's principals (`kms:ViaService`).
+    pub key_via_services: std::collections::BTreeSet<String>,
+    /// Statements for principals that use the key directly (a service principal such as CloudWatch Logs).
+    pub key_statements: Vec<Statement>,
+    /// Statements of the operations topic's policy.
+    pub topic_statements: Vec<Statement>,
 }
 
 /// A VPC's private subnets (one per AZ, all of one size) and the addresses the layers place in each: AWS
@@ -75,6 +91,38 @@ impl<'e> Stack<'e> {
             template: Template::new(description),
             tags: tags.with("Environment", env.name.clone()),
             subnet_plans: Vec::new(),
+            grants: Grants::default(),
+        }
+    }
+
+    /// The region's key is used through `service` (e.g. `s3`, `rds`) by the account's principals: the key
+    /// policy allows it only through the services registered here.
+    pub fn use_key_via(&mut self, service: &str) {
+        self.grants.key_via_services.insert(service.to_string());
+    }
+
+    /// A principal uses the key directly, as `statement` allows (its `Sid` identifies it; a second registration
+    /// with the same `Sid` is ignored).
+    pub fn grant_key(&mut self, statement: Statement) {
+        if !self
+            .grants
+            .key_statements
+            .iter()
+            .any(|s| s.sid() == statement.sid())
+        {
+            self.grants.key_statements.push(statement);
+        }
+    }
+
+    /// Someone may publish to the operations topic, as `statement` allows (deduplicated by `Sid`).
+    pub fn allow_topic_publish(&mut self, statement: Statement) {
+        if !self
+            .grants
+            .topic_statements
+            .iter()
+            .any(|s| s.sid() == statement.sid())
+        {
+            self.grants.topic_statements.push(statement);
         }
     }
 
@@ -132,6 +180,19 @@ impl<'e> Stack<'e> {
             .add_with(logical_id(layer, purpose), resource, attributes)
     }
 
+    /// Replaces the properties of a resource this stack added (see [`Template::replace`]), tagged as when added.
+    pub fn replace<R: Resource>(
+        &mut self,
+        layer: Layer,
+        purpose: &str,
+        handle: &Handle<R>,
+        mut resource: R,
+    ) {
+        debug_assert_eq!(handle.logical_id(), &logical_id(layer, purpose));
+        resource.set_tags(&self.tags.with("Name", self.name(purpose)));
+        self.template.replace(handle, resource);
+    }
+
     /// A physical name: `payment-migration-{purpose}-{env}`, with the purpose in kebab case.
     pub fn name(&self, purpose: &str) -> String {
         format!("{SYSTEM}-{}-{}", kebab(purpose), self.env.name)
@@ -164,6 +225,25 @@ impl<'e> Stack<'e> {
         name: &str,
         key: &Handle<Key>,
     ) -> Handle<LogGroup> {
+        self.grant_key(
+            Statement::allow(
+                "CloudWatchLogsEncryptsLogGroups",
+                &[
+                    "kms:Decrypt",
+                    "kms:DescribeKey",
+                    "kms:Encrypt",
+                    "kms:GenerateDataKey*",
+                    "kms:ReEncrypt*",
+                ],
+            )
+            .principal(Principal::service(Expr::regional_service_principal("logs")))
+            .resource("*")
+            .condition(
+                "ArnLike",
+                "kms:EncryptionContext:aws:logs:arn",
+                Expr::arn("logs", "log-group:*"),
+            ),
+        );
         let group = LogGroup::new(self.env.log_retention_days)
             .log_group_name(name)
             .kms_key_id(key.arn());

@@ -34,6 +34,8 @@ const LOG_SINK_REPLICATION_REASON: &str = "Server access logs are best-effort re
                                            this bucket, a dependency cycle. The data buckets are replicated.";
 
 pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Storage {
+    // The buckets encrypt with the key (SSE-KMS).
+    stack.use_key_via("s3");
     let retention = stack.env.log_retention_days;
 
     // S3 delivers server access logs only to buckets encrypted with SSE-S3, not SSE-KMS.

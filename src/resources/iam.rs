@@ -192,6 +192,10 @@ impl Statement {
         self.condition("StringEquals", "aws:SourceAccount", Expr::account_id())
     }
 
+    pub fn sid(&self) -> Option<&str> {
+        self.sid.as_deref()
+    }
+
     pub fn effect(&self) -> Effect {
         self.effect
     }
