@@ -8,6 +8,7 @@ pub mod model;
 mod pem;
 pub mod regions;
 mod validate;
+mod validate_api;
 mod validate_database;
 
 use std::collections::BTreeMap;
@@ -38,6 +39,7 @@ pub struct Environment {
     pub network: Network,
     pub database: Database,
     pub migration: Migration,
+    pub api: Api,
     pub operations_email: String,
     pub log_retention_days: u32,
 }
@@ -108,6 +110,26 @@ pub struct Migration {
     pub source: Source,
     /// Selection rules in order: includes, then excludes.
     pub tables: Vec<TableRule>,
+    pub max_cdc_latency_seconds: u32,
+}
+
+/// The payment API: where the load balancer's certificate points and the two sides the authorizer routes to.
+#[derive(Clone, Debug)]
+pub struct Api {
+    pub host_name: String,
+    pub certificate_arn: String,
+    pub production: Backend,
+    pub migration: Backend,
+    pub health_check_path: String,
+    pub authorizer_concurrency: u32,
+    pub token_rotation_window_minutes: u32,
+}
+
+/// One side's application instances.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Backend {
+    pub addresses: Vec<std::net::Ipv4Addr>,
+    pub port: u16,
 }
 
 /// Where DMS reads from before cutover (and writes to after it, through the reverse task).

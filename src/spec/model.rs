@@ -30,6 +30,9 @@ pub struct SpecFile {
     pub network: NetworkSpec,
     pub database: DatabaseSpec,
     pub migration: MigrationSpec,
+    /// The payment API: a private API Gateway whose Lambda authorizer sends each client to the production or the
+    /// migration backend, as `/migration/<env>/workflow/traffic-split-percentage` says.
+    pub api: ApiSpec,
     /// Address subscribed to the operations topic (alarms, workflow approvals and failures).
     pub operations_email: String,
     /// CloudWatch Logs retention, in days, for every log group. One of CloudWatch's accepted values; at least
@@ -186,6 +189,14 @@ pub struct MigrationSpec {
     pub source: SourceSpec,
     /// Which tables DMS replicates.
     pub table_mappings: TableMappingsSpec,
+    /// The CDC latency (source plus target, in seconds) under which the data counts as caught up: the validation
+    /// Lambda says `not-ready` above it, and the workflow waits for it. 1 to 3600; default 30.
+    #[serde(default = "default_max_cdc_latency")]
+    pub max_cdc_latency_seconds: u32,
+}
+
+fn default_max_cdc_latency() -> u32 {
+    30
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -248,4 +259,60 @@ pub struct TableSpec {
     pub schema: String,
     /// Table name; `%` matches any characters.
     pub table: String,
+}
+
+/// The payment API and the two sides it routes to. Clients call a private API Gateway (reachable only through
+/// the stack's `execute-api` VPC endpoint); a VPC link takes every request to an internal Application Load
+/// Balancer, which forwards it over TLS to the production or the migration backend, as the authorizer decided.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSpec {
+    /// The DNS name the load balancer's certificate is issued for; API Gateway sends it as the host and verifies
+    /// the certificate against it.
+    pub host_name: String,
+    /// ARN of the ACM certificate for `host_name`, in the primary region (imported or from a private CA).
+    pub certificate_arn: String,
+    /// Where the applications listen today (`production`) and after the migration (`migration`).
+    pub backends: BackendsSpec,
+    /// Path the load balancer's health checks request over HTTPS on every backend address.
+    #[serde(default = "default_health_check_path")]
+    pub health_check_path: String,
+    /// Concurrency reserved for the authorizer, which runs on every request (its result is never cached, so
+    /// that a change of the split applies at once). 1 to 1000; default 50.
+    #[serde(default = "default_authorizer_concurrency")]
+    pub authorizer_concurrency: u32,
+    /// Minutes after a rotation of the API token during which the previous token is still accepted, so that
+    /// clients can switch without an outage. 0 to 1440; default 60.
+    #[serde(default = "default_token_rotation_window")]
+    pub token_rotation_window_minutes: u32,
+}
+
+fn default_health_check_path() -> String {
+    "/health".into()
+}
+
+fn default_authorizer_concurrency() -> u32 {
+    50
+}
+
+fn default_token_rotation_window() -> u32 {
+    60
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackendsSpec {
+    /// The applications in front of the production database: addresses in the production VPC or on-premises.
+    pub production: BackendSpec,
+    /// The applications in front of the migration cluster: addresses in the migration VPC or on-premises.
+    pub migration: BackendSpec,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackendSpec {
+    /// Private IPv4 addresses of the application's instances, 1 to 50, each once.
+    pub addresses: Vec<String>,
+    /// The HTTPS port they listen on.
+    pub port: u16,
 }

@@ -37,6 +37,12 @@ migration:
   table_mappings:
     include:
       - {schema: public, table: \"%\"}
+api:
+  host_name: payments-api.test.example.internal
+  certificate_arn: arn:aws:acm:ap-southeast-1:111122223333:certificate/0b7e3c1a-5d2f-4e8a-9c61-2f4d8a1b3c5e
+  backends:
+    production: {addresses: [172.16.1.10], port: 8443}
+    migration: {addresses: [172.16.2.10], port: 8443}
 operations_email: ops@example.com
 log_retention_days: 400
 ";

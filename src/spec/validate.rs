@@ -8,7 +8,9 @@ use ipnet::Ipv4Net;
 use super::check::{Checker, overlaps};
 use super::model::{PciScope, SpecFile};
 use super::regions::{self, LOG_RETENTION_DAYS, PCI_MIN_LOG_RETENTION_DAYS};
-use super::{Environment, Network, Problem, SecondaryRegion, VpcLayout, validate_database};
+use super::{
+    Environment, Network, Problem, SecondaryRegion, VpcLayout, validate_api, validate_database,
+};
 
 /// Longest environment name: it ends physical names that have their own limits (63-character cluster
 /// identifiers, 31-character DMS task resource identifiers), so it stays short.
@@ -69,19 +71,28 @@ pub(super) fn validate(file: SpecFile) -> Result<Environment, Vec<Problem>> {
         );
     }
 
+    let before_network = c.problems.len();
     let network = check_network(&mut c, &file);
+    // Reachability is judged against a valid network only; a wrong one is reported on its own fields.
+    let network_ok = c.problems.len() == before_network;
     let secondary_regions = check_secondary_regions(&mut c, &file, network.as_ref());
     let on_premises = network.as_ref().map(|n| n.on_premises_cidr);
     let (database, production) =
         validate_database::database(&mut c, &file.database, file.migration.source.kind);
     let migration = validate_database::migration(&mut c, &file.migration, on_premises, production);
+    let api = validate_api::api(
+        &mut c,
+        &file.api,
+        &file.primary_region,
+        network.as_ref().filter(|_| network_ok),
+    );
 
     if let (Some(database), Some(migration)) = (&database, &migration) {
         check_instance_classes_in_regions(&mut c, &file, database, migration);
     }
 
-    match (network, secondary_regions, database, migration) {
-        (Some(network), Some(secondary_regions), Some(database), Some(migration))
+    match (network, secondary_regions, database, migration, api) {
+        (Some(network), Some(secondary_regions), Some(database), Some(migration), Some(api))
             if c.problems.is_empty() =>
         {
             let tags = [
@@ -102,6 +113,7 @@ pub(super) fn validate(file: SpecFile) -> Result<Environment, Vec<Problem>> {
                 network,
                 database,
                 migration,
+                api,
                 operations_email: file.operations_email,
                 log_retention_days: file.log_retention_days,
             })

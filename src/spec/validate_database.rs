@@ -278,6 +278,12 @@ pub(super) fn migration(
         &spec.engine_version,
         "a DMS engine version MAJOR.MINOR.PATCH, e.g. 3.5.4",
     );
+    c.range(
+        "migration.max_cdc_latency_seconds",
+        spec.max_cdc_latency_seconds,
+        1,
+        3600,
+    );
     let source = source(c, spec, on_premises, production);
     let tables = table_mappings(c, spec);
     Some(Migration {
@@ -287,6 +293,7 @@ pub(super) fn migration(
         multi_az: spec.multi_az,
         source: source?,
         tables: tables?,
+        max_cdc_latency_seconds: spec.max_cdc_latency_seconds,
     })
 }
 
