@@ -167,6 +167,11 @@ fn runbook(
                 on_premises_attachment => &env.network.on_premises_attachment_id,
                 on_premises_cidr => env.network.on_premises_cidr.to_string(),
                 log_retention_days => env.log_retention_days,
+                token_secret => crate::payment_migration::api::token_secret_name(env),
+                settings_ttl => crate::payment_migration::api::SETTINGS_TTL_SECONDS,
+                rotation_window => env.api.token_rotation_window_minutes,
+                validation_function => crate::payment_migration::validation::function_name(env),
+                max_cdc_latency => env.migration.max_cdc_latency_seconds,
                 external_source => match &env.migration.source {
                     crate::spec::Source::External(external) => Some(minijinja::context! {
                         secret_name => &external.secret_name,

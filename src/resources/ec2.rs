@@ -292,10 +292,25 @@ pub struct EgressRule {
     cidr_ip: Option<Expr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     destination_prefix_list_id: Option<Expr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    destination_security_group_id: Option<Expr>,
     description: String,
 }
 
 impl EgressRule {
+    /// Reaches the members of another security group only, wherever their addresses are.
+    pub fn tcp_to_group(ports: TcpPorts, group_id: Expr, description: &str) -> Self {
+        EgressRule {
+            ip_protocol: "tcp".into(),
+            from_port: ports.from.into(),
+            to_port: ports.to.into(),
+            cidr_ip: None,
+            destination_prefix_list_id: None,
+            destination_security_group_id: Some(group_id),
+            description: description.into(),
+        }
+    }
+
     pub fn tcp_to_cidr(ports: TcpPorts, cidr: impl Into<Expr>, description: &str) -> Self {
         EgressRule {
             ip_protocol: "tcp".into(),
@@ -303,6 +318,7 @@ impl EgressRule {
             to_port: ports.to.into(),
             cidr_ip: Some(cidr.into()),
             destination_prefix_list_id: None,
+            destination_security_group_id: None,
             description: description.into(),
         }
     }
@@ -315,6 +331,7 @@ impl EgressRule {
             to_port: ports.to.into(),
             cidr_ip: None,
             destination_prefix_list_id: Some(prefix_list),
+            destination_security_group_id: None,
             description: description.into(),
         }
     }
@@ -328,6 +345,7 @@ impl EgressRule {
             to_port: 86,
             cidr_ip: Some("255.255.255.255/32".into()),
             destination_prefix_list_id: None,
+            destination_security_group_id: None,
             description: "Disallow all traffic".into(),
         }
     }
