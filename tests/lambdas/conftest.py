@@ -1,6 +1,7 @@
 """Shared fixtures: the Lambda sources are loaded from templates/lambda/ by path, so the code under test is the
 code the templates embed; AWS is moto (mock_aws) except DMS, which moto does not model closely enough and which
 the tests stub with botocore's Stubber (it checks every request and response against the service model)."""
+import datetime
 import importlib.util
 import json
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
 sys.dont_write_bytecode = True  # leave no __pycache__ beside the embedded sources
@@ -133,5 +135,113 @@ def authorizer():
         try:
             yield AuthorizerWorld(module, clock, arn)
         finally:
+            mp.undo()
+            module._reset()
+
+
+TASK_ARN = "arn:aws:dms:%s:%s:task:ABCDEFGHIJKLMNOPQRSTUVWXYZ" % (REGION, ACCOUNT)
+TASK_RESOURCE_ID = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+INSTANCE_ID = "migration-test-ri"
+REPORT_BUCKET = "migration-test-reports"
+NAMESPACE = "PaymentMigration/Validation"
+MAPPINGS = [
+    {"schema": "payments", "table": "%", "action": "include"},
+    {"schema": "payments", "table": "audit_%", "action": "exclude"},
+    {"schema": "ledger", "table": "entries", "action": "include"},
+]
+
+
+class ValidationWorld:
+    def __init__(self, module, stubber):
+        self.module = module
+        self.dms = stubber
+        self.cw = boto3.client("cloudwatch", region_name=REGION)
+        self.s3 = boto3.client("s3", region_name=REGION)
+
+    def stats(self, *pages):
+        """Queue describe_table_statistics pages (each a list of TableStatistics) with Marker paging."""
+        for i, page in enumerate(pages):
+            resp = {"ReplicationTaskArn": TASK_ARN, "TableStatistics": page}
+            params = {"ReplicationTaskArn": TASK_ARN, "MaxRecords": 500}
+            if i + 1 < len(pages):
+                resp["Marker"] = "page-%d" % (i + 1)
+            if i:
+                params["Marker"] = "page-%d" % i
+            self.dms.add_response("describe_table_statistics", resp, params)
+
+    def task(self, full_load_percent):
+        stats = {"FullLoadProgressPercent": full_load_percent, "ElapsedTimeMillis": 120000, "TablesLoaded": 2,
+                 "TablesLoading": 0 if full_load_percent == 100 else 1, "TablesQueued": 0, "TablesErrored": 0}
+        self.dms.add_response(
+            "describe_replication_tasks",
+            {"ReplicationTasks": [{"ReplicationTaskIdentifier": "migration-test-forward",
+                                   "ReplicationTaskArn": TASK_ARN, "MigrationType": "full-load-and-cdc",
+                                   "Status": "running", "ReplicationTaskStats": stats}]},
+            {"Filters": [{"Name": "replication-task-arn", "Values": [TASK_ARN]}], "WithoutSettings": True},
+        )
+
+    def latency(self, source, target, age_seconds=30):
+        """Simulated AWS/DMS datapoints (moto accepts PutMetricData into AWS/ namespaces; AWS itself does not)."""
+        when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=age_seconds)
+        dims = [{"Name": "ReplicationInstanceIdentifier", "Value": INSTANCE_ID},
+                {"Name": "ReplicationTaskIdentifier", "Value": TASK_RESOURCE_ID}]
+        self.cw.put_metric_data(Namespace="AWS/DMS", MetricData=[
+            {"MetricName": name, "Dimensions": dims, "Value": float(value), "Timestamp": when, "Unit": "Seconds"}
+            for name, value in (("CDCLatencySource", source), ("CDCLatencyTarget", target)) if value is not None
+        ])
+
+    def run(self):
+        out = self.module.handler({}, None)
+        self.dms.assert_no_pending_responses()
+        return out
+
+
+def table_stat(schema, table, state="Table completed", validation="Validated", failed=0, suspended=0, pending=0,
+               **extra):
+    """One TableStatistics entry with the member names and types of the DMS service model."""
+    start = datetime.datetime(2026, 1, 1, 10, 0, tzinfo=datetime.timezone.utc)
+    stat = {
+        "SchemaName": schema, "TableName": table,
+        "Inserts": 120, "Deletes": 3, "Updates": 45, "Ddls": 0,
+        "FullLoadRows": 100000, "FullLoadCondtnlChkFailedRows": 0, "FullLoadErrorRows": 0,
+        "FullLoadStartTime": start, "FullLoadEndTime": start + datetime.timedelta(minutes=20),
+        "FullLoadReloaded": False, "LastUpdateTime": start + datetime.timedelta(hours=1),
+        "TableState": state, "ValidationState": validation,
+        "ValidationPendingRecords": pending, "ValidationFailedRecords": failed,
+        "ValidationSuspendedRecords": suspended,
+    }
+    stat.update(extra)
+    return stat
+
+
+@pytest.fixture
+def validation():
+    with mock_aws():
+        module = load("validation")
+        env = {
+            "ENVIRONMENT": "test",
+            "REPLICATION_TASK_ARN": TASK_ARN,
+            "REPLICATION_INSTANCE_IDENTIFIER": INSTANCE_ID,
+            "REPLICATION_TASK_RESOURCE_ID": TASK_RESOURCE_ID,
+            "TABLE_MAPPINGS": json.dumps(MAPPINGS),
+            "MAX_CDC_LATENCY_SECONDS": "30",
+            "REPORT_BUCKET": REPORT_BUCKET,
+            "REPORT_PREFIX": "validation/",
+            "METRIC_NAMESPACE": NAMESPACE,
+        }
+        mp = pytest.MonkeyPatch()
+        for key, value in env.items():
+            mp.setenv(key, value)
+        module._reset()
+        dms = boto3.client("dms", region_name=REGION)
+        stubber = Stubber(dms)
+        stubber.activate()
+        module._clients["dms"] = dms
+        world = ValidationWorld(module, stubber)
+        world.s3.create_bucket(Bucket=REPORT_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        try:
+            yield world
+        finally:
+            stubber.deactivate()
             mp.undo()
             module._reset()
