@@ -1,0 +1,261 @@
+"""API Gateway REST REQUEST authorizer: authenticates the caller and picks the backend.
+
+Embedded verbatim as Code.ZipFile (handler index.handler). Standard library and boto3 only.
+Deny by default: any doubt (configuration, AWS call, event shape) ends in a Deny policy.
+Never logs or returns the token, the Authorization header or the secret.
+"""
+import datetime
+import hashlib
+import hmac
+import json
+import os
+import re
+import time
+
+import boto3
+
+_REQUIRED_ENV = (
+    "TOKEN_SECRET_ARN",
+    "ROTATION_WINDOW_SECONDS",
+    "ENABLE_CUTOVER_PARAMETER",
+    "TRAFFIC_SPLIT_PARAMETER",
+    "SETTINGS_TTL_SECONDS",
+    "API_ID",
+    "STAGE",
+)
+SECRET_TTL_SECONDS = 60.0
+# A token that matches neither cached value may be one issued by a rotation newer than the cache:
+# re-read the secret then, but at most this often, so bad tokens cannot flood Secrets Manager.
+SECRET_REFRESH_MIN_SECONDS = 5.0
+
+_now = time.monotonic  # cache clock; tests replace it
+_wall = time.time  # wall clock for the rotation window (compared with the version's CreatedDate)
+
+_clients = {}
+_secret_cache = None  # (fetched_at, current, current_created_epoch, previous or None)
+_settings_cache = None  # (fetched_at, enabled, split)
+_config_error_logged = False
+
+_CLIENT_ID_RE = re.compile(r"^[\x20-\x7e]{1,128}$")
+_TOKEN_RE = re.compile(r"^[\x21-\x7e]{1,1024}$")
+_SPLIT_RE = re.compile(r"^[0-9]{1,3}$")
+
+
+class _Deny(Exception):
+    """Ends the request with a Deny policy; the message is a reason safe to log."""
+
+
+class _Unauthorized(Exception):
+    """Ends the request with Exception('Unauthorized'), which API Gateway answers with 401."""
+
+
+def _reset():
+    """Forget clients and cached values (tests)."""
+    global _secret_cache, _settings_cache, _config_error_logged
+    _clients.clear()
+    _secret_cache = None
+    _settings_cache = None
+    _config_error_logged = False
+
+
+def _client(name):
+    if name not in _clients:
+        _clients[name] = boto3.client(name)
+    return _clients[name]
+
+
+def _log(record):
+    print(json.dumps(record, sort_keys=True))
+
+
+def _config():
+    global _config_error_logged
+    missing = [k for k in _REQUIRED_ENV if not os.environ.get(k)]
+    cfg = None
+    if not missing:
+        try:
+            cfg = {k: os.environ[k] for k in _REQUIRED_ENV}
+            cfg["ROTATION_WINDOW_SECONDS"] = float(cfg["ROTATION_WINDOW_SECONDS"])
+            cfg["SETTINGS_TTL_SECONDS"] = float(cfg["SETTINGS_TTL_SECONDS"])
+            if not (0 <= cfg["ROTATION_WINDOW_SECONDS"] < float("inf")) or not (
+                0 <= cfg["SETTINGS_TTL_SECONDS"] < float("inf")
+            ):
+                raise ValueError
+        except ValueError:
+            missing, cfg = ["ROTATION_WINDOW_SECONDS or SETTINGS_TTL_SECONDS (not a number >= 0)"], None
+    if cfg is None:
+        if not _config_error_logged:
+            _config_error_logged = True
+            _log({"event": "error", "reason": "configuration", "invalid": missing})
+        raise _Deny("configuration")
+    return cfg
+
+
+def _hash(value):
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
+
+
+def _header(headers, name):
+    """The value of a header, case-insensitively; None when absent."""
+    if not isinstance(headers, dict):
+        return None
+    found = [v for k, v in headers.items() if isinstance(k, str) and k.lower() == name]
+    return found[0] if len(found) == 1 else (False if found else None)
+
+
+def _bearer(event):
+    """The bearer token, or raise Exception('Unauthorized') (API Gateway answers 401)."""
+    value = _header(event.get("headers"), "authorization")
+    multi = event.get("multiValueHeaders")
+    if isinstance(multi, dict):
+        values = [v for k, vs in multi.items() if isinstance(k, str) and k.lower() == "authorization"
+                  for v in (vs if isinstance(vs, list) else [vs])]
+        if len(values) > 1:
+            value = False
+    if not isinstance(value, str) or not value:
+        raise _Unauthorized("missing-authorization" if value is None else "malformed-authorization")
+    parts = value.split(" ")
+    if len(parts) != 2 or parts[0].lower() != "bearer" or not _TOKEN_RE.match(parts[1]):
+        raise _Unauthorized("malformed-authorization")
+    return parts[1]
+
+
+def _parse_method_arn(arn, cfg):
+    if not isinstance(arn, str):
+        raise _Deny("bad-method-arn")
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "execute-api" or not parts[3] or not parts[4]:
+        raise _Deny("bad-method-arn")
+    path = parts[5].split("/")
+    if len(path) < 3 or path[0] != cfg["API_ID"] or path[1] != cfg["STAGE"]:
+        raise _Deny("foreign-method-arn")
+    return "arn:%s:execute-api:%s:%s:%s/%s/*/*" % (parts[1], parts[3], parts[4], cfg["API_ID"], cfg["STAGE"])
+
+
+def _token_version(cfg, stage):
+    try:
+        resp = _client("secretsmanager").get_secret_value(SecretId=cfg["TOKEN_SECRET_ARN"], VersionStage=stage)
+    except Exception as exc:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+        if stage == "AWSPREVIOUS" and code == "ResourceNotFoundException":
+            return None, None  # never rotated
+        raise
+    token = json.loads(resp["SecretString"])["token"]
+    if not isinstance(token, str) or not token:
+        raise ValueError("secret has no token")
+    created = resp.get("CreatedDate")
+    if isinstance(created, datetime.datetime):
+        created = created.timestamp()
+    return token, created
+
+
+def _secrets(cfg, force=False):
+    global _secret_cache
+    now = _now()
+    if _secret_cache is not None and now - _secret_cache[0] < SECRET_TTL_SECONDS:
+        if not force or now - _secret_cache[0] < SECRET_REFRESH_MIN_SECONDS:
+            return _secret_cache, False
+    current, created = _token_version(cfg, "AWSCURRENT")
+    if created is None:
+        raise ValueError("AWSCURRENT has no CreatedDate")
+    previous, _ = _token_version(cfg, "AWSPREVIOUS")
+    _secret_cache = (now, current, created, previous)
+    return _secret_cache, True
+
+
+def _token_matches(token, cfg):
+    def check(cache):
+        _, current, created, previous = cache
+        ok = hmac.compare_digest(token.encode("utf-8"), current.encode("utf-8"))
+        in_window = _wall() - created < cfg["ROTATION_WINDOW_SECONDS"]
+        if previous is not None and in_window:
+            ok = hmac.compare_digest(token.encode("utf-8"), previous.encode("utf-8")) or ok
+        return ok
+
+    cache, fresh = _secrets(cfg)
+    if check(cache):
+        return True
+    if not fresh:
+        cache, fresh = _secrets(cfg, force=True)
+        if fresh:
+            return check(cache)
+    return False
+
+
+def _settings(cfg):
+    """(enabled, split) at most SETTINGS_TTL_SECONDS old; invalid or missing values fail safe."""
+    global _settings_cache
+    now = _now()
+    if _settings_cache is not None and now - _settings_cache[0] < cfg["SETTINGS_TTL_SECONDS"]:
+        return _settings_cache[1], _settings_cache[2]
+    names = [cfg["ENABLE_CUTOVER_PARAMETER"], cfg["TRAFFIC_SPLIT_PARAMETER"]]
+    resp = _client("ssm").get_parameters(Names=names)
+    values = {p["Name"]: p.get("Value") for p in resp.get("Parameters", [])}
+    enabled_raw = values.get(names[0])
+    split_raw = values.get(names[1])
+    enabled = enabled_raw == "true"
+    if enabled_raw not in ("true", "false"):
+        _log({"event": "warning", "reason": "invalid-enable-cutover", "parameter": names[0],
+              "present": enabled_raw is not None})
+    split = 0
+    if isinstance(split_raw, str) and _SPLIT_RE.match(split_raw) and int(split_raw) <= 100:
+        split = int(split_raw)
+    else:
+        _log({"event": "warning", "reason": "invalid-traffic-split", "parameter": names[1],
+              "present": split_raw is not None})
+    _settings_cache = (now, enabled, split)
+    return enabled, split
+
+
+def _bucket(client_key):
+    return int.from_bytes(hashlib.sha256(client_key.encode("utf-8")).digest()[:8], "big") % 100
+
+
+def _client_key(event):
+    client_id = _header(event.get("headers"), "x-client-id")
+    if isinstance(client_id, str) and _CLIENT_ID_RE.match(client_id):
+        return client_id
+    ip = ((event.get("requestContext") or {}).get("identity") or {}).get("sourceIp")
+    if not isinstance(ip, str) or not ip:
+        raise _Deny("no-client-key")
+    return ip
+
+
+def _policy(principal, effect, resource, context=None):
+    out = {
+        "principalId": principal,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
+        },
+    }
+    if context is not None:
+        out["context"] = context
+    return out
+
+
+def handler(event, context):
+    client = None
+    try:
+        if not isinstance(event, dict) or event.get("type") != "REQUEST":
+            raise _Deny("bad-event")
+        cfg = _config()
+        resource = _parse_method_arn(event.get("methodArn"), cfg)
+        key = _client_key(event)
+        client = _hash(key)
+        token = _bearer(event)
+        if not _token_matches(token, cfg):
+            raise _Deny("invalid-token")
+        enabled, split = _settings(cfg)
+        backend = "migration" if enabled and _bucket(key) < split else "production"
+        _log({"event": "authorized", "reason": "valid-token", "backend": backend, "client": client, "split": split})
+        return _policy(client, "Allow", resource, {"backend": backend, "splitPercentage": split})
+    except _Unauthorized as exc:
+        _log({"event": "denied", "reason": str(exc), "backend": None, "client": client, "split": None})
+        raise Exception("Unauthorized") from None
+    except _Deny as exc:
+        reason = str(exc)
+    except Exception as exc:  # deny by default; log the kind of failure, never its payload
+        reason = "error:" + type(exc).__name__
+    _log({"event": "denied", "reason": reason, "backend": None, "client": client, "split": None})
+    return _policy(client or "anonymous", "Deny", "*")

@@ -1,0 +1,239 @@
+"""The REQUEST authorizer: authentication, deny by default, and the sticky backend decision."""
+import hashlib
+import hmac
+import json
+
+import pytest
+
+from conftest import ACCOUNT, API_ID, ENABLE, REGION, SPLIT, STAGE
+
+ALLOWED_RESOURCE = "arn:aws:execute-api:%s:%s:%s/%s/*/*" % (REGION, ACCOUNT, API_ID, STAGE)
+
+
+def effect(out):
+    return out["policyDocument"]["Statement"][0]["Effect"]
+
+
+def log_lines(capsys):
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+
+
+def bucket(key):
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % 100
+
+
+def clients(n):
+    return ["client-%05d" % i for i in range(n)]
+
+
+# --- authentication ---------------------------------------------------------------------------------------
+
+def test_valid_current_token_is_allowed_on_the_whole_api_stage(authorizer, capsys):
+    out = authorizer.call(client_id="merchant-42")
+    assert out["policyDocument"] == {
+        "Version": "2012-10-17",
+        "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": ALLOWED_RESOURCE}],
+    }
+    assert out["principalId"] == hashlib.sha256(b"merchant-42").hexdigest()[:16]
+    assert out["context"] == {"backend": "production", "splitPercentage": 0}
+    (line,) = log_lines(capsys)
+    assert line == {"event": "authorized", "reason": "valid-token", "backend": "production",
+                    "client": out["principalId"], "split": 0}
+
+
+def test_previous_token_is_accepted_within_the_rotation_window(authorizer):
+    authorizer.rotate("tok-next")
+    authorizer.clock.wall_offset = 3590
+    assert effect(authorizer.call(token="tok-current")) == "Allow"
+    assert effect(authorizer.call(token="tok-next")) == "Allow"
+
+
+def test_previous_token_is_denied_after_the_rotation_window(authorizer):
+    authorizer.rotate("tok-next")
+    authorizer.clock.wall_offset = 3601
+    assert effect(authorizer.call(token="tok-current")) == "Deny"
+    assert effect(authorizer.call(token="tok-next")) == "Allow"
+
+
+def test_wrong_token_gets_a_deny_policy(authorizer, capsys):
+    out = authorizer.call(token="tok-wrong")
+    assert effect(out) == "Deny"
+    assert "context" not in out
+    (line,) = log_lines(capsys)
+    assert line["event"] == "denied" and line["reason"] == "invalid-token"
+
+
+def test_tokens_are_compared_in_constant_time(authorizer, monkeypatch):
+    calls = []
+    real = hmac.compare_digest
+
+    def spy(a, b):
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    assert effect(authorizer.call(token="tok-current")) == "Allow"
+    assert (b"tok-current", b"tok-current") in calls
+
+
+@pytest.mark.parametrize("headers", [{}, None, {"authorization": ""}])
+def test_missing_authorization_header_is_unauthorized(authorizer, headers, capsys):
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        authorizer.call(headers=headers)
+    (line,) = log_lines(capsys)
+    assert line["event"] == "denied"
+
+
+@pytest.mark.parametrize("value", ["Basic x", "Bearer", "Bearer ", "Bearer a b", "Bearer  tok-current",
+                                   "tok-current", "Bearer tok\tcurrent"])
+def test_malformed_authorization_header_is_unauthorized(authorizer, value, capsys):
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        authorizer.call(headers={"Authorization": value})
+    assert log_lines(capsys)[0]["reason"] == "malformed-authorization"
+
+
+def test_header_name_is_case_insensitive(authorizer):
+    assert effect(authorizer.call(headers={"AUTHORIZATION": "Bearer tok-current"})) == "Allow"
+    assert effect(authorizer.call(headers={"authorization": "bearer tok-current"})) == "Allow"
+
+
+def test_two_authorization_headers_are_unauthorized(authorizer):
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        authorizer.call(headers={"Authorization": "Bearer tok-current"},
+                        multiValueHeaders={"Authorization": ["Bearer tok-current", "Bearer tok-other"]})
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        authorizer.call(headers={"Authorization": "Bearer tok-current", "authorization": "Bearer x"})
+
+
+@pytest.mark.parametrize("arn", [
+    "arn:aws:execute-api:%s:%s:otherapi99/%s/POST/payments/charge" % (REGION, ACCOUNT, STAGE),
+    "arn:aws:execute-api:%s:%s:%s/dev/POST/payments/charge" % (REGION, ACCOUNT, API_ID),
+    "arn:aws:lambda:%s:%s:function:x" % (REGION, ACCOUNT),
+    "not-an-arn",
+])
+def test_method_arn_of_another_api_or_stage_is_denied(authorizer, arn):
+    assert effect(authorizer.call(method_arn=arn)) == "Deny"
+
+
+def test_secrets_manager_failure_denies(authorizer, monkeypatch):
+    monkeypatch.setenv("TOKEN_SECRET_ARN", authorizer.secret_arn + "-gone")
+    out = authorizer.call()
+    assert effect(out) == "Deny"
+
+
+def test_missing_environment_denies_every_request_and_logs_once(authorizer, monkeypatch, capsys):
+    monkeypatch.delenv("STAGE")
+    assert effect(authorizer.call()) == "Deny"
+    assert effect(authorizer.call()) == "Deny"
+    lines = log_lines(capsys)
+    assert [line["event"] for line in lines].count("error") == 1
+    assert next(line for line in lines if line["event"] == "error")["invalid"] == ["STAGE"]
+
+
+def test_a_token_newer_than_the_secret_cache_is_accepted_within_the_refresh_bound(authorizer):
+    assert effect(authorizer.call()) == "Allow"  # caches tok-current
+    authorizer.rotate("tok-next")
+    assert effect(authorizer.call(token="tok-next")) == "Deny"  # cache younger than the refresh bound
+    authorizer.clock.advance(authorizer.module.SECRET_REFRESH_MIN_SECONDS)
+    assert effect(authorizer.call(token="tok-next")) == "Allow"
+
+
+def test_logs_never_hold_the_token_or_the_header(authorizer, capsys):
+    authorizer.call(token="tok-current")
+    authorizer.call(token="tok-wrong-secretish")
+    with pytest.raises(Exception):
+        authorizer.call(headers={"Authorization": "Basic dG9rLWN1cnJlbnQ="})
+    out = capsys.readouterr()
+    for text in (out.out, out.err):
+        assert "tok-current" not in text and "tok-wrong-secretish" not in text
+        assert "Bearer" not in text and "Basic" not in text
+
+
+# --- backend decision -------------------------------------------------------------------------------------
+
+def test_split_0_sends_everyone_to_production(authorizer):
+    authorizer.set(enable="true", split=0)
+    assert {authorizer.backend(c) for c in clients(200)} == {"production"}
+
+
+def test_split_100_sends_everyone_to_migration(authorizer):
+    authorizer.set(enable="true", split=100)
+    assert {authorizer.backend(c) for c in clients(200)} == {"migration"}
+
+
+def test_split_50_routes_about_half_and_each_client_sticks(authorizer):
+    authorizer.set(enable="true", split=50)
+    ids = clients(2000)
+    first = {c: authorizer.backend(c) for c in ids}
+    share = 100.0 * sum(b == "migration" for b in first.values()) / len(ids)
+    assert 45.0 <= share <= 55.0, share
+    authorizer.clock.advance(60)  # fresh settings and secret: the answer must not change
+    assert all(authorizer.backend(c) == first[c] for c in ids[:300])
+    assert all((first[c] == "migration") == (bucket(c) < 50) for c in ids)
+
+
+def test_source_ip_is_the_client_key_without_a_valid_client_id(authorizer):
+    authorizer.set(enable="true", split=50)
+    ip_mig = next("198.51.100.%d" % i for i in range(256) if bucket("198.51.100.%d" % i) < 50)
+    ip_prod = next("198.51.100.%d" % i for i in range(256) if bucket("198.51.100.%d" % i) >= 50)
+    assert authorizer.backend(None, ip=ip_mig) == "migration"
+    assert authorizer.backend(None, ip=ip_prod) == "production"
+    assert authorizer.backend("x" * 129, ip=ip_mig) == "migration"  # too long: the IP decides
+    assert authorizer.backend("bad\x01id", ip=ip_prod) == "production"
+
+
+def test_cutover_disabled_with_split_100_sends_everyone_to_production(authorizer):
+    authorizer.set(enable="false", split=100)
+    assert {authorizer.backend(c) for c in clients(200)} == {"production"}
+
+
+@pytest.mark.parametrize("enable,split", [("maybe", "100"), ("TRUE", "100"), ("true", "150"), ("true", "-1"),
+                                          ("true", "50.5"), ("true", "abc"), ("missing", "100"),
+                                          ("true", "missing")])
+def test_invalid_settings_fail_safe_to_production_with_a_warning(authorizer, enable, split, capsys):
+    for name, value in ((ENABLE, enable), (SPLIT, split)):
+        if value == "missing":
+            authorizer.ssm.delete_parameter(Name=name)
+        else:
+            authorizer.ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+    assert {authorizer.backend(c) for c in clients(100)} == {"production"}
+    warnings = [line for line in log_lines(capsys) if line["event"] == "warning"]
+    assert len(warnings) == 1  # once per settings read, not once per request
+
+
+def test_split_change_and_rollback_apply_after_the_settings_ttl_without_redeploy(authorizer):
+    ttl = 5.0
+    client = "merchant-7"
+    assert authorizer.backend(client) == "production"  # split 0, settings now cached
+    authorizer.set(split=100)
+    authorizer.clock.advance(ttl - 0.01)
+    assert authorizer.backend(client) == "production"  # still within the TTL
+    authorizer.clock.advance(0.01)
+    assert authorizer.backend(client) == "migration"  # TTL elapsed: new split applied
+    out = authorizer.call(client_id=client)
+    assert out["context"] == {"backend": "migration", "splitPercentage": 100}
+
+    authorizer.set(split=0)  # rollback
+    authorizer.clock.advance(ttl - 0.01)
+    assert authorizer.backend(client) == "migration"
+    authorizer.clock.advance(0.01)
+    assert authorizer.backend(client) == "production"
+
+    authorizer.set(split=100)
+    authorizer.clock.advance(ttl)
+    assert authorizer.backend(client) == "migration"
+    authorizer.set(enable="false")  # rollback by switching the cutover off
+    authorizer.clock.advance(ttl - 0.01)
+    assert authorizer.backend(client) == "migration"
+    authorizer.clock.advance(0.01)
+    assert authorizer.backend(client) == "production"
+
+
+def test_raising_the_split_never_moves_a_client_back_to_production(authorizer):
+    ids = clients(2000)
+    authorizer.set(enable="true", split=10)
+    at10 = {c for c in ids if authorizer.backend(c) == "migration"}
+    authorizer.set(split=50)
+    authorizer.clock.advance(5)
+    at50 = {c for c in ids if authorizer.backend(c) == "migration"}
+    assert at10 and at10 < at50
