@@ -7,6 +7,7 @@ pub mod dms;
 pub mod ec2;
 pub mod iam;
 pub mod kms;
+pub mod lambda;
 pub mod logs;
 pub mod rds;
 pub mod s3;
@@ -84,5 +85,7 @@ pub fn catalog() -> Vec<CatalogEntry> {
         entry::<dms::Certificate>(),
         entry::<dms::ReplicationTask>(),
         entry::<cloudformation::WaitConditionHandle>(),
+        entry::<lambda::Function>(),
+        entry::<lambda::Permission>(),
     ]
 }
