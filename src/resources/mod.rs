@@ -2,9 +2,11 @@
 //! properties are constructor arguments, optional ones builder methods, and its handle exposes exactly the
 //! attributes the type has.
 
+pub mod apigatewayv2;
 pub mod cloudformation;
 pub mod dms;
 pub mod ec2;
+pub mod elasticloadbalancingv2;
 pub mod iam;
 pub mod kms;
 pub mod lambda;
@@ -87,5 +89,10 @@ pub fn catalog() -> Vec<CatalogEntry> {
         entry::<cloudformation::WaitConditionHandle>(),
         entry::<lambda::Function>(),
         entry::<lambda::Permission>(),
+        entry::<apigatewayv2::VpcLink>(),
+        entry::<elasticloadbalancingv2::LoadBalancer>(),
+        entry::<elasticloadbalancingv2::TargetGroup>(),
+        entry::<elasticloadbalancingv2::Listener>(),
+        entry::<elasticloadbalancingv2::ListenerRule>(),
     ]
 }
