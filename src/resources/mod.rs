@@ -2,6 +2,7 @@
 //! properties are constructor arguments, optional ones builder methods, and its handle exposes exactly the
 //! attributes the type has.
 
+pub mod apigateway;
 pub mod apigatewayv2;
 pub mod cloudformation;
 pub mod dms;
@@ -89,6 +90,13 @@ pub fn catalog() -> Vec<CatalogEntry> {
         entry::<cloudformation::WaitConditionHandle>(),
         entry::<lambda::Function>(),
         entry::<lambda::Permission>(),
+        entry::<apigateway::RestApi>(),
+        entry::<apigateway::Resource>(),
+        entry::<apigateway::Method>(),
+        entry::<apigateway::Authorizer>(),
+        entry::<apigateway::Deployment>(),
+        entry::<apigateway::Stage>(),
+        entry::<apigateway::Account>(),
         entry::<apigatewayv2::VpcLink>(),
         entry::<elasticloadbalancingv2::LoadBalancer>(),
         entry::<elasticloadbalancingv2::TargetGroup>(),
