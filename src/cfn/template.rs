@@ -340,6 +340,21 @@ impl Template {
             .map(|(id, entry)| (id, entry.type_name, &entry.properties))
     }
 
+    /// The properties of the resources `ids`, as they will render: `{id: properties}`, `null` for an id the
+    /// template has no resource for (so a forgotten resource still changes the result). For content that
+    /// decides a logical id, such as an API Gateway deployment's: pass it to [`LogicalId::with_content_hash`].
+    pub fn properties_json(&self, ids: &[&LogicalId]) -> Value {
+        let entries = ids.iter().map(|id| {
+            let properties = self
+                .resources
+                .iter()
+                .find(|(r, _)| r == *id)
+                .map_or(Value::Null, |(_, entry)| entry.properties.clone());
+            (id.to_string(), properties)
+        });
+        Value::Object(entries.collect())
+    }
+
     /// Resources and parameters share one namespace: `Ref` names either.
     fn check_new_id(&mut self, id: &LogicalId, what: &str) {
         let taken = self.resources.iter().any(|(r, _)| r == id)
@@ -983,6 +998,74 @@ mod tests {
         assert_eq!(
             doc["Resources"][subnet.logical_id().as_str()]["DependsOn"],
             json!(["Other"])
+        );
+    }
+
+    /// A REST API with a `{proxy+}` resource, an authorizer and an ANY method whose integration goes to `uri`,
+    /// and the logical id of a deployment of it.
+    fn api_deployment_id(uri: &str) -> LogicalId {
+        use crate::resources::apigateway::{
+            Authorizer, HttpMethod, Integration, Method, Resource, RestApi,
+        };
+        let mut t = Template::new("test");
+        let api = t.add(id("Api"), RestApi::regional("payments"));
+        let proxy = t.add(
+            id("ApiProxy"),
+            Resource::greedy_proxy(api.rest_api_id(), api.root_resource_id()),
+        );
+        let authorizer = t.add(
+            id("ApiAuthorizer"),
+            Authorizer::lambda_request(api.rest_api_id(), "caller", Expr::lit("fn-arn")),
+        );
+        let method = t.add(
+            id("ApiProxyAny"),
+            Method::with_authorizer(
+                api.rest_api_id(),
+                proxy.resource_id(),
+                HttpMethod::Any,
+                authorizer.authorizer_id(),
+                Integration::http_proxy_via_vpc_link(
+                    HttpMethod::Any,
+                    Expr::lit(uri),
+                    Expr::lit("link"),
+                    Expr::lit("alb"),
+                ),
+            ),
+        );
+        let content = t.properties_json(&[
+            api.logical_id(),
+            proxy.logical_id(),
+            method.logical_id(),
+            authorizer.logical_id(),
+        ]);
+        assert_eq!(content.as_object().map(|m| m.len()), Some(4));
+        assert!(
+            content["ApiProxyAny"]["Integration"].is_object(),
+            "{content}"
+        );
+        LogicalId::with_content_hash("ApiDeployment", &content)
+    }
+
+    #[test]
+    fn a_deployment_id_follows_the_api_content() {
+        let first = api_deployment_id("https://internal.example/{proxy}");
+        assert_eq!(first.problem(), None);
+        assert!(first.as_str().starts_with("ApiDeployment"));
+        assert_eq!(api_deployment_id("https://internal.example/{proxy}"), first);
+        assert_ne!(
+            api_deployment_id("https://internal.example/v2/{proxy}"),
+            first
+        );
+    }
+
+    #[test]
+    fn properties_json_marks_unknown_ids() {
+        let mut t = Template::new("test");
+        let vpc = t.add(id("Vpc"), Vpc::new("10.0.0.0/16"));
+        let missing = id("Missing");
+        assert_eq!(
+            t.properties_json(&[vpc.logical_id(), &missing]),
+            json!({"Vpc": {"CidrBlock": "10.0.0.0/16"}, "Missing": null})
         );
     }
 

@@ -2,11 +2,15 @@
 //! properties are constructor arguments, optional ones builder methods, and its handle exposes exactly the
 //! attributes the type has.
 
+pub mod apigateway;
+pub mod apigatewayv2;
 pub mod cloudformation;
 pub mod dms;
 pub mod ec2;
+pub mod elasticloadbalancingv2;
 pub mod iam;
 pub mod kms;
+pub mod lambda;
 pub mod logs;
 pub mod rds;
 pub mod s3;
@@ -84,5 +88,19 @@ pub fn catalog() -> Vec<CatalogEntry> {
         entry::<dms::Certificate>(),
         entry::<dms::ReplicationTask>(),
         entry::<cloudformation::WaitConditionHandle>(),
+        entry::<lambda::Function>(),
+        entry::<lambda::Permission>(),
+        entry::<apigateway::RestApi>(),
+        entry::<apigateway::Resource>(),
+        entry::<apigateway::Method>(),
+        entry::<apigateway::Authorizer>(),
+        entry::<apigateway::Deployment>(),
+        entry::<apigateway::Stage>(),
+        entry::<apigateway::Account>(),
+        entry::<apigatewayv2::VpcLink>(),
+        entry::<elasticloadbalancingv2::LoadBalancer>(),
+        entry::<elasticloadbalancingv2::TargetGroup>(),
+        entry::<elasticloadbalancingv2::Listener>(),
+        entry::<elasticloadbalancingv2::ListenerRule>(),
     ]
 }
