@@ -331,7 +331,11 @@ fn the_key_policy_grants_exactly_what_the_layers_registered() {
     for name in envs {
         let documents = documents(&environment(name));
         let (via, sids) = key_policy(&documents[0].1);
-        assert_eq!(via, ["dms", "rds", "s3", "secretsmanager", "sns"], "{name}");
+        assert_eq!(
+            via,
+            ["dms", "lambda", "rds", "s3", "secretsmanager", "sns"],
+            "{name}"
+        );
         assert_eq!(
             sids,
             [

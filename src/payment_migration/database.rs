@@ -145,6 +145,25 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>, network: &Network) -> Databas
         );
     }
 
+    // With an on-premises source the original outputs name the source's host: the production database.
+    if let SourceDatabase::External(external) = &source {
+        for (id, role) in [
+            ("ProductionDbEndpoint", "production_db_endpoint"),
+            (
+                "ProductionDbReaderEndpoint",
+                "production_db_reader_endpoint",
+            ),
+        ] {
+            stack.template.output(
+                LogicalId::verbatim(id),
+                Output::new(
+                    format!("The on-premises source database's host ({role})"),
+                    Expr::lit(&external.host),
+                ),
+            );
+        }
+    }
+
     Databases {
         source,
         migration,

@@ -3,15 +3,18 @@
 //! network, databases, DMS, storage, notification and configuration. [`build_secondary`] assembles a secondary
 //! region's stack: its own key, a private VPC and the global database's secondary cluster.
 
+pub mod api;
 pub mod configuration;
 pub mod database;
 pub mod encryption;
+pub mod functions;
 pub mod migration;
 pub mod network;
 pub mod notification;
 pub mod preflight;
 pub mod stack;
 pub mod storage;
+pub mod validation;
 
 use crate::spec::{Environment, SecondaryRegion};
 
@@ -24,7 +27,7 @@ pub fn build(env: &Environment) -> Stack<'_> {
         &env.primary_region,
         format!(
             "Payment migration ({}, {}, primary region): encryption, network, database, migration, storage, \
-             notification and configuration layers",
+             notification, configuration, API and validation layers",
             env.name, env.primary_region
         ),
     );
@@ -34,13 +37,15 @@ pub fn build(env: &Environment) -> Stack<'_> {
     let replication = migration::build(&mut stack, &key, &network, &databases);
     let storage = storage::build(&mut stack, &key);
     let notification = notification::build(&mut stack, &key);
-    configuration::build(
+    let configuration = configuration::build(
         &mut stack,
         &storage,
         &notification,
         &databases,
         &replication,
     );
+    api::build(&mut stack, &key, &network, &configuration);
+    validation::build(&mut stack, &key, &network, &replication, &storage);
     // Last: the policies of the shared key and topic, from what every layer registered.
     notification::seal(&mut stack, &notification);
     encryption::seal(&mut stack, &key);

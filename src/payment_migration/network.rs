@@ -509,12 +509,7 @@ fn security_groups(
     let env = stack.env;
     let net = &env.network;
     let has_production_cluster = matches!(env.migration.source, Source::ProductionCluster(_));
-    // Where AWS APIs are: the VPC's own interface endpoints, or (through the NAT gateway) the regional public
-    // endpoints, which have no fixed addresses.
-    let aws_apis = |layout: &VpcLayout| match net.egress {
-        Egress::VpcEndpoints => layout.cidr.to_string(),
-        Egress::NatGatewayPerVpc => "0.0.0.0/0".to_string(),
-    };
+    let aws_apis = |layout: &VpcLayout| aws_apis(net.egress, layout);
     let postgres_to = |cidrs: &[Ipv4Net], description: &str| -> Vec<EgressRule> {
         cidrs
             .iter()
@@ -625,6 +620,15 @@ fn security_groups(
         migration_rotation,
         replication,
         validation,
+    }
+}
+
+/// Where AWS APIs are for a tier of `layout`'s VPC: the VPC's own interface endpoints, or (through the NAT
+/// gateway) the regional public endpoints, which have no fixed addresses.
+pub fn aws_apis(egress: Egress, layout: &VpcLayout) -> String {
+    match egress {
+        Egress::VpcEndpoints => layout.cidr.to_string(),
+        Egress::NatGatewayPerVpc => "0.0.0.0/0".to_string(),
     }
 }
 

@@ -369,7 +369,7 @@ mod tests {
         assert_eq!(p.value, "10 entries");
         assert!(
             p.allowed
-                .contains("database.application_cidrs (10) adds 20"),
+                .contains("database.application_cidrs (10) adds 30"),
             "{}",
             p.allowed
         );

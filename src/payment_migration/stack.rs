@@ -20,6 +20,8 @@ pub enum Layer {
     Configuration,
     Database,
     Migration,
+    Api,
+    Validation,
 }
 
 impl Layer {
@@ -32,6 +34,8 @@ impl Layer {
             Layer::Configuration => "configuration",
             Layer::Database => "database",
             Layer::Migration => "migration",
+            Layer::Api => "api",
+            Layer::Validation => "validation",
         }
     }
 }

@@ -48,6 +48,23 @@ impl Secret {
         }
     }
 
+    /// `{"token": <64 letters and digits>}`: a bearer token for an API. Without punctuation it needs no escaping
+    /// in an `Authorization` header or a shell.
+    pub fn api_token(kms_key_id: Expr) -> Self {
+        Secret {
+            kms_key_id,
+            generate_secret_string: GenerateSecretString {
+                secret_string_template: "{}".into(),
+                generate_string_key: "token".into(),
+                password_length: 64,
+                exclude_characters: "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~ ".into(),
+            },
+            name: None,
+            description: None,
+            tags: None,
+        }
+    }
+
     optional_properties! {
         name: Expr,
         description: String,

@@ -1,0 +1,555 @@
+//! The API layer: the payment API as a private API Gateway, guarded by a Lambda authorizer that also decides,
+//! per client, whether a request goes to the production or the migration side.
+//!
+//! Clients reach the API only through the stack's `execute-api` VPC endpoint. The authorizer checks the bearer
+//! token (kept in Secrets Manager), reads `workflow/enable-cutover` and `workflow/traffic-split-percentage` (at
+//! most [`SETTINGS_TTL_SECONDS`] old) and returns the side in its context; its result is never cached, so a
+//! change of the split or a rollback applies to every request within that bound, without a redeploy. The method
+//! passes the side to an internal Application Load Balancer as the [`BACKEND_HEADER`] header, through a VPC
+//! link; a listener rule forwards `migration` to the migration backends and everything else to production, over
+//! TLS, through the Transit Gateway where the backends are on-premises. Nothing crosses the internet.
+//!
+//! The split is sticky per client (the `X-Client-Id` header, else the source address, hashed into 100 buckets):
+//! raising the percentage only moves clients from production to migration, so each client reads its own writes
+//! on the side that took them while forward CDC (and, after cutover, reverse CDC) replicates the other way.
+
+use serde_json::Value;
+
+use crate::cfn::{Attributes, ConditionExpr, Expr, Handle, LogicalId, Output, Parameter};
+use crate::resources::apigateway::{
+    Account, Authorizer, Deployment, HttpMethod, Integration, LoggingLevel, Method, MethodSetting,
+    Resource as ApiResource, RestApi, Stage,
+};
+use crate::resources::apigatewayv2::VpcLink;
+use crate::resources::cloudformation::WaitConditionHandle;
+use crate::resources::ec2::{
+    EgressRule, SecurityGroup, SecurityGroupIngress, TcpPorts, VpcEndpoint,
+};
+use crate::resources::elasticloadbalancingv2::{
+    Action, Listener, ListenerRule, LoadBalancer, RuleCondition, SslPolicy, TargetDescription,
+    TargetGroup,
+};
+use crate::resources::iam::{PolicyDocument, Principal, Role, Statement};
+use crate::resources::kms::Key;
+use crate::resources::lambda::{Function, Permission};
+use crate::resources::secretsmanager::Secret;
+use crate::spec::{Backend, Environment};
+
+use super::configuration::Configuration;
+use super::functions::{FunctionSpec, vpc_function};
+use super::network::{Network, aws_apis};
+use super::stack::{Layer, SYSTEM, Stack};
+
+/// How old the authorizer's view of the two workflow parameters may be: the bound within which a change of the
+/// split, or a rollback, reaches every request.
+pub const SETTINGS_TTL_SECONDS: u32 = 5;
+/// The stage clients call.
+pub const STAGE: &str = "live";
+/// The header that carries the authorizer's decision to the load balancer.
+pub const BACKEND_HEADER: &str = "X-Migration-Backend";
+/// Addresses an Application Load Balancer needs free in each of its subnets to scale (ELB user guide).
+const LOAD_BALANCER_ADDRESSES: u32 = 8;
+const HTTPS: TcpPorts = TcpPorts { from: 443, to: 443 };
+
+/// Where the API token lives: `payment-migration/<env>/api-token`, JSON `{"token": …}`.
+pub fn token_secret_name(env: &Environment) -> String {
+    format!("{SYSTEM}/{}/api-token", env.name)
+}
+
+pub struct Api {
+    pub rest_api: Handle<RestApi>,
+    pub authorizer_function: Handle<Function>,
+    pub load_balancer: Handle<LoadBalancer>,
+}
+
+pub fn build(
+    stack: &mut Stack,
+    key: &Handle<Key>,
+    network: &Network,
+    configuration: &Configuration,
+) -> Api {
+    let env = stack.env;
+    let api = &env.api;
+    let subnets = network.migration.private_subnets.clone();
+    let subnet_ids: Vec<Expr> = subnets.iter().map(Handle::subnet_id).collect();
+    let vpc_id = network.migration.vpc.vpc_id();
+
+    // The load balancer reaches each backend address on its port and nothing else.
+    let backend_egress = [
+        ("production", &api.production),
+        ("migration", &api.migration),
+    ]
+    .into_iter()
+    .flat_map(|(side, backend)| {
+        let ports = TcpPorts {
+            from: backend.port,
+            to: backend.port,
+        };
+        backend.addresses.iter().map(move |address| {
+            EgressRule::tcp_to_cidr(
+                ports,
+                format!("{address}/32"),
+                &format!("The {side} backend"),
+            )
+        })
+    })
+    .collect();
+    let balancer_group = stack.add(
+        Layer::Api,
+        "load balancer security group",
+        SecurityGroup::new(
+            "Internal load balancer of the payment API: HTTPS from the VPC link only",
+            vpc_id.clone(),
+            backend_egress,
+        ),
+    );
+    let link_group = stack.add(
+        Layer::Api,
+        "vpc link security group",
+        SecurityGroup::new(
+            "VPC link of the payment API: no ingress, HTTPS to the load balancer only",
+            vpc_id.clone(),
+            vec![EgressRule::tcp_to_group(
+                HTTPS,
+                balancer_group.group_id(),
+                "The payment API's load balancer",
+            )],
+        ),
+    );
+    stack.add(
+        Layer::Api,
+        "load balancer ingress from vpc link",
+        SecurityGroupIngress::tcp_from_group(
+            balancer_group.group_id(),
+            HTTPS,
+            link_group.group_id(),
+            "HTTPS from the API's VPC link",
+        ),
+    );
+
+    let load_balancer = stack.add(
+        Layer::Api,
+        "load balancer",
+        LoadBalancer::internal_application(
+            subnet_ids.clone(),
+            vec![balancer_group.group_id()],
+            env.database.deletion_protection,
+        ),
+    );
+    stack.claim_addresses(&subnets, "API load balancer", LOAD_BALANCER_ADDRESSES);
+    let production = target_group(stack, "production", &api.production, vpc_id.clone());
+    let migration = target_group(stack, "migration", &api.migration, vpc_id.clone());
+    let listener = stack.add(
+        Layer::Api,
+        "listener",
+        Listener::https(
+            load_balancer.load_balancer_arn(),
+            443,
+            Expr::lit(&api.certificate_arn),
+            SslPolicy::Tls13And12,
+            Action::forward(production.target_group_arn()),
+        ),
+    );
+    // Only the authorizer's `migration` reaches the migration side; anything else, including no header, goes to
+    // production.
+    stack.add(
+        Layer::Api,
+        "migration listener rule",
+        ListenerRule::new(
+            listener.listener_arn(),
+            10,
+            RuleCondition::http_header(BACKEND_HEADER, &["migration"]),
+            Action::forward(migration.target_group_arn()),
+        ),
+    );
+    let link = stack.add(
+        Layer::Api,
+        "vpc link",
+        VpcLink::new(
+            Expr::lit(stack.name("api")),
+            subnet_ids.clone(),
+            vec![link_group.group_id()],
+        ),
+    );
+    stack.claim_addresses(&subnets, "API VPC link", 1);
+
+    let endpoint = execute_api_endpoint(stack, network, subnet_ids);
+    let rest_api = stack.add(
+        Layer::Api,
+        "rest api",
+        RestApi::private(
+            Expr::lit(stack.name("api")),
+            vec![endpoint.vpc_endpoint_id()],
+            PolicyDocument::new(vec![
+                Statement::allow("InvokeThroughStackEndpoint", &["execute-api:Invoke"])
+                    .principal(Principal::Everyone)
+                    .resource("execute-api:/*")
+                    .condition("StringEquals", "aws:SourceVpce", endpoint.vpc_endpoint_id()),
+                Statement::deny("DenyOtherPaths", &["execute-api:Invoke"])
+                    .principal(Principal::Everyone)
+                    .resource("execute-api:/*")
+                    .condition(
+                        "StringNotEquals",
+                        "aws:SourceVpce",
+                        endpoint.vpc_endpoint_id(),
+                    ),
+            ]),
+        )
+        .description(format!("Payment API of {}", env.name)),
+    );
+
+    let authorizer_function = authorizer_function(stack, key, network, configuration, &rest_api);
+    let authorizer = stack.add(
+        Layer::Api,
+        "authorizer",
+        Authorizer::lambda_request(
+            rest_api.rest_api_id(),
+            "payment-token",
+            authorizer_function.arn(),
+        ),
+    );
+    stack.add(
+        Layer::Api,
+        "authorizer permission",
+        Permission::invoke(
+            authorizer_function.function_name(),
+            "apigateway.amazonaws.com",
+            Expr::sub_with(
+                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/authorizers/${Authorizer}",
+                [
+                    ("Api", rest_api.rest_api_id()),
+                    ("Authorizer", authorizer.authorizer_id()),
+                ],
+            ),
+        ),
+    );
+
+    let proxy = stack.add(
+        Layer::Api,
+        "proxy resource",
+        ApiResource::greedy_proxy(rest_api.rest_api_id(), rest_api.root_resource_id()),
+    );
+    let integration = |path: &str| {
+        Integration::http_proxy_via_vpc_link(
+            HttpMethod::Any,
+            Expr::lit(format!("https://{}{path}", api.host_name)),
+            link.vpc_link_id(),
+            load_balancer.load_balancer_arn(),
+        )
+        .request_parameter(
+            &format!("integration.request.header.{BACKEND_HEADER}"),
+            "context.authorizer.backend",
+        )
+    };
+    let root_method = stack.add(
+        Layer::Api,
+        "root method",
+        Method::with_authorizer(
+            rest_api.rest_api_id(),
+            rest_api.root_resource_id(),
+            HttpMethod::Any,
+            authorizer.authorizer_id(),
+            integration("/"),
+        ),
+    );
+    let proxy_method = stack.add(
+        Layer::Api,
+        "proxy method",
+        Method::with_authorizer(
+            rest_api.rest_api_id(),
+            proxy.resource_id(),
+            HttpMethod::Any,
+            authorizer.authorizer_id(),
+            integration("/{proxy}").request_parameter(
+                "integration.request.path.proxy",
+                "method.request.path.proxy",
+            ),
+        )
+        .request_parameter("method.request.path.proxy", true),
+    );
+
+    // A deployment is a snapshot made when it is created: its id follows the API's content, so any change to
+    // the API makes a new one, and it waits for every method so it never snapshots half an API.
+    let content: Value = stack.template.properties_json(&[
+        rest_api.logical_id(),
+        proxy.logical_id(),
+        authorizer.logical_id(),
+        root_method.logical_id(),
+        proxy_method.logical_id(),
+    ]);
+    let deployment = stack.template.add_with(
+        LogicalId::with_content_hash("ApiDeployment", &content),
+        Deployment::new(rest_api.rest_api_id())
+            .description(format!("Payment API of {}, as rendered by migen", env.name)),
+        Attributes::new()
+            .depends_on(&root_method)
+            .depends_on(&proxy_method),
+    );
+
+    let account_ready = account_logging_role(stack);
+    let access_logs = stack.log_group(Layer::Api, "access log group", "api-access", key);
+    let access_log_arn = Expr::arn(
+        "logs",
+        &format!("log-group:/{SYSTEM}/{}/api-access", env.name),
+    );
+    stack.add_with(
+        Layer::Api,
+        "stage",
+        Stage::new(rest_api.rest_api_id(), deployment.deployment_id(), STAGE)
+            .access_logs(access_log_arn)
+            .tracing_enabled(true)
+            .method_setting(
+                MethodSetting::all_methods()
+                    .logging_level(LoggingLevel::Error)
+                    .metrics_enabled(true),
+            ),
+        Attributes::new()
+            .depends_on(&account_ready)
+            .depends_on(&access_logs)
+            .suppress_guard_rule(
+                "API_GW_CACHE_ENABLED_AND_ENCRYPTED",
+                "Payment responses must never be served from a cache: a cached response would answer another \
+                 request (or another client) with a payment that request did not make. The stage's method \
+                 settings turn on metrics and error logging, without request or response bodies.",
+            ),
+    );
+
+    for (id, description, value) in [
+        (
+            "ApiGatewayEndpoint",
+            "Invoke URL of the payment API's stage, reachable through the stack's execute-api VPC endpoint \
+             (api_gateway_endpoint)",
+            Expr::sub_with(
+                format!(
+                    "https://${{Api}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{STAGE}"
+                ),
+                [("Api", rest_api.rest_api_id())],
+            ),
+        ),
+        (
+            "ApiGatewayId",
+            "Payment API (api_gateway_id)",
+            rest_api.rest_api_id(),
+        ),
+        (
+            "AuthorizerLambdaArn",
+            "API authorizer Lambda (authorizer_lambda_arn)",
+            authorizer_function.arn(),
+        ),
+    ] {
+        stack
+            .template
+            .output(LogicalId::verbatim(id), Output::new(description, value));
+    }
+
+    Api {
+        rest_api,
+        authorizer_function,
+        load_balancer,
+    }
+}
+
+/// A side's target group: its addresses over HTTPS, health-checked on the spec's path. Addresses outside the
+/// migration VPC (on-premises, the production VPC) are reached through the Transit Gateway.
+fn target_group(
+    stack: &mut Stack,
+    side: &str,
+    backend: &Backend,
+    vpc_id: Expr,
+) -> Handle<TargetGroup> {
+    let env = stack.env;
+    let vpc = env.network.migration_vpc.cidr;
+    let mut group = TargetGroup::https_ip(vpc_id, backend.port)
+        .health_check(env.api.health_check_path.clone(), "200-399");
+    for address in &backend.addresses {
+        let target = if vpc.contains(address) {
+            TargetDescription::ip(address.to_string())
+        } else {
+            TargetDescription::ip_outside_vpc(address.to_string())
+        };
+        group = group.target(target);
+    }
+    stack.add(Layer::Api, &format!("{side} target group"), group)
+}
+
+/// The interface endpoint through which the private API is called, and its security group: HTTPS from the
+/// migration VPC, the on-premises network and the spec's application networks.
+fn execute_api_endpoint(
+    stack: &mut Stack,
+    network: &Network,
+    subnet_ids: Vec<Expr>,
+) -> Handle<VpcEndpoint> {
+    let env = stack.env;
+    let group = stack.add(
+        Layer::Api,
+        "endpoint security group",
+        SecurityGroup::new(
+            "execute-api endpoint of the payment API: HTTPS from the networks of its clients",
+            network.migration.vpc.vpc_id(),
+            vec![EgressRule::none()],
+        ),
+    );
+    let mut clients = vec![
+        ("migration vpc".to_string(), env.network.migration_vpc.cidr),
+        ("on premises".to_string(), env.network.on_premises_cidr),
+    ];
+    for (i, cidr) in env.database.application_cidrs.iter().enumerate() {
+        clients.push((format!("application {}", i + 1), *cidr));
+    }
+    for (name, cidr) in clients {
+        stack.add(
+            Layer::Api,
+            &format!("endpoint ingress {name}"),
+            SecurityGroupIngress::tcp_from_cidr(
+                group.group_id(),
+                HTTPS,
+                cidr.to_string(),
+                "HTTPS to the payment API",
+            ),
+        );
+    }
+    stack.claim_addresses(
+        &network.migration.private_subnets,
+        "execute-api endpoint",
+        1,
+    );
+    stack.add(
+        Layer::Api,
+        "execute api endpoint",
+        VpcEndpoint::interface(
+            network.migration.vpc.vpc_id(),
+            "execute-api",
+            subnet_ids,
+            vec![group.group_id()],
+        ),
+    )
+}
+
+fn authorizer_function(
+    stack: &mut Stack,
+    key: &Handle<Key>,
+    network: &Network,
+    configuration: &Configuration,
+    rest_api: &Handle<RestApi>,
+) -> Handle<Function> {
+    let env = stack.env;
+    // Retained like every secret of the stack: deleting it would lock out clients of a stack redeployed later.
+    let token = stack.add_with(
+        Layer::Api,
+        "token secret",
+        Secret::api_token(key.arn())
+            .name(Expr::lit(token_secret_name(env)))
+            .description(format!(
+                "Bearer token of the {} payment API; rotate with put-secret-value",
+                env.name
+            )),
+        Attributes::new().retain(),
+    );
+    let group = stack.add(
+        Layer::Api,
+        "authorizer security group",
+        SecurityGroup::new(
+            "API authorizer Lambda: no ingress, HTTPS to AWS APIs only",
+            network.migration.vpc.vpc_id(),
+            vec![EgressRule::tcp_to_cidr(
+                HTTPS,
+                aws_apis(env.network.egress, &env.network.migration_vpc),
+                "AWS APIs (Secrets Manager, Systems Manager)",
+            )],
+        ),
+    );
+    let parameter_arn =
+        |path: &str| Expr::arn("ssm", &format!("parameter{}", stack.parameter_path(path)));
+    let settings = [
+        parameter_arn("workflow/enable-cutover"),
+        parameter_arn("workflow/traffic-split-percentage"),
+    ];
+    let enable_cutover = configuration.enable_cutover.r#ref();
+    let split = configuration.traffic_split_percentage.r#ref();
+    vpc_function(
+        stack,
+        key,
+        FunctionSpec {
+            layer: Layer::Api,
+            purpose: "authorizer",
+            name: format!("{SYSTEM}-authorizer-{}", env.name),
+            description:
+                "Checks the payment API's bearer token and picks each client's side of the split"
+                    .into(),
+            source: include_str!("../../templates/lambda/authorizer.py"),
+            timeout_seconds: 5,
+            memory_mb: 256,
+            reserved_concurrency: env.api.authorizer_concurrency,
+            environment: vec![
+                ("TOKEN_SECRET_ARN", token.secret_arn()),
+                (
+                    "ROTATION_WINDOW_SECONDS",
+                    Expr::lit((env.api.token_rotation_window_minutes * 60).to_string()),
+                ),
+                ("ENABLE_CUTOVER_PARAMETER", enable_cutover),
+                ("TRAFFIC_SPLIT_PARAMETER", split),
+                (
+                    "SETTINGS_TTL_SECONDS",
+                    Expr::lit(SETTINGS_TTL_SECONDS.to_string()),
+                ),
+                ("API_ID", rest_api.rest_api_id()),
+                ("STAGE", Expr::lit(STAGE)),
+            ],
+            statements: vec![
+                Statement::allow("ReadToken", &["secretsmanager:GetSecretValue"])
+                    .resource(token.secret_arn()),
+                Statement::allow("ReadSplitSettings", &["ssm:GetParameters"]).resources(settings),
+            ],
+            unscoped: Vec::new(),
+            unscoped_reason: "",
+            subnets: &network.migration.private_subnets,
+            security_group: &group,
+        },
+    )
+    .function
+}
+
+/// API Gateway writes access and execution logs through one role per account and region. Like the DMS service
+/// roles, the stack sets it when the `ConfigureApiGatewayAccount` parameter is `true` (the default), and the
+/// stage waits for it; pass `false` where the account already has one.
+fn account_logging_role(stack: &mut Stack) -> Handle<WaitConditionHandle> {
+    let parameter = stack.template.parameter(
+        LogicalId::verbatim("ConfigureApiGatewayAccount"),
+        Parameter::string(
+            "Set the account's API Gateway CloudWatch Logs role (false where the account already has one)",
+        )
+        .default("true")
+        .allowed_values(&["true", "false"]),
+    );
+    let condition = stack.template.condition(
+        LogicalId::verbatim("ConfigureApiGatewayAccount"),
+        ConditionExpr::Equals(parameter.r#ref(), Expr::lit("true")),
+    );
+    let role = stack.add_with(
+        Layer::Api,
+        "cloudwatch role",
+        Role::for_service_in_this_account("apigateway.amazonaws.com")
+            .description("Lets API Gateway write the account's API logs to CloudWatch Logs")
+            .managed_policy(Expr::sub(
+                "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+            )),
+        Attributes::new().condition(&condition),
+    );
+    let account = stack.add_with(
+        Layer::Api,
+        "account",
+        Account::new(role.arn()),
+        Attributes::new().condition(&condition),
+    );
+    let mut anchors = serde_json::Map::new();
+    anchors.insert(
+        "account".into(),
+        crate::cfn::expr::to_json(&condition.choose(account.r#ref(), Expr::lit(""))),
+    );
+    stack.add_with(
+        Layer::Api,
+        "account ready",
+        WaitConditionHandle::new(),
+        Attributes::new().metadata("DependsOnApiGatewayAccount", Value::Object(anchors)),
+    )
+}

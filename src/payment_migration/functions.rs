@@ -1,0 +1,132 @@
+//! The stack's Lambda functions, hardened in one place: each runs in the migration VPC's private subnets behind
+//! its own security group, logs to a log group created first (encrypted with the stack's key, kept for the
+//! spec's retention), encrypts its environment with the key, is traced by X-Ray, has reserved concurrency, and
+//! runs under a role of its own whose policy names exact resources.
+
+use crate::cfn::{Attributes, Expr, Handle};
+use crate::resources::ec2::{SecurityGroup, Subnet};
+use crate::resources::iam::{ManagedPolicy, PolicyDocument, Role, Statement};
+use crate::resources::kms::Key;
+use crate::resources::lambda::{
+    ApplicationLogLevel, Architecture, Function, LoggingConfig, SystemLogLevel, TracingMode,
+    VpcConfig,
+};
+
+use super::stack::{Layer, Stack};
+
+/// AWS-managed policies for the two things a function in a VPC must do on resources AWS does not let a policy
+/// name: manage its network interfaces, and send trace segments.
+const MANAGED_POLICIES: &[&str] = &[
+    "service-role/AWSLambdaENIManagementAccess",
+    "AWSXRayDaemonWriteAccess",
+];
+
+/// What a function is and needs.
+pub struct FunctionSpec<'a> {
+    pub layer: Layer,
+    /// The purpose the logical ids derive from, e.g. `"authorizer"`.
+    pub purpose: &'a str,
+    /// The physical name, which the runbook and the log group use.
+    pub name: String,
+    pub description: String,
+    /// The Python source, embedded as `index.py`.
+    pub source: &'static str,
+    pub timeout_seconds: u32,
+    pub memory_mb: u32,
+    pub reserved_concurrency: u32,
+    pub environment: Vec<(&'static str, Expr)>,
+    /// Permissions on named resources.
+    pub statements: Vec<Statement>,
+    /// Permissions AWS offers only on `*` (for example `cloudwatch:PutMetricData`), with the reason they are
+    /// needed; they go into a policy of their own that says so to the compliance gate.
+    pub unscoped: Vec<Statement>,
+    pub unscoped_reason: &'a str,
+    pub subnets: &'a [Handle<Subnet>],
+    pub security_group: &'a Handle<SecurityGroup>,
+}
+
+pub struct BuiltFunction {
+    pub function: Handle<Function>,
+    pub role: Handle<Role>,
+}
+
+pub fn vpc_function(stack: &mut Stack, key: &Handle<Key>, spec: FunctionSpec) -> BuiltFunction {
+    let purpose = spec.purpose;
+    let log_group = stack.service_log_group(
+        spec.layer,
+        &format!("{purpose} log group"),
+        &format!("/aws/lambda/{}", spec.name),
+        key,
+    );
+    let mut role = Role::for_service_in_this_account("lambda.amazonaws.com")
+        .description(format!("Runs the {} function", spec.name));
+    for policy in MANAGED_POLICIES {
+        role = role.managed_policy(Expr::sub(format!(
+            "arn:${{AWS::Partition}}:iam::aws:policy/{policy}"
+        )));
+    }
+    let role = stack.add(spec.layer, &format!("{purpose} role"), role);
+
+    let log_group_arn = Expr::sub_with("${Group}:*", [("Group", log_group.arn())]);
+    let mut statements = vec![
+        Statement::allow(
+            "WriteOwnLogs",
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+        )
+        .resource(log_group_arn),
+        // The environment is encrypted with the stack's key; Lambda decrypts it as the function's role.
+        Statement::allow("DecryptEnvironment", &["kms:Decrypt"]).resource(key.arn()),
+    ];
+    statements.extend(spec.statements);
+    let policy = stack.add(
+        spec.layer,
+        &format!("{purpose} policy"),
+        ManagedPolicy::new(PolicyDocument::new(statements))
+            .description(format!("What the {} function may do", spec.name))
+            .attach_to(role.role_name()),
+    );
+    let mut ready = Attributes::new().depends_on(&policy).depends_on(&log_group);
+    if !spec.unscoped.is_empty() {
+        let unscoped = stack.add_with(
+            spec.layer,
+            &format!("{purpose} unscoped policy"),
+            ManagedPolicy::new(PolicyDocument::new(spec.unscoped))
+                .description(format!(
+                    "Actions of the {} function that AWS authorizes only on *",
+                    spec.name
+                ))
+                .attach_to(role.role_name()),
+            Attributes::new()
+                .suppress_guard_rule("MIGEN_IAM_NO_WILDCARD_ACTIONS", spec.unscoped_reason),
+        );
+        ready = ready.depends_on(&unscoped);
+    }
+
+    stack.use_key_via("lambda");
+    // Lambda shares one network interface per subnet and security-group combination among a function's
+    // instances; each function here has a group of its own.
+    stack.claim_addresses(spec.subnets, &format!("{} function", spec.name), 1);
+    let mut function = Function::python_inline(spec.source, "index.handler", role.arn())
+        .function_name(Expr::lit(&spec.name))
+        .description(spec.description)
+        .timeout(spec.timeout_seconds)
+        .memory_size(spec.memory_mb)
+        .reserved_concurrent_executions(spec.reserved_concurrency)
+        .architecture(Architecture::Arm64)
+        .kms_key_arn(key.arn())
+        .tracing(TracingMode::Active)
+        .vpc_config(VpcConfig::new(
+            spec.subnets.iter().map(Handle::subnet_id).collect(),
+            vec![spec.security_group.group_id()],
+        ))
+        .logging_config(LoggingConfig::json(
+            log_group.log_group_name(),
+            ApplicationLogLevel::Info,
+            SystemLogLevel::Warn,
+        ));
+    for (name, value) in spec.environment {
+        function = function.environment_variable(name, value);
+    }
+    let function = stack.add_with(spec.layer, &format!("{purpose} function"), function, ready);
+    BuiltFunction { function, role }
+}
