@@ -12,23 +12,17 @@ use common::{ENVS, absent, array_at, at, object_at, primary, resource, resources
 use migen::spec::{self, Overrides};
 
 fn all_primaries() -> Vec<(String, Value)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut docs = Vec::new();
-    for dir in ["specs", "tests/fixtures/specs"] {
-        for entry in std::fs::read_dir(root.join(dir)).expect("the folder reads") {
-            let path = entry.expect("an entry").path();
-            if path.extension().is_some_and(|e| e == "yaml") {
-                let env =
-                    spec::load_file(&path, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
-                docs.push((
-                    path.display().to_string(),
-                    common::documents(&env).remove(0).1,
-                ));
-            }
-        }
-    }
-    assert!(docs.len() >= 6, "{}", docs.len());
-    docs
+    common::all_spec_files()
+        .into_iter()
+        .map(|path| {
+            let env =
+                spec::load_file(&path, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+            (
+                path.display().to_string(),
+                common::documents(&env).remove(0).1,
+            )
+        })
+        .collect()
 }
 
 #[test]

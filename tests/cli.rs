@@ -5,17 +5,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{array_at, resource, str_at};
-
-fn migen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_migen"))
-        .args(args)
-        .env_remove("ENVIRONMENT_SUFFIX")
-        .env_remove("REPOSITORY")
-        .env_remove("COMMIT_AUTHOR")
-        .output()
-        .expect("migen runs")
-}
+use common::{array_at, migen, resource, str_at};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

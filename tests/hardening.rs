@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Value, json};
 
@@ -12,23 +12,6 @@ use common::{absent, array_at, at, resource, resources, str_at};
 
 use migen::cfn::Format;
 use migen::spec::{self, Overrides};
-
-/// Every spec the tests render: the shipped ones and the accepted fixtures.
-fn all_specs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut specs = Vec::new();
-    for dir in ["specs", "tests/fixtures/specs"] {
-        for entry in std::fs::read_dir(root.join(dir)).expect("the folder reads") {
-            let path = entry.expect("an entry").path();
-            if path.extension().is_some_and(|e| e == "yaml") {
-                specs.push(path);
-            }
-        }
-    }
-    specs.sort();
-    assert!(specs.len() >= 6, "shipped and fixture specs: {specs:?}");
-    specs
-}
 
 fn fixture(name: &str) -> spec::Environment {
     let path =
@@ -43,7 +26,7 @@ fn primary_of(env: &spec::Environment) -> Value {
 #[test]
 fn no_artifact_of_any_spec_holds_a_private_key() {
     let mut scanned = 0;
-    for path in all_specs() {
+    for path in common::all_spec_files() {
         let env = spec::load_file(&path, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
         for format in [Format::Yaml, Format::Json] {
             let templates = migen::render::templates(&env, format).expect("renders");

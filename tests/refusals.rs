@@ -4,7 +4,10 @@
 //! and write nothing under `--out`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+mod common;
+
+use common::migen;
 
 fn refused_specs() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/refused");
@@ -15,17 +18,6 @@ fn refused_specs() -> Vec<PathBuf> {
         .collect();
     specs.sort();
     specs
-}
-
-/// Runs the binary without the environment's overrides, which would rename the spec's environment.
-fn migen(args: &[&std::ffi::OsStr]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_migen"))
-        .args(args)
-        .env_remove("ENVIRONMENT_SUFFIX")
-        .env_remove("REPOSITORY")
-        .env_remove("COMMIT_AUTHOR")
-        .output()
-        .expect("migen runs")
 }
 
 /// `# refused: FIELD :: PHRASE` on the second line; FIELD `(document)` for errors about the YAML as a whole.

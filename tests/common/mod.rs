@@ -190,3 +190,31 @@ pub fn absent(value: &Value, path: impl Path) {
         panic!("`{}` must be absent, but is {found}", segments.join("."));
     }
 }
+
+/// Every spec the tests render: the shipped ones and the accepted fixtures of `tests/fixtures/specs/`.
+pub fn all_spec_files() -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut specs = Vec::new();
+    for dir in ["specs", "tests/fixtures/specs"] {
+        for entry in std::fs::read_dir(root.join(dir)).expect("the folder reads") {
+            let path = entry.expect("an entry").path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                specs.push(path);
+            }
+        }
+    }
+    specs.sort();
+    assert!(specs.len() >= 6, "shipped and fixture specs: {specs:?}");
+    specs
+}
+
+/// Runs the `migen` binary without the environment's overrides, which would rename the spec's environment.
+pub fn migen<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_migen"))
+        .args(args)
+        .env_remove("ENVIRONMENT_SUFFIX")
+        .env_remove("REPOSITORY")
+        .env_remove("COMMIT_AUTHOR")
+        .output()
+        .expect("migen runs")
+}
