@@ -184,6 +184,16 @@ impl Expr {
         )
     }
 
+    /// `Fn::Sub` with a variables map of any size, for substitutions whose variables are collected at run time
+    /// (such as the placeholders of a Step Functions definition); the render pass treats the map's names as
+    /// defined, exactly as for [`Expr::sub_with`].
+    pub fn sub_map(
+        template: impl Into<String>,
+        vars: impl IntoIterator<Item = (String, Expr)>,
+    ) -> Self {
+        Expr::Sub(template.into(), vars.into_iter().collect())
+    }
+
     pub fn join(delimiter: impl Into<String>, items: Vec<Expr>) -> Self {
         Expr::Join(delimiter.into(), items)
     }
@@ -374,6 +384,16 @@ mod tests {
                 [("B", Expr::Ref(RefTarget::new("Bucket")))]
             )),
             json!({"Fn::Sub": ["${B}/*", {"B": {"Ref": "Bucket"}}]})
+        );
+        assert_eq!(
+            v(&Expr::sub_map(
+                "${A}:${B}",
+                [
+                    ("B".to_string(), Expr::lit("b")),
+                    ("A".to_string(), Expr::Ref(RefTarget::new("X"))),
+                ]
+            )),
+            json!({"Fn::Sub": ["${A}:${B}", {"A": {"Ref": "X"}, "B": "b"}]})
         );
         assert_eq!(
             v(&Expr::sub("${AWS::Region}")),

@@ -860,6 +860,26 @@ mod tests {
         assert!(err.problems[0].contains("`Missing`"));
     }
 
+    #[test]
+    fn sub_map_variables_are_not_dangling_but_their_values_are_checked() {
+        let mut t = Template::new("test");
+        let vpc = t.add(id("Vpc"), Vpc::new("10.0.0.0/16"));
+        let vars: Vec<(String, Expr)> = (0..5)
+            .map(|i| (format!("V{i}"), vpc.vpc_id()))
+            .chain([("Gone".to_string(), Expr::Ref(RefTarget::new("Missing")))])
+            .collect();
+        t.add(
+            id("Logs"),
+            LogGroup::new(400).log_group_name(Expr::sub_map(
+                "/${V0}/${V1}/${V2}/${V3}/${V4}/${Gone}",
+                vars,
+            )),
+        );
+        let err = t.render(Format::Json).unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{:?}", err.problems);
+        assert!(err.problems[0].contains("`Missing`"), "{:?}", err.problems);
+    }
+
     /// A template with a VPC, a `Name` parameter and a log group whose name is the given `Fn::Sub` string.
     fn with_log_group_named(sub: &str) -> Template {
         let mut t = Template::new("test");
