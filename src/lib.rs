@@ -3,10 +3,13 @@
 //!
 //! - [`cfn`]: the CloudFormation core (templates, typed expressions, logical ids, quotas).
 //! - [`resources`]: typed resources, one module per AWS service.
+//! - [`asl`]: typed Amazon States Language documents for the Step Functions workflows, with the placeholders and
+//!   IAM statements their integrations need.
 //! - [`spec`]: environment specs and their validation.
 //! - [`payment_migration`]: the layers composed from those resources.
 //! - [`render`]: every artifact of an environment, ready to print or write.
 
+pub mod asl;
 pub mod cfn;
 pub mod cli;
 pub mod payment_migration;

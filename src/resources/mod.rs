@@ -17,6 +17,7 @@ pub mod s3;
 pub mod secretsmanager;
 pub mod sns;
 pub mod ssm;
+pub mod stepfunctions;
 
 use schemars::Schema;
 
@@ -74,6 +75,7 @@ pub fn catalog() -> Vec<CatalogEntry> {
         entry::<sns::Subscription>(),
         entry::<sns::TopicPolicy>(),
         entry::<ssm::Parameter>(),
+        entry::<stepfunctions::StateMachine>(),
         entry::<rds::DbSubnetGroup>(),
         entry::<rds::DbClusterParameterGroup>(),
         entry::<rds::DbCluster>(),

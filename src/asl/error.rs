@@ -1,0 +1,234 @@
+//! Error names, retriers and catchers, and the problems [`crate::asl::StateMachineDefinition::build`] reports.
+
+use serde_json::{Map, Value, json};
+
+/// An error a Retry or Catch matches. The `States.*` names are the runtime's own; the `Lambda.*` names are what
+/// the Lambda integration raises for service-side failures (Step Functions developer guide,
+/// bp-lambda-serviceexception); other services' errors come back as `Service.ErrorName`, e.g.
+/// `DatabaseMigration.InvalidResourceStateFault`, and are written as [`ErrorName::Custom`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ErrorName {
+    /// `States.ALL`: any error. Must stand alone and in the last retrier or catcher.
+    All,
+    /// `States.Timeout`: the task ran longer than TimeoutSeconds or missed a heartbeat.
+    Timeout,
+    /// `States.TaskFailed`: any task failure except a timeout.
+    TaskFailed,
+    /// `States.HeartbeatTimeout`: no heartbeat within HeartbeatSeconds.
+    HeartbeatTimeout,
+    LambdaServiceException,
+    LambdaAwsLambdaException,
+    LambdaSdkClientException,
+    LambdaTooManyRequestsException,
+    /// `Lambda.Unknown`: the function timed out or ran out of memory without an error of its own.
+    LambdaUnknown,
+    Custom(String),
+}
+
+impl ErrorName {
+    pub fn custom(name: impl Into<String>) -> Self {
+        ErrorName::Custom(name.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            ErrorName::All => "States.ALL",
+            ErrorName::Timeout => "States.Timeout",
+            ErrorName::TaskFailed => "States.TaskFailed",
+            ErrorName::HeartbeatTimeout => "States.HeartbeatTimeout",
+            ErrorName::LambdaServiceException => "Lambda.ServiceException",
+            ErrorName::LambdaAwsLambdaException => "Lambda.AWSLambdaException",
+            ErrorName::LambdaSdkClientException => "Lambda.SdkClientException",
+            ErrorName::LambdaTooManyRequestsException => "Lambda.TooManyRequestsException",
+            ErrorName::LambdaUnknown => "Lambda.Unknown",
+            ErrorName::Custom(name) => name,
+        }
+    }
+
+    /// The transient Lambda service errors AWS recommends retrying on every Lambda task.
+    pub fn lambda_transient() -> Vec<ErrorName> {
+        vec![
+            ErrorName::LambdaServiceException,
+            ErrorName::LambdaAwsLambdaException,
+            ErrorName::LambdaSdkClientException,
+            ErrorName::LambdaTooManyRequestsException,
+        ]
+    }
+}
+
+fn error_list(errors: &[ErrorName]) -> Value {
+    Value::Array(errors.iter().map(|e| json!(e.as_str())).collect())
+}
+
+/// One entry of a state's `Retry` list. Unset fields take the ASL defaults (IntervalSeconds 1, MaxAttempts 3,
+/// BackoffRate 2.0).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Retrier {
+    pub(crate) error_equals: Vec<ErrorName>,
+    interval_seconds: Option<u32>,
+    max_attempts: Option<u32>,
+    backoff_rate: Option<f64>,
+    max_delay_seconds: Option<u32>,
+}
+
+impl Retrier {
+    pub fn new(error_equals: Vec<ErrorName>) -> Self {
+        Retrier {
+            error_equals,
+            interval_seconds: None,
+            max_attempts: None,
+            backoff_rate: None,
+            max_delay_seconds: None,
+        }
+    }
+
+    /// AWS's recommended retry for Lambda tasks: the transient service errors, from 2 s, doubling, 6 attempts.
+    pub fn lambda_recommended() -> Self {
+        Retrier::new(ErrorName::lambda_transient())
+            .interval_seconds(2)
+            .max_attempts(6)
+            .backoff_rate(2.0)
+    }
+
+    pub fn interval_seconds(mut self, seconds: u32) -> Self {
+        self.interval_seconds = Some(seconds);
+        self
+    }
+
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = Some(attempts);
+        self
+    }
+
+    pub fn backoff_rate(mut self, rate: f64) -> Self {
+        self.backoff_rate = Some(rate);
+        self
+    }
+
+    pub fn max_delay_seconds(mut self, seconds: u32) -> Self {
+        self.max_delay_seconds = Some(seconds);
+        self
+    }
+
+    pub(crate) fn effective_max_attempts(&self) -> u32 {
+        self.max_attempts.unwrap_or(3)
+    }
+
+    pub(crate) fn effective_backoff_rate(&self) -> f64 {
+        self.backoff_rate.unwrap_or(2.0)
+    }
+
+    pub(crate) fn interval(&self) -> Option<u32> {
+        self.interval_seconds
+    }
+
+    pub(crate) fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("ErrorEquals".into(), error_list(&self.error_equals));
+        if let Some(v) = self.interval_seconds {
+            m.insert("IntervalSeconds".into(), json!(v));
+        }
+        if let Some(v) = self.max_attempts {
+            m.insert("MaxAttempts".into(), json!(v));
+        }
+        if let Some(v) = self.backoff_rate {
+            m.insert("BackoffRate".into(), json!(v));
+        }
+        if let Some(v) = self.max_delay_seconds {
+            m.insert("MaxDelaySeconds".into(), json!(v));
+        }
+        Value::Object(m)
+    }
+}
+
+/// One entry of a state's `Catch` list: on a matching error, go to `next` with the error at `result_path`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Catcher {
+    pub(crate) error_equals: Vec<ErrorName>,
+    pub(crate) next: String,
+    pub(crate) result_path: Option<String>,
+}
+
+impl Catcher {
+    pub fn new(error_equals: Vec<ErrorName>, next: impl Into<String>) -> Self {
+        Catcher {
+            error_equals,
+            next: next.into(),
+            result_path: None,
+        }
+    }
+
+    /// Where the error output goes in the input; without it the error replaces the input.
+    pub fn result_path(mut self, path: impl Into<String>) -> Self {
+        self.result_path = Some(path.into());
+        self
+    }
+
+    pub(crate) fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("ErrorEquals".into(), error_list(&self.error_equals));
+        if let Some(p) = &self.result_path {
+            m.insert("ResultPath".into(), json!(p));
+        }
+        m.insert("Next".into(), json!(self.next));
+        Value::Object(m)
+    }
+}
+
+/// What is wrong with a state. Each is something Step Functions rejects when the state machine is created or
+/// fails on at run time, or something AWS's guidance asks for.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum Problem {
+    #[error("StartAt names `{0}`, which is not a state here")]
+    UndefinedStartAt(String),
+    #[error("{field} names `{target}`, which is not a state in the same scope")]
+    UndefinedTarget { field: &'static str, target: String },
+    #[error("the name is used by more than one state")]
+    DuplicateName,
+    #[error("the name is {0} characters long; Step Functions allows at most 80")]
+    NameTooLong(usize),
+    #[error("the state is not reachable from StartAt")]
+    Unreachable,
+    #[error("no Succeed, Fail or End state is reachable from here")]
+    NoReachableTerminal,
+    #[error("the state has neither Next nor End")]
+    NoTransition,
+    #[error("a Choice state needs at least one rule")]
+    EmptyChoice,
+    #[error("a Parallel state needs at least one branch")]
+    NoBranches,
+    #[error("{0}: ErrorEquals is empty")]
+    EmptyErrorEquals(&'static str),
+    #[error("{0}: States.ALL must be alone in ErrorEquals and in the last entry")]
+    StatesAllNotAloneAndLast(&'static str),
+    #[error("{0}: BackoffRate must be at least 1.0")]
+    BackoffBelowOne(&'static str),
+    #[error(
+        "a .waitForTaskToken task waits up to a year without TimeoutSeconds or HeartbeatSeconds; set one"
+    )]
+    TaskTokenWithoutTimeout,
+    #[error("HeartbeatSeconds ({heartbeat}) must be less than TimeoutSeconds ({timeout})")]
+    HeartbeatNotBelowTimeout { heartbeat: u32, timeout: u32 },
+    #[error("{0} must be positive")]
+    ZeroSeconds(&'static str),
+    #[error(
+        "a Lambda task should retry {0} with backoff, as AWS recommends (see Task::with_lambda_retry)"
+    )]
+    MissingLambdaRetry(String),
+    #[error("{field} `{path}` is not a JSONPath (it must start with `$`)")]
+    NotAPath { field: &'static str, path: String },
+    #[error("placeholder `{0}` stands for two different resources")]
+    PlaceholderClash(String),
+    #[error(
+        "the definition is {0} bytes; CloudFormation and Step Functions allow at most 1,048,576"
+    )]
+    DefinitionTooLarge(usize),
+}
+
+/// A problem in a named state.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("state `{state}`: {problem}")]
+pub struct AslError {
+    pub state: String,
+    pub problem: Problem,
+}

@@ -1,0 +1,487 @@
+//! Service integrations of Task states. Each takes typed handles of the resources it acts on and knows the
+//! resource ARN Step Functions calls, the parameters the API takes, and the IAM actions (and the resources they
+//! are authorized on) the execution role needs for it.
+//!
+//! Resources appear in the definition as `${Placeholder}`s named after the handle's logical id and the
+//! attribute used (`${CutoverFunctionArn}`, `${CheckpointBucketName}`); the definition's
+//! `DefinitionSubstitutions` bind each one to the handle's expression.
+//!
+//! AWS SDK integrations (`arn:aws:states:::aws-sdk:service:apiAction`) spell the API action in camelCase and its
+//! parameters in PascalCase (Step Functions developer guide, supported-services-awssdk); a parameter whose value
+//! is a JSONPath carries the `.$` suffix.
+
+use serde_json::{Map, Value, json};
+
+use crate::cfn::{Expr, Handle};
+use crate::resources::dms::{Endpoint, ReplicationInstance, ReplicationTask};
+use crate::resources::iam::Statement;
+use crate::resources::kms::Key;
+use crate::resources::lambda::Function;
+use crate::resources::s3::Bucket;
+use crate::resources::sns::Topic;
+use crate::resources::ssm::Parameter;
+
+/// A value passed to an integration: a constant, or the value at a JSONPath of the state's input (or of the
+/// context object, `$$.…`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    Literal(Value),
+    Path(String),
+}
+
+impl Input {
+    pub fn text(value: impl Into<String>) -> Self {
+        Input::Literal(Value::String(value.into()))
+    }
+
+    pub fn json(value: Value) -> Self {
+        Input::Literal(value)
+    }
+
+    pub fn path(path: impl Into<String>) -> Self {
+        Input::Path(path.into())
+    }
+
+    /// Sets `key` (or `key.$` for a path) in `parameters`.
+    fn insert_into(self, parameters: &mut Map<String, Value>, key: &str) {
+        match self {
+            Input::Literal(value) => {
+                parameters.insert(key.to_string(), value);
+            }
+            Input::Path(path) => {
+                parameters.insert(format!("{key}.$"), Value::String(path));
+            }
+        }
+    }
+}
+
+/// An IAM action that AWS authorizes only on all resources (its service authorization reference lists no
+/// resource type for it), with the reason it is needed. These go into a statement of their own, so the
+/// reviewer sees the one place where `Resource: "*"` is granted and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnscopedAction {
+    pub action: &'static str,
+    pub reason: &'static str,
+}
+
+/// Actions on one resource ARN that an integration needs.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Grant {
+    pub(crate) sid: String,
+    pub(crate) actions: Vec<&'static str>,
+    pub(crate) resource: Expr,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Service {
+    Lambda,
+    Dms,
+    Ssm,
+    S3,
+    Sns,
+}
+
+/// What a Task state calls: the `Resource` ARN, its `Parameters`, the placeholders those use, and the IAM
+/// permissions the call needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Integration {
+    pub(crate) resource: &'static str,
+    pub(crate) parameters: Map<String, Value>,
+    pub(crate) placeholders: Vec<(String, Expr)>,
+    pub(crate) grants: Vec<Grant>,
+    pub(crate) unscoped: Vec<UnscopedAction>,
+    pub(crate) service: Service,
+}
+
+/// `${Name}`.
+fn placeholder(name: &str) -> Value {
+    Value::String(format!("${{{name}}}"))
+}
+
+/// The placeholder for an attribute of a resource: its logical id followed by the attribute, which keeps names
+/// unique per (resource, attribute) and readable in the definition.
+fn placeholder_name<R>(handle: &Handle<R>, attribute: &str) -> String {
+    format!("{}{attribute}", handle.logical_id().as_str())
+}
+
+fn sid<R>(service: &str, handle: &Handle<R>) -> String {
+    format!("{service}{}", handle.logical_id().as_str())
+}
+
+impl Integration {
+    fn new(resource: &'static str, service: Service) -> Self {
+        Integration {
+            resource,
+            parameters: Map::new(),
+            placeholders: Vec::new(),
+            grants: Vec::new(),
+            unscoped: Vec::new(),
+            service,
+        }
+    }
+
+    fn bind(mut self, key: &str, name: String, value: Expr) -> Self {
+        self.parameters.insert(key.to_string(), placeholder(&name));
+        self.placeholders.push((name, value));
+        self
+    }
+
+    fn grant(mut self, sid: String, actions: &[&'static str], resource: Expr) -> Self {
+        self.grants.push(Grant {
+            sid,
+            actions: actions.to_vec(),
+            resource,
+        });
+        self
+    }
+
+    fn set(mut self, key: &str, input: Input) -> Self {
+        input.insert_into(&mut self.parameters, key);
+        self
+    }
+
+    /// The `Resource` field of the Task state.
+    pub fn resource_arn(&self) -> &'static str {
+        self.resource
+    }
+
+    /// The `Parameters` field of the Task state.
+    pub fn parameters(&self) -> &Map<String, Value> {
+        &self.parameters
+    }
+
+    /// Whether the task waits for a task token to be returned (`.waitForTaskToken`).
+    pub fn waits_for_task_token(&self) -> bool {
+        self.resource.ends_with(".waitForTaskToken")
+    }
+
+    pub(crate) fn is_lambda(&self) -> bool {
+        self.service == Service::Lambda
+    }
+
+    /// The resource this integration writes to or publishes on is encrypted with `key`: adds the KMS actions
+    /// the service performs with the caller's permissions (SNS: `kms:GenerateDataKey` and `kms:Decrypt` to
+    /// publish to an encrypted topic; S3: `kms:GenerateDataKey` to put an object under SSE-KMS). Integrations
+    /// whose calls do not encrypt data with the caller's permissions (Lambda, DMS, SSM `String` parameters)
+    /// need nothing and are returned unchanged.
+    pub fn encrypted_with(self, key: &Handle<Key>) -> Self {
+        let actions: &[&'static str] = match self.service {
+            Service::Sns => &["kms:Decrypt", "kms:GenerateDataKey"],
+            Service::S3 => &["kms:GenerateDataKey"],
+            Service::Lambda | Service::Dms | Service::Ssm => return self,
+        };
+        self.grant(sid("Kms", key), actions, key.arn())
+    }
+}
+
+/// Invokes a Lambda function synchronously with the state's input as payload (the optimized integration); the
+/// function's result is under `$.Payload` of the task's output.
+pub fn lambda_invoke(function: &Handle<Function>) -> Integration {
+    let name = placeholder_name(function, "Arn");
+    Integration::new("arn:aws:states:::lambda:invoke", Service::Lambda)
+        .bind("FunctionName", name, function.arn())
+        .set("Payload", Input::path("$"))
+        .grant(
+            sid("Lambda", function),
+            &["lambda:InvokeFunction"],
+            function.arn(),
+        )
+}
+
+/// How `StartReplicationTask` starts a task. `start-replication` is valid only on a task's first run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartReplicationTaskType {
+    StartReplication,
+    ResumeProcessing,
+    ReloadTarget,
+}
+
+impl StartReplicationTaskType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StartReplicationTaskType::StartReplication => "start-replication",
+            StartReplicationTaskType::ResumeProcessing => "resume-processing",
+            StartReplicationTaskType::ReloadTarget => "reload-target",
+        }
+    }
+}
+
+fn dms_task(resource: &'static str, task: &Handle<ReplicationTask>) -> Integration {
+    let name = placeholder_name(task, "Arn");
+    Integration::new(resource, Service::Dms).bind(
+        "ReplicationTaskArn",
+        name,
+        task.replication_task_arn(),
+    )
+}
+
+/// `DatabaseMigration.StartReplicationTask` on one task.
+pub fn dms_start_replication_task(
+    task: &Handle<ReplicationTask>,
+    start_type: StartReplicationTaskType,
+) -> Integration {
+    dms_task(
+        "arn:aws:states:::aws-sdk:databasemigration:startReplicationTask",
+        task,
+    )
+    .set("StartReplicationTaskType", Input::text(start_type.as_str()))
+    .grant(
+        sid("Dms", task),
+        &["dms:StartReplicationTask"],
+        task.replication_task_arn(),
+    )
+}
+
+/// `DatabaseMigration.StopReplicationTask` on one task.
+pub fn dms_stop_replication_task(task: &Handle<ReplicationTask>) -> Integration {
+    dms_task(
+        "arn:aws:states:::aws-sdk:databasemigration:stopReplicationTask",
+        task,
+    )
+    .grant(
+        sid("Dms", task),
+        &["dms:StopReplicationTask"],
+        task.replication_task_arn(),
+    )
+}
+
+/// Why `dms:DescribeReplicationTasks` is granted on `*`.
+pub const DESCRIBE_REPLICATION_TASKS: UnscopedAction = UnscopedAction {
+    action: "dms:DescribeReplicationTasks",
+    reason: "DMS authorizes DescribeReplicationTasks only on all resources; the workflow filters on one task's ARN \
+             to read its status",
+};
+
+/// Why `dms:DescribeConnections` is granted on `*`.
+pub const DESCRIBE_CONNECTIONS: UnscopedAction = UnscopedAction {
+    action: "dms:DescribeConnections",
+    reason: "DMS authorizes DescribeConnections only on all resources; the workflow filters on one endpoint's ARN \
+             to read the result of a connection test",
+};
+
+/// `DatabaseMigration.DescribeReplicationTasks` filtered to one task, without its settings (which can be tens
+/// of kilobytes, against the 256 KB state payload quota). Its status is at `$.ReplicationTasks[0].Status`.
+/// DMS authorizes this action only on `*` ([`DESCRIBE_REPLICATION_TASKS`]).
+pub fn dms_describe_replication_task(task: &Handle<ReplicationTask>) -> Integration {
+    let name = placeholder_name(task, "Arn");
+    let mut integration = Integration::new(
+        "arn:aws:states:::aws-sdk:databasemigration:describeReplicationTasks",
+        Service::Dms,
+    );
+    integration.parameters.insert(
+        "Filters".into(),
+        json!([{"Name": "replication-task-arn", "Values": [placeholder(&name)]}]),
+    );
+    integration
+        .parameters
+        .insert("WithoutSettings".into(), json!(true));
+    integration
+        .placeholders
+        .push((name, task.replication_task_arn()));
+    integration.unscoped.push(DESCRIBE_REPLICATION_TASKS);
+    integration
+}
+
+/// `DatabaseMigration.TestConnection` between a replication instance and an endpoint, authorized on both.
+pub fn dms_test_connection(
+    instance: &Handle<ReplicationInstance>,
+    endpoint: &Handle<Endpoint>,
+) -> Integration {
+    Integration::new(
+        "arn:aws:states:::aws-sdk:databasemigration:testConnection",
+        Service::Dms,
+    )
+    .bind(
+        "ReplicationInstanceArn",
+        placeholder_name(instance, "Arn"),
+        instance.replication_instance_arn(),
+    )
+    .bind(
+        "EndpointArn",
+        placeholder_name(endpoint, "Arn"),
+        endpoint.endpoint_arn(),
+    )
+    .grant(
+        sid("Dms", instance),
+        &["dms:TestConnection"],
+        instance.replication_instance_arn(),
+    )
+    .grant(
+        sid("Dms", endpoint),
+        &["dms:TestConnection"],
+        endpoint.endpoint_arn(),
+    )
+}
+
+/// `DatabaseMigration.DescribeConnections` filtered to one endpoint; the test's status is at
+/// `$.Connections[0].Status`. DMS authorizes this action only on `*` ([`DESCRIBE_CONNECTIONS`]).
+pub fn dms_describe_connections(endpoint: &Handle<Endpoint>) -> Integration {
+    let name = placeholder_name(endpoint, "Arn");
+    let mut integration = Integration::new(
+        "arn:aws:states:::aws-sdk:databasemigration:describeConnections",
+        Service::Dms,
+    );
+    integration.parameters.insert(
+        "Filters".into(),
+        json!([{"Name": "endpoint-arn", "Values": [placeholder(&name)]}]),
+    );
+    integration
+        .placeholders
+        .push((name, endpoint.endpoint_arn()));
+    integration.unscoped.push(DESCRIBE_CONNECTIONS);
+    integration
+}
+
+/// The ARN of a parameter from its name. migen's parameters live under the `/migration/{env}/` hierarchy, so
+/// their names start with `/` and the ARN is `…:parameter` followed by the name. (A name without the slash would
+/// give an ARN that matches nothing: access would be denied, never widened.)
+fn parameter_arn(parameter: &Handle<Parameter>) -> Expr {
+    Expr::sub_with(
+        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Name}",
+        [("Name", parameter.parameter_name())],
+    )
+}
+
+/// `SSM.PutParameter` overwriting a `String` parameter with `value`.
+pub fn ssm_put_parameter(parameter: &Handle<Parameter>, value: Input) -> Integration {
+    Integration::new("arn:aws:states:::aws-sdk:ssm:putParameter", Service::Ssm)
+        .bind(
+            "Name",
+            placeholder_name(parameter, "Name"),
+            parameter.parameter_name(),
+        )
+        .set("Value", value)
+        .set("Type", Input::text("String"))
+        .set("Overwrite", Input::json(json!(true)))
+        .grant(
+            sid("Ssm", parameter),
+            &["ssm:PutParameter"],
+            parameter_arn(parameter),
+        )
+}
+
+/// `SSM.GetParameter`; the value is at `$.Parameter.Value`.
+pub fn ssm_get_parameter(parameter: &Handle<Parameter>) -> Integration {
+    Integration::new("arn:aws:states:::aws-sdk:ssm:getParameter", Service::Ssm)
+        .bind(
+            "Name",
+            placeholder_name(parameter, "Name"),
+            parameter.parameter_name(),
+        )
+        .grant(
+            sid("Ssm", parameter),
+            &["ssm:GetParameter"],
+            parameter_arn(parameter),
+        )
+}
+
+/// Escapes the characters `States.Format` treats specially in its template.
+fn format_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\'' | '{' | '}' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `S3.PutObject` of `body` at `key_prefix` + `key_suffix` in `bucket` (the AWS SDK integration: the optimized
+/// `arn:aws:states:::s3:putObject` is a Distributed Map ResultWriter, not a Task resource). A suffix taken from
+/// the input is joined with `States.Format`, so the key always lies under the prefix and `s3:PutObject` is
+/// granted on `bucket-arn/prefix*` only.
+pub fn s3_put_object(
+    bucket: &Handle<Bucket>,
+    key_prefix: &str,
+    key_suffix: Input,
+    body: Input,
+) -> Integration {
+    let key = match key_suffix {
+        Input::Literal(Value::String(suffix)) => Input::text(format!("{key_prefix}{suffix}")),
+        Input::Literal(other) => Input::text(format!("{key_prefix}{other}")),
+        Input::Path(path) => Input::path(format!(
+            "States.Format('{}{{}}', {path})",
+            format_escape(key_prefix)
+        )),
+    };
+    let object_arn = Expr::sub_with(
+        format!("${{BucketArn}}/{key_prefix}*"),
+        [("BucketArn", bucket.arn())],
+    );
+    Integration::new("arn:aws:states:::aws-sdk:s3:putObject", Service::S3)
+        .bind(
+            "Bucket",
+            placeholder_name(bucket, "Name"),
+            bucket.bucket_name(),
+        )
+        .set("Key", key)
+        .set("Body", body)
+        .grant(sid("S3", bucket), &["s3:PutObject"], object_arn)
+}
+
+/// `SNS.Publish` of `message` to `topic` (the optimized integration).
+pub fn sns_publish(topic: &Handle<Topic>, message: Input) -> Integration {
+    Integration::new("arn:aws:states:::sns:publish", Service::Sns)
+        .bind(
+            "TopicArn",
+            placeholder_name(topic, "Arn"),
+            topic.topic_arn(),
+        )
+        .set("Message", message)
+        .grant(sid("Sns", topic), &["sns:Publish"], topic.topic_arn())
+}
+
+/// `SNS.Publish` that then waits for the task token to come back (a manual approval): the message carries the
+/// state's input and `$$.Task.Token`. The task needs `TimeoutSeconds` or `HeartbeatSeconds`.
+pub fn sns_publish_wait_for_task_token(topic: &Handle<Topic>) -> Integration {
+    Integration::new(
+        "arn:aws:states:::sns:publish.waitForTaskToken",
+        Service::Sns,
+    )
+    .bind(
+        "TopicArn",
+        placeholder_name(topic, "Arn"),
+        topic.topic_arn(),
+    )
+    .set(
+        "Message",
+        Input::json(json!({"Input.$": "$", "TaskToken.$": "$$.Task.Token"})),
+    )
+    .grant(sid("Sns", topic), &["sns:Publish"], topic.topic_arn())
+}
+
+/// The statements for a set of grants: one per resource ARN, its actions sorted, in the order resources first
+/// appear; Sids made unique with a counter where two resources share a logical id.
+pub(crate) fn statements(grants: &[Grant]) -> Vec<Statement> {
+    let mut merged: Vec<Grant> = Vec::new();
+    for grant in grants {
+        match merged.iter_mut().find(|g| g.resource == grant.resource) {
+            Some(existing) => {
+                existing.actions.extend(grant.actions.iter().copied());
+                existing.actions.sort_unstable();
+                existing.actions.dedup();
+            }
+            None => {
+                let mut grant = grant.clone();
+                grant.actions.sort_unstable();
+                grant.actions.dedup();
+                merged.push(grant);
+            }
+        }
+    }
+    let mut used: Vec<String> = Vec::new();
+    merged
+        .into_iter()
+        .map(|g| {
+            let mut sid = g.sid.clone();
+            let mut n = 2;
+            while used.contains(&sid) {
+                sid = format!("{}{n}", g.sid);
+                n += 1;
+            }
+            used.push(sid.clone());
+            Statement::allow(&sid, &g.actions).resource(g.resource)
+        })
+        .collect()
+}

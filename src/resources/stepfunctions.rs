@@ -1,0 +1,163 @@
+//! AWS Step Functions: the state machines that orchestrate the migration's steps. Their definitions are built
+//! with [`crate::asl`], which also yields the `DefinitionSubstitutions` and the execution role's statements.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::asl::Definition;
+use crate::cfn::{Expr, Tag};
+use crate::{optional_properties, resource_type};
+
+/// STANDARD runs up to a year with exactly-once steps and a full execution history (what a cutover needs);
+/// EXPRESS runs at most five minutes, at least once. Changing it replaces the state machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum StateMachineType {
+    Standard,
+    Express,
+}
+
+/// Which execution events reach the log group. CloudFormation's default is `OFF`, which leaves no trail of
+/// who changed what during a migration (PCI DSS 10.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum LogLevel {
+    All,
+    Error,
+    Fatal,
+    Off,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+struct CloudWatchLogsLogGroup {
+    log_group_arn: Expr,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+struct LogDestination {
+    cloud_watch_logs_log_group: CloudWatchLogsLogGroup,
+}
+
+/// Where execution history is logged. `IncludeExecutionData` is a constructor argument because it decides
+/// whether state inputs and outputs (which may hold cardholder data) are written to the log group.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoggingConfiguration {
+    level: LogLevel,
+    include_execution_data: bool,
+    destinations: Vec<LogDestination>,
+}
+
+impl LoggingConfiguration {
+    /// Logs to the log group with ARN `log_group_arn` (`Handle<LogGroup>::arn()`).
+    pub fn new(level: LogLevel, include_execution_data: bool, log_group_arn: Expr) -> Self {
+        LoggingConfiguration {
+            level,
+            include_execution_data,
+            destinations: vec![LogDestination {
+                cloud_watch_logs_log_group: CloudWatchLogsLogGroup { log_group_arn },
+            }],
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct TracingConfiguration {
+    enabled: bool,
+}
+
+impl TracingConfiguration {
+    pub fn enabled(enabled: bool) -> Self {
+        TracingConfiguration { enabled }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum EncryptionType {
+    CustomerManagedKmsKey,
+}
+
+/// Encryption of execution data at rest with a customer-managed key (PCI DSS 3.5), which the key policy and
+/// the execution role must both allow.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct EncryptionConfiguration {
+    #[serde(rename = "Type")]
+    kind: EncryptionType,
+    kms_key_id: Expr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kms_data_key_reuse_period_seconds: Option<u32>,
+}
+
+impl EncryptionConfiguration {
+    pub fn customer_managed_key(kms_key_arn: Expr) -> Self {
+        EncryptionConfiguration {
+            kind: EncryptionType::CustomerManagedKmsKey,
+            kms_key_id: kms_key_arn,
+            kms_data_key_reuse_period_seconds: None,
+        }
+    }
+}
+
+/// `AWS::StepFunctions::StateMachine` with its definition inline as a JSON object, so reviewers read the
+/// workflow in the template itself. The definition names resources only through `${…}` placeholders, which
+/// `DefinitionSubstitutions` binds to typed expressions: both come from one [`Definition`], so every placeholder
+/// has exactly one substitution and the template's render pass checks each of them like any other reference.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct StateMachine {
+    role_arn: Expr,
+    definition: serde_json::Map<String, serde_json::Value>,
+    /// CloudFormation rejects an empty map (`minProperties: 1`), so a definition without placeholders has none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    definition_substitutions: BTreeMap<String, Expr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state_machine_name: Option<Expr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state_machine_type: Option<StateMachineType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logging_configuration: Option<LoggingConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tracing_configuration: Option<TracingConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encryption_configuration: Option<EncryptionConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<Vec<Tag>>,
+}
+
+impl StateMachine {
+    /// A state machine running `definition` as the role `role_arn`, whose policy should hold
+    /// [`Definition::policy_statements`] (and, in a separate reasoned policy, [`Definition::unscoped_statement`]).
+    pub fn new(role_arn: Expr, definition: &Definition) -> Self {
+        StateMachine {
+            role_arn,
+            definition: definition.to_json(),
+            definition_substitutions: definition.substitutions(),
+            state_machine_name: None,
+            state_machine_type: None,
+            logging_configuration: None,
+            tracing_configuration: None,
+            encryption_configuration: None,
+            tags: None,
+        }
+    }
+
+    optional_properties! {
+        state_machine_name: Expr,
+        state_machine_type: StateMachineType,
+        logging_configuration: LoggingConfiguration,
+        tracing_configuration: TracingConfiguration,
+        encryption_configuration: EncryptionConfiguration,
+    }
+}
+
+resource_type!(StateMachine, "AWS::StepFunctions::StateMachine", tags: list, attributes {
+    ref: state_machine_arn,
+    name => "Name",
+});
