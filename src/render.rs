@@ -20,6 +20,9 @@ pub struct Artifact {
 pub struct RegionTemplate {
     pub region: String,
     pub template: RenderedTemplate,
+    /// Files the region's layers render beside the template (a workflow's ASL document), paths relative to
+    /// `DIR/<env>/`.
+    pub extra: Vec<Artifact>,
 }
 
 impl RegionTemplate {
@@ -75,9 +78,18 @@ pub fn region_template(
             region: region.to_string(),
             source,
         })?;
+    let extra = stack
+        .artifacts()
+        .iter()
+        .map(|(path, contents)| Artifact {
+            path: PathBuf::from(path),
+            contents: contents.clone(),
+        })
+        .collect();
     Ok(RegionTemplate {
         region: region.to_string(),
         template,
+        extra,
     })
 }
 
@@ -100,8 +112,9 @@ pub fn templates(env: &Environment, format: Format) -> Result<Vec<RegionTemplate
         .collect()
 }
 
-/// Every artifact of the environment from its rendered `templates`: each region's template and the deploy
-/// runbook. `spec_file` names the spec in the runbook.
+/// Every artifact of the environment from its rendered `templates`: each region's template, the files its
+/// layers render beside it (such as a workflow's ASL document) and the deploy runbook. `spec_file` names the
+/// spec in the runbook.
 pub fn artifacts(
     env: &Environment,
     spec_file: &str,
@@ -116,6 +129,7 @@ pub fn artifacts(
             contents: t.template.body.clone(),
         })
         .collect();
+    artifacts.extend(templates.iter().flat_map(|t| t.extra.iter().cloned()));
     artifacts.push(Artifact {
         path: PathBuf::from("RUNBOOK.md"),
         contents: runbook,

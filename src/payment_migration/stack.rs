@@ -54,6 +54,9 @@ pub struct Stack<'e> {
     /// What the layers need from the region's key and the operations topic; the encryption and notification
     /// layers write it into the key and topic policies when the stack is complete.
     pub(super) grants: Grants,
+    /// Files rendered beside the template (`path` relative to `out/<env>/`, contents), such as a workflow's
+    /// standalone ASL document.
+    artifacts: Vec<(String, String)>,
 }
 
 /// Uses of shared resources that layers register, so that adding a layer never means editing the key or topic
@@ -96,7 +99,22 @@ impl<'e> Stack<'e> {
             tags: tags.with("Environment", env.name.clone()),
             subnet_plans: Vec::new(),
             grants: Grants::default(),
+            artifacts: Vec::new(),
         }
+    }
+
+    /// A file a layer renders beside the template, at `path` relative to `out/<env>/`.
+    pub fn add_artifact(&mut self, path: &str, contents: String) {
+        debug_assert!(
+            !self.artifacts.iter().any(|(p, _)| p == path),
+            "two artifacts at {path}"
+        );
+        self.artifacts.push((path.to_string(), contents));
+    }
+
+    /// The files the layers render beside the template, in the order they were added.
+    pub fn artifacts(&self) -> &[(String, String)] {
+        &self.artifacts
     }
 
     /// The region's key is used through `service` (e.g. `s3`, `rds`) by the account's principals: the key
