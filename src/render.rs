@@ -186,6 +186,9 @@ fn runbook(
                 rotation_window => env.api.token_rotation_window_minutes,
                 validation_function => crate::payment_migration::validation::function_name(env),
                 max_cdc_latency => env.migration.max_cdc_latency_seconds,
+                rollback_state_machine => crate::payment_migration::orchestration::rollback_state_machine_name(env),
+                drain_seconds => crate::payment_migration::orchestration::drain_polls(env)
+                    * crate::payment_migration::orchestration::DRAIN_POLL_SECONDS,
                 external_source => match &env.migration.source {
                     crate::spec::Source::External(external) => Some(minijinja::context! {
                         secret_name => &external.secret_name,

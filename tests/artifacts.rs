@@ -138,3 +138,116 @@ fn the_committed_spec_schema_is_current() {
         );
     }
 }
+
+/// Every `*.asl.json` artifact of an environment, with its contents; read from a fresh render.
+fn asl_documents(env: &spec::Environment) -> Vec<(String, String)> {
+    all_artifacts(env, Format::Yaml)
+        .into_iter()
+        .filter(|a| a.path.to_string_lossy().ends_with(".asl.json"))
+        .map(|a| (a.path.display().to_string(), a.contents))
+        .collect()
+}
+
+#[test]
+fn each_asl_artifact_is_the_definition_its_template_embeds() {
+    let mut checked = 0;
+    for env in shipped() {
+        let documents = asl_documents(&env);
+        assert!(
+            documents
+                .iter()
+                .any(|(path, _)| path == "rollback.asl.json"),
+            "{}: no rollback.asl.json",
+            env.name
+        );
+        let embedded: Vec<(serde_json::Value, serde_json::Value)> = templates(&env, Format::Yaml)
+            .iter()
+            .flat_map(|t| {
+                let doc: serde_json::Value = serde_norway::from_str(&t.template.body).unwrap();
+                doc["Resources"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .filter(|r| r["Type"] == "AWS::StepFunctions::StateMachine")
+                    .map(|r| {
+                        (
+                            r["Properties"]["Definition"].clone(),
+                            r["Properties"]["DefinitionSubstitutions"].clone(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for (path, contents) in documents {
+            assert!(
+                contents.ends_with("}\n"),
+                "{}/{path}: pretty JSON, one newline",
+                env.name
+            );
+            let artifact: serde_json::Value = serde_json::from_str(&contents).unwrap();
+            let matching: Vec<_> = embedded.iter().filter(|(d, _)| *d == artifact).collect();
+            assert_eq!(
+                matching.len(),
+                1,
+                "{}/{path}: equals exactly one state machine's Definition",
+                env.name
+            );
+            // Every placeholder the standalone document uses is bound by that state machine's substitutions.
+            let substitutions = matching[0].1.as_object().unwrap();
+            let mut rest = contents.as_str();
+            while let Some(start) = rest.find("${") {
+                let end = rest[start..].find('}').unwrap() + start;
+                let name = &rest[start + 2..end];
+                assert!(
+                    substitutions.contains_key(name),
+                    "{}/{path}: ${{{name}}} has no substitution",
+                    env.name
+                );
+                rest = &rest[end..];
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "ASL documents checked: {checked}");
+}
+
+/// The `statelint` that `scripts/tools` installs into `.tools/venv` (or the one named by `STATELINT`).
+fn statelint() -> std::path::PathBuf {
+    if let Some(path) = std::env::var_os("STATELINT") {
+        return path.into();
+    }
+    let path = Path::new(ROOT).join(".tools/venv/bin/statelint");
+    assert!(
+        path.exists(),
+        "{} not found: run scripts/tools (or set STATELINT)",
+        path.display()
+    );
+    path
+}
+
+#[test]
+fn statelint_finds_nothing_in_any_rendered_asl_document() {
+    let dir = std::env::temp_dir().join(format!("migen-asl-artifacts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut linted = 0;
+    for env in shipped() {
+        for (path, contents) in asl_documents(&env) {
+            let file = dir.join(format!("{}-{path}", env.name));
+            std::fs::write(&file, &contents).unwrap();
+            let output = std::process::Command::new(statelint())
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success() && output.stdout.is_empty(),
+                "statelint on {}/{path}:\n{}{}",
+                env.name,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            linted += 1;
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(linted >= 3, "ASL documents linted: {linted}");
+}

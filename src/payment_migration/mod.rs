@@ -1,6 +1,7 @@
 //! The payment migration, composed from typed resources into layers, one file per layer. [`build`] assembles the
 //! primary region's stack in dependency order: the key first (everything is encrypted with it), then the
-//! network, databases, DMS, storage, notification and configuration. [`build_secondary`] assembles a secondary
+//! network, databases, DMS, storage, notification, configuration, the API, validation and the
+//! orchestration workflows. [`build_secondary`] assembles a secondary
 //! region's stack: its own key, a private VPC and the global database's secondary cluster.
 
 pub mod api;
@@ -11,6 +12,7 @@ pub mod functions;
 pub mod migration;
 pub mod network;
 pub mod notification;
+pub mod orchestration;
 pub mod preflight;
 pub mod stack;
 pub mod storage;
@@ -27,7 +29,7 @@ pub fn build(env: &Environment) -> Stack<'_> {
         &env.primary_region,
         format!(
             "Payment migration ({}, {}, primary region): encryption, network, database, migration, storage, \
-             notification, configuration, API and validation layers",
+             notification, configuration, API, validation and orchestration layers",
             env.name, env.primary_region
         ),
     );
@@ -46,6 +48,14 @@ pub fn build(env: &Environment) -> Stack<'_> {
     );
     api::build(&mut stack, &key, &network, &configuration);
     validation::build(&mut stack, &key, &network, &replication, &storage);
+    orchestration::build(
+        &mut stack,
+        &key,
+        &configuration,
+        &replication,
+        &storage,
+        &notification,
+    );
     // Last: the policies of the shared key and topic, from what every layer registered.
     notification::seal(&mut stack, &notification);
     encryption::seal(&mut stack, &key);

@@ -22,6 +22,7 @@ pub enum Layer {
     Migration,
     Api,
     Validation,
+    Orchestration,
 }
 
 impl Layer {
@@ -36,6 +37,7 @@ impl Layer {
             Layer::Migration => "migration",
             Layer::Api => "api",
             Layer::Validation => "validation",
+            Layer::Orchestration => "orchestration",
         }
     }
 }
