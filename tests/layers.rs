@@ -333,7 +333,15 @@ fn the_key_policy_grants_exactly_what_the_layers_registered() {
         let (via, sids) = key_policy(&documents[0].1);
         assert_eq!(
             via,
-            ["dms", "lambda", "rds", "s3", "secretsmanager", "sns", "states"],
+            [
+                "dms",
+                "lambda",
+                "rds",
+                "s3",
+                "secretsmanager",
+                "sns",
+                "states"
+            ],
             "{name}"
         );
         assert_eq!(
