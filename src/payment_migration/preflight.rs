@@ -144,7 +144,12 @@ fn security_group_problems(stack: &Stack) -> Vec<Problem> {
                     (&mut rules.outbound, "SecurityGroupEgress"),
                 ] {
                     if let Some(Value::Array(inline)) = properties.get(key) {
-                        list.extend(inline.iter().map(|r| (id.to_string(), r)));
+                        list.extend(
+                            inline
+                                .iter()
+                                .enumerate()
+                                .map(|(n, r)| (format!("its {key} rule {}", n + 1), r)),
+                        );
                     }
                 }
             }
@@ -162,57 +167,66 @@ fn security_group_problems(stack: &Stack) -> Vec<Problem> {
             _ => {}
         }
     }
-    let application: Vec<String> = stack
-        .env
+    let env = stack.env;
+    let application: Vec<String> = env
         .database
         .application_cidrs
         .iter()
         .map(ToString::to_string)
         .collect();
+    let backends: Vec<String> = [&env.api.production, &env.api.migration]
+        .iter()
+        .flat_map(|b| b.addresses.iter().map(|a| format!("{a}/32")))
+        .collect();
+    // The spec lists that add rules, so an overfull group names the list to shorten.
+    let drivers = [
+        ("database.application_cidrs", "networks", &application),
+        ("api.backends", "addresses", &backends),
+    ];
     let mut problems = Vec::new();
     for (group, rules) in &groups {
         for (direction, list) in [("inbound", &rules.inbound), ("outbound", &rules.outbound)] {
-            let from_spec = list
-                .iter()
-                .filter(|(_, r)| cidr_of(r).is_some_and(|c| application.contains(&c)))
-                .count();
             if list.len() > MAX_RULES_PER_SECURITY_GROUP {
-                let (field, value) = if from_spec > 0 {
-                    (
-                        "database.application_cidrs",
-                        format!("{} networks", application.len()),
-                    )
-                } else {
-                    ("network", format!("{} rules", list.len()))
-                };
-                problems.push(problem(
-                    field,
-                    value,
-                    format!(
-                        "at most {} networks: security group {group} would have {} {direction} rules, and AWS \
-                         allows {MAX_RULES_PER_SECURITY_GROUP} by default",
-                        application
-                            .len()
-                            .saturating_sub(list.len() - MAX_RULES_PER_SECURITY_GROUP),
-                        list.len()
+                let excess = list.len() - MAX_RULES_PER_SECURITY_GROUP;
+                let limit = format!(
+                    "security group {group} would have {} {direction} rules, and AWS allows \
+                     {MAX_RULES_PER_SECURITY_GROUP} by default",
+                    list.len()
+                );
+                let driver = drivers
+                    .iter()
+                    .map(|(field, unit, cidrs)| {
+                        let rules = list
+                            .iter()
+                            .filter(|(_, r)| cidr_of(r).is_some_and(|c| cidrs.contains(&c)))
+                            .count();
+                        (field, unit, cidrs.len(), rules)
+                    })
+                    .max_by_key(|d| d.3)
+                    .filter(|d| d.3 > 0);
+                problems.push(match driver {
+                    Some((field, unit, entries, _)) => problem(
+                        field,
+                        format!("{entries} {unit}"),
+                        format!("at most {} {unit}: {limit}", entries.saturating_sub(excess)),
                     ),
-                ));
+                    None => problem("network", format!("{} rules", list.len()), limit),
+                });
             }
             let mut seen: BTreeMap<String, &str> = BTreeMap::new();
             for (id, rule) in list {
                 let key = rule_key(rule);
                 if let Some(first) = seen.get(&key) {
                     let cidr = cidr_of(rule).unwrap_or_default();
-                    let field = if application.contains(&cidr) {
-                        "database.application_cidrs"
-                    } else {
-                        "network"
-                    };
+                    let field = drivers
+                        .iter()
+                        .find(|(_, _, cidrs)| cidrs.contains(&cidr))
+                        .map_or("network", |(field, _, _)| field);
                     problems.push(problem(
                         field,
                         if cidr.is_empty() { key.clone() } else { cidr },
                         format!(
-                            "a network security group {group} does not already admit: {id} repeats the \
+                            "a value security group {group} does not already cover: {id} repeats the \
                              {direction} rule of {first}, which EC2 refuses"
                         ),
                     ));
