@@ -288,9 +288,10 @@ pub fn build(
 
     let account_ready = account_logging_role(stack);
     let access_logs = stack.log_group(Layer::Api, "access log group", "api-access", key);
-    let access_log_arn = Expr::arn(
-        "logs",
-        &format!("log-group:/{SYSTEM}/{}/api-access", env.name),
+    // API Gateway wants the group's ARN without the `:*` its Arn attribute ends in.
+    let access_log_arn = Expr::sub_with(
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${Group}",
+        [("Group", access_logs.log_group_name())],
     );
     stack.add_with(
         Layer::Api,
@@ -305,7 +306,6 @@ pub fn build(
             ),
         Attributes::new()
             .depends_on(&account_ready)
-            .depends_on(&access_logs)
             .suppress_guard_rule(
                 "API_GW_CACHE_ENABLED_AND_ENCRYPTED",
                 "Payment responses must never be served from a cache: a cached response would answer another \

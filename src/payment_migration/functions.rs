@@ -67,13 +67,13 @@ pub fn vpc_function(stack: &mut Stack, key: &Handle<Key>, spec: FunctionSpec) ->
     }
     let role = stack.add(spec.layer, &format!("{purpose} role"), role);
 
-    let log_group_arn = Expr::sub_with("${Group}:*", [("Group", log_group.arn())]);
     let mut statements = vec![
+        // The group's Arn attribute ends in `:*`, which covers exactly its log streams.
         Statement::allow(
             "WriteOwnLogs",
             &["logs:CreateLogStream", "logs:PutLogEvents"],
         )
-        .resource(log_group_arn),
+        .resource(log_group.arn()),
         // The environment is encrypted with the stack's key; Lambda decrypts it as the function's role.
         Statement::allow("DecryptEnvironment", &["kms:Decrypt"]).resource(key.arn()),
     ];
