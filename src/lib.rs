@@ -5,6 +5,7 @@
 //! - [`resources`]: typed resources, one module per AWS service.
 //! - [`asl`]: typed Amazon States Language documents for the Step Functions workflows, with the placeholders and
 //!   IAM statements their integrations need.
+//! - [`cloudwatch`]: CloudWatch metrics named by the resources that publish them.
 //! - [`spec`]: environment specs and their validation.
 //! - [`payment_migration`]: the layers composed from those resources.
 //! - [`render`]: every artifact of an environment, ready to print or write.
@@ -12,6 +13,7 @@
 pub mod asl;
 pub mod cfn;
 pub mod cli;
+pub mod cloudwatch;
 pub mod payment_migration;
 pub mod render;
 pub mod resources;

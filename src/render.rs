@@ -154,6 +154,7 @@ fn runbook(
     jinja
         .add_template("runbook", include_str!("../templates/runbook.md.j2"))
         .map_err(|e| RenderError::Runbook(e.to_string()))?;
+    use crate::payment_migration::orchestration;
     let rows: Vec<_> = templates
         .iter()
         .map(|t| {
@@ -186,9 +187,22 @@ fn runbook(
                 rotation_window => env.api.token_rotation_window_minutes,
                 validation_function => crate::payment_migration::validation::function_name(env),
                 max_cdc_latency => env.migration.max_cdc_latency_seconds,
-                rollback_state_machine => crate::payment_migration::orchestration::rollback_state_machine_name(env),
-                drain_seconds => crate::payment_migration::orchestration::drain_polls(env)
-                    * crate::payment_migration::orchestration::DRAIN_POLL_SECONDS,
+                rollback_state_machine => orchestration::rollback_state_machine_name(env),
+                migration_state_machine => orchestration::migration_state_machine_name(env),
+                max_drain_minutes => orchestration::rollback::MAX_DRAIN_MINUTES,
+                gate_minutes => crate::payment_migration::monitoring::GATE_MINUTES,
+                forward_gate => format!("{}-forward-cdc-latency-{}", crate::payment_migration::stack::SYSTEM, env.name),
+                reverse_gate => format!("{}-reverse-cdc-latency-{}", crate::payment_migration::stack::SYSTEM, env.name),
+                health_alarm => format!("{}-health-{}", crate::payment_migration::stack::SYSTEM, env.name),
+                connection_seconds => orchestration::migration::CONNECTION_POLL_SECONDS * orchestration::migration::CONNECTION_MAX_POLLS,
+                full_load_poll_minutes => orchestration::migration::FULL_LOAD_POLL_SECONDS / 60,
+                full_load_hours => env.orchestration.full_load_timeout_hours,
+                cdc_minutes => env.orchestration.cdc_catch_up_minutes,
+                validation_retry_minutes => orchestration::migration::VALIDATION_RETRY_SECONDS / 60,
+                validation_minutes => env.orchestration.validation_timeout_minutes,
+                approval_hours => env.orchestration.approval_timeout_hours,
+                traffic_steps => env.orchestration.traffic_steps.iter().map(u32::to_string).collect::<Vec<_>>().join(", "),
+                bake_minutes => env.orchestration.bake_minutes,
                 external_source => match &env.migration.source {
                     crate::spec::Source::External(external) => Some(minijinja::context! {
                         secret_name => &external.secret_name,

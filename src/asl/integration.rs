@@ -13,6 +13,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::cfn::{Expr, Handle};
+use crate::resources::cloudwatch::{Alarm, CompositeAlarm};
 use crate::resources::dms::{Endpoint, ReplicationInstance, ReplicationTask};
 use crate::resources::iam::Statement;
 use crate::resources::kms::Key;
@@ -20,6 +21,7 @@ use crate::resources::lambda::Function;
 use crate::resources::s3::Bucket;
 use crate::resources::sns::Topic;
 use crate::resources::ssm::Parameter;
+use crate::resources::stepfunctions::StateMachine;
 
 /// A value passed to an integration: a constant, or the value at a JSONPath of the state's input (or of the
 /// context object, `$$.…`).
@@ -79,6 +81,8 @@ pub(crate) enum Service {
     Ssm,
     S3,
     Sns,
+    CloudWatch,
+    StepFunctions,
 }
 
 /// What a Task state calls: the `Resource` ARN, its `Parameters`, the placeholders those use, and the IAM
@@ -168,7 +172,11 @@ impl Integration {
         let actions: &[&'static str] = match self.service {
             Service::Sns => &["kms:Decrypt", "kms:GenerateDataKey"],
             Service::S3 => &["kms:GenerateDataKey"],
-            Service::Lambda | Service::Dms | Service::Ssm => return self,
+            Service::Lambda
+            | Service::Dms
+            | Service::Ssm
+            | Service::CloudWatch
+            | Service::StepFunctions => return self,
         };
         self.grant(sid("Kms", key), actions, key.arn())
     }
@@ -186,6 +194,14 @@ pub fn lambda_invoke(function: &Handle<Function>) -> Integration {
             &["lambda:InvokeFunction"],
             function.arn(),
         )
+}
+
+/// Invokes a Lambda function synchronously with `payload` (rather than the whole state) as its event.
+pub fn lambda_invoke_with(function: &Handle<Function>, payload: Input) -> Integration {
+    let mut integration = lambda_invoke(function);
+    integration.parameters.remove("Payload.$");
+    payload.insert_into(&mut integration.parameters, "Payload");
+    integration
 }
 
 /// How `StartReplicationTask` starts a task. `start-replication` is valid only on a task's first run.
@@ -420,6 +436,37 @@ pub fn s3_put_object(
         .grant(sid("S3", bucket), &["s3:PutObject"], object_arn)
 }
 
+/// `S3.PutObject` of `body` at a key built with `States.Format`: `key_prefix` (a literal, escaped here) followed
+/// by `tail`, a `States.Format` template whose `{}`s take the values at `arguments` (paths of the input or the
+/// context object). `s3:PutObject` is granted on `bucket-arn/prefix*` only, so the tail cannot leave the prefix.
+pub fn s3_put_object_formatted(
+    bucket: &Handle<Bucket>,
+    key_prefix: &str,
+    tail: &str,
+    arguments: &[&str],
+    body: Input,
+) -> Integration {
+    let mut format = format!("States.Format('{}{tail}'", format_escape(key_prefix));
+    for argument in arguments {
+        format.push_str(", ");
+        format.push_str(argument);
+    }
+    format.push(')');
+    let object_arn = Expr::sub_with(
+        format!("${{BucketArn}}/{key_prefix}*"),
+        [("BucketArn", bucket.arn())],
+    );
+    Integration::new("arn:aws:states:::aws-sdk:s3:putObject", Service::S3)
+        .bind(
+            "Bucket",
+            placeholder_name(bucket, "Name"),
+            bucket.bucket_name(),
+        )
+        .set("Key", Input::path(format))
+        .set("Body", body)
+        .grant(sid("S3", bucket), &["s3:PutObject"], object_arn)
+}
+
 /// `SNS.Publish` of `message` to `topic` (the optimized integration).
 pub fn sns_publish(topic: &Handle<Topic>, message: Input) -> Integration {
     Integration::new("arn:aws:states:::sns:publish", Service::Sns)
@@ -432,9 +479,19 @@ pub fn sns_publish(topic: &Handle<Topic>, message: Input) -> Integration {
         .grant(sid("Sns", topic), &["sns:Publish"], topic.topic_arn())
 }
 
-/// `SNS.Publish` that then waits for the task token to come back (a manual approval): the message carries the
-/// state's input and `$$.Task.Token`. The task needs `TimeoutSeconds` or `HeartbeatSeconds`.
-pub fn sns_publish_wait_for_task_token(topic: &Handle<Topic>) -> Integration {
+/// `SNS.Publish` of `message` (a JSON object) that then waits for the task token to come back (a manual
+/// approval): `TaskToken` is added to the message from `$$.Task.Token`, so whoever answers can call
+/// `SendTaskSuccess` or `SendTaskFailure` with it. The task needs `TimeoutSeconds` or `HeartbeatSeconds`.
+pub fn sns_publish_wait_for_task_token(topic: &Handle<Topic>, message: Value) -> Integration {
+    let mut message = match message {
+        Value::Object(map) => map,
+        other => {
+            let mut map = Map::new();
+            map.insert("Message".into(), other);
+            map
+        }
+    };
+    message.insert("TaskToken.$".into(), json!("$$.Task.Token"));
     Integration::new(
         "arn:aws:states:::sns:publish.waitForTaskToken",
         Service::Sns,
@@ -444,11 +501,98 @@ pub fn sns_publish_wait_for_task_token(topic: &Handle<Topic>) -> Integration {
         placeholder_name(topic, "Arn"),
         topic.topic_arn(),
     )
-    .set(
-        "Message",
-        Input::json(json!({"Input.$": "$", "TaskToken.$": "$$.Task.Token"})),
-    )
+    .set("Message", Input::json(Value::Object(message)))
     .grant(sid("Sns", topic), &["sns:Publish"], topic.topic_arn())
+}
+
+/// The EventBridge rule Step Functions manages to learn when a child execution started with `.sync` ends.
+const SYNC_EXECUTION_RULE: &str = "StepFunctionsGetEventsForStepFunctionsExecutionRule";
+
+/// `StepFunctions.StartExecution` of `state_machine` with `input`, waiting for it to finish
+/// (`startExecution.sync:2`, whose output is the child's output as JSON). Besides `states:StartExecution` on the
+/// state machine, `.sync` needs to describe and stop its executions and the managed EventBridge rule that
+/// reports their end (Step Functions developer guide, stepfunctions-iam).
+pub fn sfn_start_execution_sync(state_machine: &Handle<StateMachine>, input: Input) -> Integration {
+    let executions = Expr::sub_with(
+        "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${Name}:*",
+        [("Name", state_machine.name())],
+    );
+    let rule = Expr::sub(format!(
+        "arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{SYNC_EXECUTION_RULE}"
+    ));
+    Integration::new(
+        "arn:aws:states:::states:startExecution.sync:2",
+        Service::StepFunctions,
+    )
+    .bind(
+        "StateMachineArn",
+        placeholder_name(state_machine, "Arn"),
+        state_machine.state_machine_arn(),
+    )
+    .set("Input", input)
+    .grant(
+        sid("States", state_machine),
+        &["states:StartExecution"],
+        state_machine.state_machine_arn(),
+    )
+    .grant(
+        format!("{}Executions", sid("States", state_machine)),
+        &["states:DescribeExecution", "states:StopExecution"],
+        executions,
+    )
+    .grant(
+        "ManagedExecutionRule".to_string(),
+        &["events:DescribeRule", "events:PutRule", "events:PutTargets"],
+        rule,
+    )
+}
+
+/// Why `cloudwatch:DescribeAlarms` is granted on `*` for a composite alarm.
+pub const DESCRIBE_COMPOSITE_ALARMS: UnscopedAction = UnscopedAction {
+    action: "cloudwatch:DescribeAlarms",
+    reason: "CloudWatch returns composite alarms to DescribeAlarms only when the permission has a * scope; the \
+             workflow names the one composite alarm it reads",
+};
+
+/// `CloudWatch.DescribeAlarms` of one metric alarm; its state (`OK`, `ALARM`, `INSUFFICIENT_DATA`) is at
+/// `$.MetricAlarms[0].StateValue`. Authorized on the alarm's ARN.
+pub fn cloudwatch_describe_alarm(alarm: &Handle<Alarm>) -> Integration {
+    let name = placeholder_name(alarm, "Name");
+    let mut integration = Integration::new(
+        "arn:aws:states:::aws-sdk:cloudwatch:describeAlarms",
+        Service::CloudWatch,
+    );
+    integration
+        .parameters
+        .insert("AlarmNames".into(), json!([placeholder(&name)]));
+    integration
+        .parameters
+        .insert("AlarmTypes".into(), json!(["MetricAlarm"]));
+    integration.placeholders.push((name, alarm.alarm_name()));
+    integration.grant(
+        sid("CloudWatch", alarm),
+        &["cloudwatch:DescribeAlarms"],
+        alarm.arn(),
+    )
+}
+
+/// `CloudWatch.DescribeAlarms` of one composite alarm; its state is at `$.CompositeAlarms[0].StateValue`.
+/// CloudWatch authorizes reading composite alarms only on `*` ([`DESCRIBE_COMPOSITE_ALARMS`]).
+pub fn cloudwatch_describe_composite_alarm(alarm: &Handle<CompositeAlarm>) -> Integration {
+    let name = placeholder_name(alarm, "Name");
+    let mut integration = Integration::new(
+        "arn:aws:states:::aws-sdk:cloudwatch:describeAlarms",
+        Service::CloudWatch,
+    );
+    integration
+        .parameters
+        .insert("AlarmNames".into(), json!([placeholder(&name)]));
+    integration
+        .parameters
+        .insert("AlarmTypes".into(), json!(["CompositeAlarm"]));
+    integration.placeholders.push((name, alarm.alarm_name()));
+    integration.unscoped.push(DESCRIBE_COMPOSITE_ALARMS);
+    integration
 }
 
 /// The statements for a set of grants: one per resource ARN, its actions sorted, in the order resources first

@@ -145,11 +145,14 @@ pub(crate) fn sample() -> StateMachineDefinition {
         )
         .state(
             "Approve",
-            Task::new(sns_publish_wait_for_task_token(&topic()).encrypted_with(&key()))
-                .timeout_seconds(3_600)
-                .catch(Catcher::new(vec![ErrorName::Timeout], "Stop"))
-                .result_path("$.approval")
-                .next("Shift"),
+            Task::new(
+                sns_publish_wait_for_task_token(&topic(), json!({"event": "approval"}))
+                    .encrypted_with(&key()),
+            )
+            .timeout_seconds(3_600)
+            .catch(Catcher::new(vec![ErrorName::Timeout], "Stop"))
+            .result_path("$.approval")
+            .next("Shift"),
         )
         .state(
             "Shift",
@@ -336,9 +339,12 @@ fn ssm_s3_and_sns_integrations_have_the_documented_shapes() {
         json!({"TopicArn": "${OpsTopicArn}", "Message": "hello"})
     );
     let wait = json_of(
-        Task::new(sns_publish_wait_for_task_token(&topic()))
-            .timeout_seconds(60)
-            .end(),
+        Task::new(sns_publish_wait_for_task_token(
+            &topic(),
+            json!({"event": "approval"}),
+        ))
+        .timeout_seconds(60)
+        .end(),
     );
     assert_eq!(
         wait["Resource"],
@@ -346,7 +352,7 @@ fn ssm_s3_and_sns_integrations_have_the_documented_shapes() {
     );
     assert_eq!(
         wait["Parameters"],
-        json!({"TopicArn": "${OpsTopicArn}", "Message": {"Input.$": "$", "TaskToken.$": "$$.Task.Token"}})
+        json!({"TopicArn": "${OpsTopicArn}", "Message": {"event": "approval", "TaskToken.$": "$$.Task.Token"}})
     );
 }
 
@@ -709,25 +715,35 @@ fn a_task_token_wait_needs_a_timeout() {
     assert_reports(
         StateMachineDefinition::new("Approve").state(
             "Approve",
-            Task::new(sns_publish_wait_for_task_token(&topic())).end(),
+            Task::new(sns_publish_wait_for_task_token(
+                &topic(),
+                json!({"event": "approval"}),
+            ))
+            .end(),
         ),
         "Approve",
         Problem::TaskTokenWithoutTimeout,
     );
     let heartbeat_only = StateMachineDefinition::new("Approve").state(
         "Approve",
-        Task::new(sns_publish_wait_for_task_token(&topic()))
-            .heartbeat_seconds(600)
-            .end(),
+        Task::new(sns_publish_wait_for_task_token(
+            &topic(),
+            json!({"event": "approval"}),
+        ))
+        .heartbeat_seconds(600)
+        .end(),
     );
     assert!(heartbeat_only.build().is_ok());
     assert_reports(
         StateMachineDefinition::new("Approve").state(
             "Approve",
-            Task::new(sns_publish_wait_for_task_token(&topic()))
-                .timeout_seconds(60)
-                .heartbeat_seconds(60)
-                .end(),
+            Task::new(sns_publish_wait_for_task_token(
+                &topic(),
+                json!({"event": "approval"}),
+            ))
+            .timeout_seconds(60)
+            .heartbeat_seconds(60)
+            .end(),
         ),
         "Approve",
         Problem::HeartbeatNotBelowTimeout {

@@ -11,14 +11,18 @@ use super::notification::Notification;
 use super::stack::{Layer, Stack};
 use super::storage::Storage;
 
-/// Phases the migration workflow moves through; the rollback workflow writes `rolled-back`.
+/// Phases the migration workflow moves through, in order, then its two other ends (`cutover-declined` when the
+/// approval is rejected or times out) and the rollback workflow's `rolling-back` and `rolled-back`.
 pub const PHASES: &[&str] = &[
     "not-started",
+    "preparing",
     "full-load",
     "cdc",
     "validating",
+    "awaiting-approval",
     "cutover",
     "complete",
+    "cutover-declined",
     "rolling-back",
     "rolled-back",
 ];

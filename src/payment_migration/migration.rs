@@ -23,6 +23,9 @@ pub struct Replication {
     pub instance: Handle<ReplicationInstance>,
     pub forward_task: Handle<ReplicationTask>,
     pub reverse_task: Handle<ReplicationTask>,
+    /// The forward task's endpoints, whose connections the migration workflow tests before it starts.
+    pub forward_source: Handle<Endpoint>,
+    pub forward_target: Handle<Endpoint>,
     /// The DMS metric dimensions: the instance identifier and the tasks' resource identifiers (ARN suffixes).
     pub instance_identifier: String,
     pub forward_task_id: String,
@@ -228,6 +231,8 @@ pub fn build(
         instance,
         forward_task,
         reverse_task,
+        forward_source,
+        forward_target,
         instance_identifier,
         forward_task_id,
         reverse_task_id,

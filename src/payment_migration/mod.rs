@@ -10,6 +10,7 @@ pub mod database;
 pub mod encryption;
 pub mod functions;
 pub mod migration;
+pub mod monitoring;
 pub mod network;
 pub mod notification;
 pub mod orchestration;
@@ -29,7 +30,7 @@ pub fn build(env: &Environment) -> Stack<'_> {
         &env.primary_region,
         format!(
             "Payment migration ({}, {}, primary region): encryption, network, database, migration, storage, \
-             notification, configuration, API, validation and orchestration layers",
+             notification, configuration, API, validation, monitoring and orchestration layers",
             env.name, env.primary_region
         ),
     );
@@ -46,15 +47,27 @@ pub fn build(env: &Environment) -> Stack<'_> {
         &databases,
         &replication,
     );
-    api::build(&mut stack, &key, &network, &configuration);
-    validation::build(&mut stack, &key, &network, &replication, &storage);
+    let api = api::build(&mut stack, &key, &network, &configuration);
+    let validation = validation::build(&mut stack, &key, &network, &replication, &storage);
+    let alarms = monitoring::build(
+        &mut stack,
+        &notification,
+        &databases,
+        &replication,
+        &api,
+        &validation,
+    );
     orchestration::build(
         &mut stack,
-        &key,
-        &configuration,
-        &replication,
-        &storage,
-        &notification,
+        &orchestration::Resources {
+            key: &key,
+            configuration: &configuration,
+            replication: &replication,
+            storage: &storage,
+            notification: &notification,
+            validation: &validation,
+            alarms: &alarms,
+        },
     );
     // Last: the policies of the shared key and topic, from what every layer registered.
     notification::seal(&mut stack, &notification);

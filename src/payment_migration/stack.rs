@@ -23,6 +23,7 @@ pub enum Layer {
     Api,
     Validation,
     Orchestration,
+    Monitoring,
 }
 
 impl Layer {
@@ -38,6 +39,7 @@ impl Layer {
             Layer::Api => "api",
             Layer::Validation => "validation",
             Layer::Orchestration => "orchestration",
+            Layer::Monitoring => "monitoring",
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod apigateway;
 pub mod apigatewayv2;
 pub mod cloudformation;
+pub mod cloudwatch;
 pub mod dms;
 pub mod ec2;
 pub mod elasticloadbalancingv2;
@@ -104,5 +105,7 @@ pub fn catalog() -> Vec<CatalogEntry> {
         entry::<elasticloadbalancingv2::TargetGroup>(),
         entry::<elasticloadbalancingv2::Listener>(),
         entry::<elasticloadbalancingv2::ListenerRule>(),
+        entry::<cloudwatch::Alarm>(),
+        entry::<cloudwatch::CompositeAlarm>(),
     ]
 }

@@ -10,6 +10,7 @@ pub mod regions;
 mod validate;
 mod validate_api;
 mod validate_database;
+mod validate_orchestration;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -40,6 +41,7 @@ pub struct Environment {
     pub database: Database,
     pub migration: Migration,
     pub api: Api,
+    pub orchestration: Orchestration,
     pub operations_email: String,
     pub log_retention_days: u32,
 }
@@ -123,6 +125,17 @@ pub struct Api {
     pub health_check_path: String,
     pub authorizer_concurrency: u32,
     pub token_rotation_window_minutes: u32,
+}
+
+/// The migration workflow's pace and bounds, validated (see `OrchestrationSpec`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Orchestration {
+    pub traffic_steps: Vec<u32>,
+    pub bake_minutes: u32,
+    pub approval_timeout_hours: u32,
+    pub full_load_timeout_hours: u32,
+    pub cdc_catch_up_minutes: u32,
+    pub validation_timeout_minutes: u32,
 }
 
 /// One side's application instances.

@@ -33,6 +33,10 @@ pub struct SpecFile {
     /// The payment API: a private API Gateway whose Lambda authorizer sends each client to the production or the
     /// migration backend, as `/migration/<env>/workflow/traffic-split-percentage` says.
     pub api: ApiSpec,
+    /// How the migration workflow paces itself: the traffic steps of the cutover, the bake after each, and how
+    /// long each wait may last before the run gives up and rolls back. Every field has a default.
+    #[serde(default)]
+    pub orchestration: OrchestrationSpec,
     /// Address subscribed to the operations topic (alarms, workflow approvals and failures).
     pub operations_email: String,
     /// CloudWatch Logs retention, in days, for every log group. One of CloudWatch's accepted values; at least
@@ -315,4 +319,39 @@ pub struct BackendSpec {
     pub addresses: Vec<String>,
     /// The HTTPS port they listen on.
     pub port: u16,
+}
+
+/// The migration workflow's pace and bounds.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct OrchestrationSpec {
+    /// Percentages of API traffic sent to the migration backend after approval, in order: 1 to 10 steps,
+    /// strictly increasing, each 1 to 100, the last 100. Default `[10, 50, 100]`.
+    pub traffic_steps: Vec<u32>,
+    /// Minutes each step bakes while the workflow watches the migration-health alarm every minute; any ALARM
+    /// rolls back. 1 to 120; default 15.
+    pub bake_minutes: u32,
+    /// Hours an operator has to approve the cutover; without an answer the run ends and traffic stays on
+    /// production. 1 to 168; default 24.
+    pub approval_timeout_hours: u32,
+    /// Hours the full load may take before the run rolls back. 1 to 72; default 24.
+    pub full_load_timeout_hours: u32,
+    /// Minutes CDC may take to catch up (latency under `migration.max_cdc_latency_seconds`) after the full
+    /// load. 1 to 240; default 60.
+    pub cdc_catch_up_minutes: u32,
+    /// Minutes the validation may answer `not-ready` before the run rolls back. 5 to 720; default 60.
+    pub validation_timeout_minutes: u32,
+}
+
+impl Default for OrchestrationSpec {
+    fn default() -> Self {
+        OrchestrationSpec {
+            traffic_steps: vec![10, 50, 100],
+            bake_minutes: 15,
+            approval_timeout_hours: 24,
+            full_load_timeout_hours: 24,
+            cdc_catch_up_minutes: 60,
+            validation_timeout_minutes: 60,
+        }
+    }
 }

@@ -10,6 +10,7 @@ use super::model::{PciScope, SpecFile};
 use super::regions::{self, LOG_RETENTION_DAYS, PCI_MIN_LOG_RETENTION_DAYS};
 use super::{
     Environment, Network, Problem, SecondaryRegion, VpcLayout, validate_api, validate_database,
+    validate_orchestration,
 };
 
 /// Longest environment name: it ends physical names that have their own limits (63-character cluster
@@ -86,15 +87,28 @@ pub(super) fn validate(file: SpecFile) -> Result<Environment, Vec<Problem>> {
         &file.primary_region,
         network.as_ref().filter(|_| network_ok),
     );
+    let orchestration = validate_orchestration::orchestration(&mut c, &file.orchestration);
 
     if let (Some(database), Some(migration)) = (&database, &migration) {
         check_instance_classes_in_regions(&mut c, &file, database, migration);
     }
 
-    match (network, secondary_regions, database, migration, api) {
-        (Some(network), Some(secondary_regions), Some(database), Some(migration), Some(api))
-            if c.problems.is_empty() =>
-        {
+    match (
+        network,
+        secondary_regions,
+        database,
+        migration,
+        api,
+        orchestration,
+    ) {
+        (
+            Some(network),
+            Some(secondary_regions),
+            Some(database),
+            Some(migration),
+            Some(api),
+            Some(orchestration),
+        ) if c.problems.is_empty() => {
             let tags = [
                 ("Repository", file.tags.repository.clone()),
                 ("CommitAuthor", file.tags.commit_author.clone()),
@@ -114,6 +128,7 @@ pub(super) fn validate(file: SpecFile) -> Result<Environment, Vec<Problem>> {
                 database,
                 migration,
                 api,
+                orchestration,
                 operations_email: file.operations_email,
                 log_retention_days: file.log_retention_days,
             })

@@ -1,6 +1,5 @@
-//! The orchestration layer: the Step Functions workflows that drive the migration. This file holds the
-//! **rollback** workflow, `payment-migration-rollback-<env>`, which an operator (or an alarm's runbook) starts to
-//! put every payment back on production:
+//! The **rollback** workflow, `payment-migration-rollback-<env>`, which an operator, an alarm's runbook or the
+//! migration workflow starts to put every payment back on production:
 //!
 //! 1. read where the run was (`workflow/phase`, the traffic split, the cutover switch), then at once set the split
 //!    to `0` and `enable-cutover` to `false`: within the authorizer's settings TTL every request goes to
@@ -9,50 +8,45 @@
 //!    phase, the values before the change, the tasks' statuses) to the rollback bucket under `rollback/`;
 //! 3. stop the forward task if it is running;
 //! 4. if the reverse task is running (a cutover happened, so writes made on the migration database flow back to
-//!    production), let it drain for a fixed bake time, polling its status, then stop it;
+//!    production), let it drain, then stop it (below);
 //! 5. record `rolled-back` and tell the operations topic. Any failure is published and fails the execution.
 //!
 //! Running it again, or when nothing was started, does no harm: the writes set the same values, a task that is
 //! not running is not stopped, and DMS's "not running" error on a stop (a task that stopped between the describe
 //! and the stop) is taken as done.
 //!
-//! The drain is a fixed bake time, not a CDC-latency measurement: the authorizer reads the split at most
-//! [`SETTINGS_TTL_SECONDS`] late, and the spec promises CDC latency under `migration.max_cdc_latency_seconds`, so
-//! after `TTL + 2 × max latency` no write made on the migration database is still in flight. Measuring the
-//! reverse task's `CDCLatencyTarget` would need a CloudWatch integration the workflow does not have yet.
+//! **The drain.** The authorizer may route a request to the migration backend up to [`SETTINGS_TTL_SECONDS`]
+//! after the split went to 0; its write reaches production through the reverse task. The workflow polls the
+//! reverse task's CDC-latency gate (OK after [`GATE_MINUTES`] minutes at or under
+//! `migration.max_cdc_latency_seconds`) every minute, and trusts an OK only once the gate's whole window lies
+//! after the TTL. Then it waits the maximum latency once more, for the last change in flight, and stops the task.
+//! If the gate does not open within [`MAX_DRAIN_MINUTES`], the reverse task is left running (stopping it would
+//! strand the changes not yet applied on production) and the execution fails with `Rollback.DrainTimedOut`.
 
 use serde_json::json;
 
 use crate::asl::integration::{
-    dms_describe_replication_task, dms_stop_replication_task, s3_put_object, sns_publish,
-    ssm_get_parameter, ssm_put_parameter,
+    cloudwatch_describe_alarm, dms_describe_replication_task, dms_stop_replication_task,
+    s3_put_object, sns_publish, ssm_get_parameter, ssm_put_parameter,
 };
 use crate::asl::{
-    Catcher, Choice, Condition, Definition, ErrorName, Fail, Input, Pass, Retrier,
-    StateMachineDefinition, Succeed, Task, Wait,
-};
-use crate::cfn::{Attributes, Expr, Handle, LogicalId, Output};
-use crate::resources::iam::{ManagedPolicy, PolicyDocument, Principal, Role, Statement};
-use crate::resources::kms::Key;
-use crate::resources::stepfunctions::{
-    EncryptionConfiguration, LogLevel, LoggingConfiguration, StateMachine, StateMachineType,
-    TracingConfiguration,
+    Catcher, Choice, Condition, Definition, ErrorName, Fail, Input, Pass, StateMachineDefinition,
+    Succeed, Task, Wait,
 };
 use crate::spec::Environment;
 
-use super::api::SETTINGS_TTL_SECONDS;
-use super::configuration::Configuration;
-use super::migration::Replication;
-use super::notification::Notification;
-use super::stack::{Layer, Stack};
-use super::storage::Storage;
+use super::super::api::SETTINGS_TTL_SECONDS;
+use super::super::monitoring::GATE_MINUTES;
+use super::{Resources, built, null_path, statuses, transient};
 
 /// The standalone ASL document of the rollback workflow, written beside the templates.
 pub const ROLLBACK_ASL_FILE: &str = "rollback.asl.json";
 /// Where in the rollback bucket the workflow saves what it found.
 pub const ROLLBACK_STATE_PREFIX: &str = "rollback/";
-/// Seconds between two looks at the reverse task while it drains.
-pub const DRAIN_POLL_SECONDS: u32 = 30;
+/// Seconds between two looks at the reverse task and its gate while it drains.
+pub const DRAIN_POLL_SECONDS: u32 = 60;
+/// How long the drain may take before the rollback gives up and leaves the reverse task running.
+pub const MAX_DRAIN_MINUTES: u32 = 30;
 
 /// The DMS error for stopping a task that is not running: a rollback asked for that state anyway.
 const NOT_RUNNING: &str = "DatabaseMigration.InvalidResourceStateFault";
@@ -63,18 +57,17 @@ const NOTIFY_FAILURE: &str = "NotifyRollbackFailed";
 
 /// The state machine's physical name, `payment-migration-rollback-<env>`.
 pub fn rollback_state_machine_name(env: &Environment) -> String {
-    format!("{}-rollback-{}", super::stack::SYSTEM, env.name)
+    format!("{}-rollback-{}", super::super::stack::SYSTEM, env.name)
 }
 
-/// How long the reverse task drains before it is stopped: the authorizer's settings TTL plus twice the CDC
-/// latency the spec allows, in whole polls (at least two).
-pub fn drain_polls(env: &Environment) -> u32 {
-    let bake = SETTINGS_TTL_SECONDS + 2 * env.migration.max_cdc_latency_seconds;
-    bake.div_ceil(DRAIN_POLL_SECONDS).max(2)
+/// Polls before the gate's OK counts: its window of [`GATE_MINUTES`] must start after the settings TTL.
+pub fn drain_min_polls() -> u32 {
+    (SETTINGS_TTL_SECONDS + GATE_MINUTES * 60).div_ceil(DRAIN_POLL_SECONDS)
 }
 
-pub struct Orchestration {
-    pub rollback: Handle<StateMachine>,
+/// Polls after which the drain gives up.
+pub fn drain_max_polls() -> u32 {
+    MAX_DRAIN_MINUTES * 60 / DRAIN_POLL_SECONDS
 }
 
 /// Catch everything left over: publish the error, then fail.
@@ -82,42 +75,31 @@ fn on_failure() -> Catcher {
     Catcher::new(vec![ErrorName::All], NOTIFY_FAILURE).result_path("$.error")
 }
 
-/// Parameter Store, S3 and SNS calls are idempotent here; retry what is transient (throttling, a 5xx).
-fn transient() -> Retrier {
-    Retrier::new(vec![ErrorName::TaskFailed])
-        .interval_seconds(1)
-        .max_attempts(3)
-        .backoff_rate(2.0)
-}
-
-/// A task's status list: `$.ReplicationTasks[*].Status` is `["running"]`, `["stopped"]`, … or `[]`, never an
-/// error, so the Choice after it reads a Boolean rather than an index that may not exist.
-fn statuses() -> serde_json::Value {
-    json!({"Statuses.$": "$.ReplicationTasks[*].Status"})
-}
-
 /// The rollback workflow's definition.
-pub fn rollback_definition(
-    env: &Environment,
-    key: &Handle<Key>,
-    configuration: &Configuration,
-    replication: &Replication,
-    storage: &Storage,
-    notification: &Notification,
-) -> Definition {
+pub fn definition(env: &Environment, resources: &Resources) -> Definition {
+    let Resources {
+        key,
+        configuration,
+        replication,
+        storage,
+        notification,
+        alarms,
+        ..
+    } = resources;
+    let key = *key;
     let topic = &notification.operations_topic;
-    let polls = drain_polls(env);
-    let drain_seconds = polls * DRAIN_POLL_SECONDS;
+    let min_polls = drain_min_polls();
+    let max_polls = drain_max_polls();
     let subject = format!("Payment migration {}: rollback", env.name);
-    StateMachineDefinition::new("NormalizeInput")
+    let definition = StateMachineDefinition::new("NormalizeInput")
         .comment(format!(
             "Rolls the {} payment migration back: traffic to production first, then the DMS tasks stopped \
-             (the reverse task after a {drain_seconds} s drain), the state saved under {ROLLBACK_STATE_PREFIX} and \
-             the phase rolled-back. Safe to run again.",
+             (the reverse task once drained, at most {MAX_DRAIN_MINUTES} min), the state saved under \
+             {ROLLBACK_STATE_PREFIX} and the phase rolled-back. Safe to run again.",
             env.name
         ))
         // The drain, plus a generous hour for the calls and their retries.
-        .timeout_seconds(drain_seconds + 3600)
+        .timeout_seconds(MAX_DRAIN_MINUTES * 60 + 3600)
         .state(
             "NormalizeInput",
             Choice::new()
@@ -345,6 +327,16 @@ pub fn rollback_definition(
                         .result_path(null_path()),
                 )
                 .catch(on_failure())
+                .next("DescribeReverseLatencyGate"),
+        )
+        .state(
+            "DescribeReverseLatencyGate",
+            Task::new(cloudwatch_describe_alarm(&alarms.reverse_cdc_latency))
+                .comment("OK once the reverse task's CDC latency has stayed under the spec's maximum for the gate's window")
+                .result_selector(json!({"States.$": "$.MetricAlarms[*].StateValue"}))
+                .result_path("$.gate")
+                .retry(transient())
+                .catch(on_failure())
                 .next("CountDrainPoll"),
         )
         .state(
@@ -353,6 +345,7 @@ pub fn rollback_definition(
                 .parameters(json!({
                     "Polls.$": "States.MathAdd($.drain.Polls, 1)",
                     "Running.$": "States.ArrayContains($.reverse.Statuses, 'running')",
+                    "CaughtUp.$": "States.ArrayContains($.gate.States, 'OK')",
                 }))
                 .result_path("$.drain")
                 .next("IsDrainOver"),
@@ -361,19 +354,47 @@ pub fn rollback_definition(
             "IsDrainOver",
             Choice::new()
                 .comment(format!(
-                    "{polls} polls of {DRAIN_POLL_SECONDS} s: the settings TTL ({SETTINGS_TTL_SECONDS} s) plus \
-                     twice the spec's maximum CDC latency ({} s)",
-                    env.migration.max_cdc_latency_seconds
+                    "Drained when the gate is OK after {min_polls} polls of {DRAIN_POLL_SECONDS} s (the settings \
+                     TTL of {SETTINGS_TTL_SECONDS} s plus the gate's {GATE_MINUTES} min window); given up after \
+                     {max_polls}"
                 ))
                 .when(
                     Condition::boolean_equals("$.drain.Running", false),
                     "RecordRolledBack",
                 )
                 .when(
-                    Condition::numeric_less_than("$.drain.Polls", polls),
+                    Condition::and(vec![
+                        Condition::boolean_equals("$.drain.CaughtUp", true),
+                        Condition::numeric_greater_than_equals("$.drain.Polls", min_polls),
+                    ]),
+                    "WaitForLastChanges",
+                )
+                .when(
+                    Condition::numeric_less_than("$.drain.Polls", max_polls),
                     "WaitForDrain",
                 )
-                .otherwise("StopReverseTask"),
+                .otherwise("DrainTimedOut"),
+        )
+        .state(
+            "WaitForLastChanges",
+            Wait::seconds(env.migration.max_cdc_latency_seconds)
+                .comment("One more maximum latency, for the last change in flight")
+                .next("StopReverseTask"),
+        )
+        .state(
+            "DrainTimedOut",
+            Pass::new()
+                .result(json!({
+                    "Error": "Rollback.DrainTimedOut",
+                    "Cause": format!(
+                        "The reverse task's CDC latency did not stay under {} s within {MAX_DRAIN_MINUTES} min; it \
+                         was left running so that no change made on the migration database is stranded. Traffic \
+                         is on production. Stop the task once its latency is down.",
+                        env.migration.max_cdc_latency_seconds
+                    ),
+                }))
+                .result_path("$.error")
+                .next(NOTIFY_FAILURE),
         )
         .state(
             "StopReverseTask",
@@ -455,154 +476,6 @@ pub fn rollback_definition(
                 .error("Rollback.Failed")
                 .cause("A step of the rollback failed; the error was published to the operations topic"),
         )
-        .build()
-        .unwrap_or_else(|errors| {
-            let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            panic!("the rollback workflow is invalid: {}", list.join("; "))
-        })
-}
-
-/// `ResultPath: null` is not expressible as a path string; `$.discarded` keeps the input and drops the result
-/// into one field that nothing reads.
-fn null_path() -> &'static str {
-    "$.discarded"
-}
-
-pub fn build(
-    stack: &mut Stack,
-    key: &Handle<Key>,
-    configuration: &Configuration,
-    replication: &Replication,
-    storage: &Storage,
-    notification: &Notification,
-) -> Orchestration {
-    let env = stack.env;
-    let definition =
-        rollback_definition(env, key, configuration, replication, storage, notification);
-    let name = rollback_state_machine_name(env);
-
-    // Step Functions writes through CloudWatch Logs' vended-log delivery; AWS advises names under
-    // /aws/vendedlogs/ so the account's log resource policy does not grow with every state machine.
-    let log_group = stack.service_log_group(
-        Layer::Orchestration,
-        "rollback log group",
-        &format!("/aws/vendedlogs/states/{name}"),
-        key,
-    );
-
-    let role = stack.add(
-        Layer::Orchestration,
-        "rollback role",
-        Role::for_service_in_this_account("states.amazonaws.com")
-            .description(format!("Runs the {name} workflow")),
-    );
-    let mut statements = definition.policy_statements();
-    // The execution data is encrypted with the stack's key, as the execution role.
-    statements.push(
-        Statement::allow(
-            "EncryptExecutionData",
-            &["kms:Decrypt", "kms:GenerateDataKey"],
-        )
-        .resource(key.arn()),
-    );
-    let policy = stack.add(
-        Layer::Orchestration,
-        "rollback policy",
-        ManagedPolicy::new(PolicyDocument::new(statements))
-            .description(format!(
-                "Exactly the calls of the {name} workflow, on its resources"
-            ))
-            .attach_to(role.role_name()),
-    );
-    let mut unscoped: Vec<Statement> = definition.unscoped_statement().into_iter().collect();
-    unscoped.push(
-        Statement::allow(
-            "DeliverExecutionLogs",
-            &[
-                "logs:CreateLogDelivery",
-                "logs:DeleteLogDelivery",
-                "logs:DescribeLogGroups",
-                "logs:DescribeResourcePolicies",
-                "logs:GetLogDelivery",
-                "logs:ListLogDeliveries",
-                "logs:PutResourcePolicy",
-                "logs:UpdateLogDelivery",
-            ],
-        )
-        .resource("*"),
-    );
-    unscoped.push(
-        Statement::allow(
-            "SendTraces",
-            &[
-                "xray:GetSamplingRules",
-                "xray:GetSamplingTargets",
-                "xray:PutTelemetryRecords",
-                "xray:PutTraceSegments",
-            ],
-        )
-        .resource("*"),
-    );
-    let mut reasons: Vec<&str> = definition
-        .unscoped_actions()
-        .iter()
-        .map(|a| a.reason)
-        .collect();
-    reasons.push(
-        "CloudWatch Logs authorizes the log-delivery actions Step Functions logging needs only on all resources",
-    );
-    reasons.push(
-        "X-Ray authorizes sending trace segments and reading sampling rules only on all resources",
-    );
-    let reason = reasons.join("; ");
-    let unscoped_policy = stack.add_with(
-        Layer::Orchestration,
-        "rollback unscoped policy",
-        ManagedPolicy::new(PolicyDocument::new(unscoped))
-            .description(format!(
-                "Actions of the {name} workflow that AWS authorizes only on *"
-            ))
-            .attach_to(role.role_name()),
-        Attributes::new().suppress_guard_rule("MIGEN_IAM_NO_WILDCARD_ACTIONS", &reason),
-    );
-
-    // The role encrypts execution data through Step Functions; CloudWatch Logs' delivery service reads it to
-    // write the execution log (Step Functions developer guide, encryption at rest).
-    stack.use_key_via("states");
-    stack.grant_key(
-        Statement::allow("LogDeliveryDecryptsStateMachineData", &["kms:Decrypt"])
-            .principal(Principal::service("delivery.logs.amazonaws.com"))
-            .resource("*")
-            .from_this_account(),
-    );
-
-    let state_machine = StateMachine::new(role.arn(), &definition)
-        .state_machine_name(Expr::lit(&name))
-        .state_machine_type(StateMachineType::Standard)
-        // Execution data would put payment references into the log group; the history keeps them.
-        .logging_configuration(LoggingConfiguration::new(
-            LogLevel::All,
-            false,
-            log_group.arn(),
-        ))
-        .tracing_configuration(TracingConfiguration::enabled(true))
-        .encryption_configuration(EncryptionConfiguration::customer_managed_key(key.arn()));
-    let rollback = stack.add_with(
-        Layer::Orchestration,
-        "rollback state machine",
-        state_machine,
-        Attributes::new()
-            .depends_on(&log_group)
-            .depends_on(&policy)
-            .depends_on(&unscoped_policy),
-    );
-    stack.add_artifact(ROLLBACK_ASL_FILE, definition.to_pretty_string());
-    stack.template.output(
-        LogicalId::verbatim("RollbackStateMachineArn"),
-        Output::new(
-            "Rollback workflow (rollback_state_machine_arn)",
-            rollback.state_machine_arn(),
-        ),
-    );
-    Orchestration { rollback }
+        .build();
+    built("rollback", definition)
 }

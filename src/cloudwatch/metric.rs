@@ -1,0 +1,364 @@
+//! Metrics as the services publish them: a namespace, a name and the exact dimension set AWS documents for it,
+//! with dimension values taken from the resources themselves.
+//!
+//! Sources, per namespace:
+//! - `AWS/DMS`: DMS user guide, "Monitoring AWS DMS tasks" (CHAP_Monitoring): task metrics carry
+//!   `ReplicationInstanceIdentifier` and `ReplicationTaskIdentifier`, the latter the task's *resource id* (the
+//!   suffix of its ARN), not its friendly identifier.
+//! - `AWS/RDS`: Aurora user guide, "Amazon CloudWatch metrics for Amazon Aurora" and "dimensions": cluster-level
+//!   instance metrics by `DBClusterIdentifier` and `Role` (WRITER, READER).
+//! - `AWS/Lambda`: Lambda developer guide, "monitoring-metrics-types": by `FunctionName`.
+//! - `AWS/ApiGateway`: API Gateway developer guide, "api-gateway-metrics-and-dimensions": REST APIs by
+//!   `ApiName` and `Stage` (HTTP APIs use `ApiId` and other metric names, which this type cannot express).
+//! - `AWS/States`: Step Functions developer guide, "procedure-cw-metrics": execution metrics by
+//!   `StateMachineArn`.
+
+use serde_json::Value;
+
+use crate::cfn::{Expr, Handle, Template};
+use crate::resources::apigateway::RestApi;
+use crate::resources::dms::{ReplicationInstance, ReplicationTask};
+use crate::resources::lambda::Function;
+use crate::resources::rds::DbCluster;
+use crate::resources::stepfunctions::StateMachine;
+
+/// One dimension: its name and the value, which may be an expression resolved at deploy time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dimension {
+    pub name: &'static str,
+    pub value: Expr,
+}
+
+/// A metric: namespace, name and the complete dimension set it is published under.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Metric {
+    namespace: &'static str,
+    name: &'static str,
+    dimensions: Vec<Dimension>,
+}
+
+impl Metric {
+    pub fn namespace(&self) -> &'static str {
+        self.namespace
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub fn dimensions(&self) -> &[Dimension] {
+        &self.dimensions
+    }
+
+    fn new(namespace: &'static str, name: &'static str, dimensions: Vec<Dimension>) -> Self {
+        Metric {
+            namespace,
+            name,
+            dimensions,
+        }
+    }
+
+    /// A task metric of a DMS replication task.
+    pub fn dms_task(task: &DmsTask, metric: DmsTaskMetric) -> Self {
+        Metric::new(
+            "AWS/DMS",
+            metric.name(),
+            vec![
+                Dimension {
+                    name: "ReplicationInstanceIdentifier",
+                    value: Expr::lit(&task.instance_identifier),
+                },
+                Dimension {
+                    name: "ReplicationTaskIdentifier",
+                    value: Expr::lit(&task.resource_id),
+                },
+            ],
+        )
+    }
+
+    /// An instance metric of an Aurora cluster, aggregated over the instances of one role.
+    pub fn aurora_cluster(
+        cluster: &Handle<DbCluster>,
+        role: ClusterRole,
+        metric: AuroraMetric,
+    ) -> Self {
+        Metric::new(
+            "AWS/RDS",
+            metric.name(),
+            vec![
+                Dimension {
+                    name: "DBClusterIdentifier",
+                    value: cluster.cluster_identifier(),
+                },
+                Dimension {
+                    name: "Role",
+                    value: Expr::lit(role.as_str()),
+                },
+            ],
+        )
+    }
+
+    /// A global-database metric of an Aurora cluster; published by the *secondary* cluster, in its region.
+    pub fn aurora_global_replication_lag(cluster: &Handle<DbCluster>) -> Self {
+        Metric::new(
+            "AWS/RDS",
+            "AuroraGlobalDBReplicationLag",
+            vec![Dimension {
+                name: "DBClusterIdentifier",
+                value: cluster.cluster_identifier(),
+            }],
+        )
+    }
+
+    /// A function metric of a Lambda function.
+    pub fn lambda(function: &Handle<Function>, metric: LambdaMetric) -> Self {
+        Metric::new(
+            "AWS/Lambda",
+            metric.name(),
+            vec![Dimension {
+                name: "FunctionName",
+                value: function.function_name(),
+            }],
+        )
+    }
+
+    /// A stage metric of a REST API.
+    pub fn api_stage(stage: &ApiStage, metric: ApiGatewayMetric) -> Self {
+        Metric::new(
+            "AWS/ApiGateway",
+            metric.name(),
+            vec![
+                Dimension {
+                    name: "ApiName",
+                    value: Expr::lit(&stage.api_name),
+                },
+                Dimension {
+                    name: "Stage",
+                    value: Expr::lit(&stage.stage_name),
+                },
+            ],
+        )
+    }
+
+    /// An execution metric of a Step Functions state machine.
+    pub fn state_machine(state_machine: &Handle<StateMachine>, metric: StatesMetric) -> Self {
+        Metric::new(
+            "AWS/States",
+            metric.name(),
+            vec![Dimension {
+                name: "StateMachineArn",
+                value: state_machine.state_machine_arn(),
+            }],
+        )
+    }
+
+    /// A metric the system publishes itself (`PutMetricData` or a metric filter), under a namespace of its own:
+    /// `AWS/` namespaces are refused, since their metrics have the constructors above.
+    pub fn custom(namespace: &'static str, name: &'static str, dimensions: Vec<Dimension>) -> Self {
+        assert!(
+            !namespace.starts_with("AWS/"),
+            "{namespace}/{name}: AWS namespaces take the service's own constructor"
+        );
+        Metric::new(namespace, name, dimensions)
+    }
+}
+
+/// What identifies a DMS task's metrics: the replication instance's identifier and the task's resource id.
+/// Both are read from the resources' properties in the template, so they cannot drift from what is deployed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DmsTask {
+    instance_identifier: String,
+    resource_id: String,
+}
+
+impl DmsTask {
+    /// The metric identity of `task` on `instance`, or `None` when the template does not fix it: an instance
+    /// without `ReplicationInstanceIdentifier` or a task without `ResourceIdentifier` gets a generated one that
+    /// is known only after the deploy, and a dimension cannot name it.
+    pub fn of(
+        template: &Template,
+        instance: &Handle<ReplicationInstance>,
+        task: &Handle<ReplicationTask>,
+    ) -> Option<Self> {
+        // DMS stores instance identifiers in lower case, and publishes them so.
+        let instance_identifier = literal_property(
+            template,
+            instance.logical_id().as_str(),
+            "ReplicationInstanceIdentifier",
+        )?
+        .to_lowercase();
+        let resource_id =
+            literal_property(template, task.logical_id().as_str(), "ResourceIdentifier")?;
+        Some(DmsTask {
+            instance_identifier,
+            resource_id,
+        })
+    }
+
+    pub fn instance_identifier(&self) -> &str {
+        &self.instance_identifier
+    }
+
+    pub fn resource_id(&self) -> &str {
+        &self.resource_id
+    }
+}
+
+/// What identifies a REST API stage's metrics: the API's name (its `Name` property, which `Ref` does not return)
+/// and the stage's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiStage {
+    api_name: String,
+    stage_name: String,
+}
+
+impl ApiStage {
+    /// The metric identity of the stage `stage_name` of `api`, or `None` when the API's name is not a literal.
+    /// API Gateway strips non-ASCII characters from `ApiName`; migen's names are ASCII.
+    pub fn of(template: &Template, api: &Handle<RestApi>, stage_name: &str) -> Option<Self> {
+        let api_name = literal_property(template, api.logical_id().as_str(), "Name")?;
+        if !api_name.is_ascii() {
+            return None;
+        }
+        Some(ApiStage {
+            api_name,
+            stage_name: stage_name.to_string(),
+        })
+    }
+}
+
+/// A literal string property of a resource of `template`.
+fn literal_property(template: &Template, id: &str, property: &str) -> Option<String> {
+    template
+        .resources()
+        .find(|(logical_id, _, _)| logical_id.as_str() == id)
+        .and_then(|(_, _, properties)| properties.get(property))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// DMS task metrics (`AWS/DMS`, dimensions `ReplicationInstanceIdentifier`, `ReplicationTaskIdentifier`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DmsTaskMetric {
+    /// Seconds between the last event captured from the source and the instance's clock.
+    CdcLatencySource,
+    /// Seconds between the first event waiting to commit on the target and the instance's clock.
+    CdcLatencyTarget,
+    /// Change events waiting to be applied to the target.
+    CdcIncomingChanges,
+    /// Rows per second read from the source during CDC.
+    CdcThroughputRowsSource,
+    /// Rows per second written to the target during CDC.
+    CdcThroughputRowsTarget,
+    /// Rows per second written to the target during the full load.
+    FullLoadThroughputRowsTarget,
+}
+
+impl DmsTaskMetric {
+    pub fn name(self) -> &'static str {
+        match self {
+            DmsTaskMetric::CdcLatencySource => "CDCLatencySource",
+            DmsTaskMetric::CdcLatencyTarget => "CDCLatencyTarget",
+            DmsTaskMetric::CdcIncomingChanges => "CDCIncomingChanges",
+            DmsTaskMetric::CdcThroughputRowsSource => "CDCThroughputRowsSource",
+            DmsTaskMetric::CdcThroughputRowsTarget => "CDCThroughputRowsTarget",
+            DmsTaskMetric::FullLoadThroughputRowsTarget => "FullLoadThroughputRowsTarget",
+        }
+    }
+}
+
+/// The `Role` dimension of Aurora's cluster-level metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClusterRole {
+    Writer,
+    Reader,
+}
+
+impl ClusterRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClusterRole::Writer => "WRITER",
+            ClusterRole::Reader => "READER",
+        }
+    }
+}
+
+/// Aurora instance metrics that are also published per cluster and role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuroraMetric {
+    CpuUtilization,
+    DatabaseConnections,
+}
+
+impl AuroraMetric {
+    pub fn name(self) -> &'static str {
+        match self {
+            AuroraMetric::CpuUtilization => "CPUUtilization",
+            AuroraMetric::DatabaseConnections => "DatabaseConnections",
+        }
+    }
+}
+
+/// Lambda function metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LambdaMetric {
+    Invocations,
+    Errors,
+    Throttles,
+    Duration,
+}
+
+impl LambdaMetric {
+    pub fn name(self) -> &'static str {
+        match self {
+            LambdaMetric::Invocations => "Invocations",
+            LambdaMetric::Errors => "Errors",
+            LambdaMetric::Throttles => "Throttles",
+            LambdaMetric::Duration => "Duration",
+        }
+    }
+}
+
+/// REST API metrics (HTTP APIs publish other names under `ApiId`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiGatewayMetric {
+    Count,
+    ClientError,
+    ServerError,
+    Latency,
+    IntegrationLatency,
+}
+
+impl ApiGatewayMetric {
+    pub fn name(self) -> &'static str {
+        match self {
+            ApiGatewayMetric::Count => "Count",
+            ApiGatewayMetric::ClientError => "4XXError",
+            ApiGatewayMetric::ServerError => "5XXError",
+            ApiGatewayMetric::Latency => "Latency",
+            ApiGatewayMetric::IntegrationLatency => "IntegrationLatency",
+        }
+    }
+}
+
+/// Step Functions execution metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatesMetric {
+    ExecutionsStarted,
+    ExecutionsSucceeded,
+    ExecutionsFailed,
+    ExecutionsAborted,
+    ExecutionsTimedOut,
+}
+
+impl StatesMetric {
+    pub fn name(self) -> &'static str {
+        match self {
+            StatesMetric::ExecutionsStarted => "ExecutionsStarted",
+            StatesMetric::ExecutionsSucceeded => "ExecutionsSucceeded",
+            StatesMetric::ExecutionsFailed => "ExecutionsFailed",
+            StatesMetric::ExecutionsAborted => "ExecutionsAborted",
+            StatesMetric::ExecutionsTimedOut => "ExecutionsTimedOut",
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! The monitoring layer's alarms. Two kinds:
+//!
+//! - **Gates** the workflows read and nobody is paged for: the forward task's CDC latency (the migration waits
+//!   for it to be OK before validating) and the reverse task's (a rollback after cutover lets it drain until OK).
+//!   Missing data is *breaching*: a task that publishes no latency has not proven it is caught up.
+//! - **Health** alarms that page the operations topic (alarm and OK actions), combined into the composite
+//!   `payment-migration-health-<env>` that the migration workflow checks every minute while a traffic step
+//!   bakes: any child in ALARM rolls the migration back. Each alarm's doc says how it treats missing data.
+
+use crate::cfn::{Expr, Handle};
+use crate::cloudwatch::{
+    ApiGatewayMetric, ApiStage, AuroraMetric, ClusterRole, Dimension, DmsTask, DmsTaskMetric,
+    LambdaMetric, Metric,
+};
+use crate::resources::cloudwatch::{
+    Alarm, AlarmCondition, AlarmMetric, ComparisonOperator, CompositeAlarm, Statistic,
+    TreatMissingData,
+};
+use crate::resources::dms::ReplicationTask;
+
+use super::api::{Api, STAGE};
+use super::database::{Databases, SourceDatabase};
+use super::migration::Replication;
+use super::notification::Notification;
+use super::stack::{Layer, Stack};
+use super::validation::{METRIC_NAMESPACE, Validation};
+
+/// The alarms the workflows read.
+pub struct Alarms {
+    /// OK once the forward task's CDC latency has stayed under the spec's threshold for three minutes.
+    pub forward_cdc_latency: Handle<Alarm>,
+    /// OK once the reverse task's CDC latency has stayed under the spec's threshold for three minutes.
+    pub reverse_cdc_latency: Handle<Alarm>,
+    /// ALARM while any health alarm is.
+    pub health: Handle<CompositeAlarm>,
+}
+
+/// Minutes of latency under the threshold before a gate opens: one slow minute among them keeps it shut.
+pub const GATE_MINUTES: u32 = 3;
+/// Replication lag that pages, in seconds (the original design's five minutes).
+pub const REPLICATION_LAG_ALARM_SECONDS: u32 = 300;
+/// Database CPU that pages, in percent.
+pub const DATABASE_CPU_ALARM_PERCENT: u32 = 80;
+/// Share of API requests answered 5XX that pages.
+pub const API_5XX_ALARM_RATE: f64 = 0.05;
+
+fn total_latency(task: &DmsTask) -> AlarmMetric {
+    AlarmMetric::Expression {
+        expression: "m1 + m2".into(),
+        label: "CDC latency, source plus target (s)".into(),
+        metrics: vec![
+            (
+                Metric::dms_task(task, DmsTaskMetric::CdcLatencySource),
+                Statistic::Maximum,
+            ),
+            (
+                Metric::dms_task(task, DmsTaskMetric::CdcLatencyTarget),
+                Statistic::Maximum,
+            ),
+        ],
+        period: 60,
+    }
+}
+
+fn dms_task(stack: &Stack, replication: &Replication, task: &Handle<ReplicationTask>) -> DmsTask {
+    DmsTask::of(&stack.template, &replication.instance, task).unwrap_or_else(|| {
+        panic!(
+            "{}: a DMS task's metrics need the instance's identifier and the task's resource identifier set in \
+             the template",
+            task.logical_id()
+        )
+    })
+}
+
+pub fn build(
+    stack: &mut Stack,
+    notification: &Notification,
+    databases: &Databases,
+    replication: &Replication,
+    api: &Api,
+    validation: &Validation,
+) -> Alarms {
+    let env = stack.env;
+    let topic = notification.operations_topic.topic_arn();
+    let threshold = f64::from(env.migration.max_cdc_latency_seconds);
+    let forward = dms_task(stack, replication, &replication.forward_task);
+    let reverse = dms_task(stack, replication, &replication.reverse_task);
+
+    let gate = |direction: &str, task: &DmsTask| {
+        Alarm::new(
+            Expr::lit(stack.name(&format!("{direction} cdc latency"))),
+            format!(
+                "Gate read by the workflows, not paged: OK once the {direction} DMS task's CDC latency (source plus \
+                 target) has stayed at or under {} s for {GATE_MINUTES} minutes. Missing data is breaching: a task \
+                 that publishes no latency has not shown it is caught up.",
+                env.migration.max_cdc_latency_seconds
+            ),
+            total_latency(task),
+            AlarmCondition {
+                comparison: ComparisonOperator::GreaterThanThreshold,
+                threshold,
+                evaluation_periods: GATE_MINUTES,
+                datapoints_to_alarm: 1,
+            },
+            TreatMissingData::Breaching,
+        )
+    };
+    let forward_gate = gate("forward", &forward);
+    let reverse_gate = gate("reverse", &reverse);
+    let forward_cdc_latency =
+        stack.add(Layer::Monitoring, "forward cdc latency alarm", forward_gate);
+    let reverse_cdc_latency =
+        stack.add(Layer::Monitoring, "reverse cdc latency alarm", reverse_gate);
+
+    let mut health: Vec<Handle<Alarm>> = Vec::new();
+
+    let lag = Alarm::new(
+        Expr::lit(stack.name("replication lag")),
+        format!(
+            "The forward DMS task's CDC latency (source plus target) has been over {REPLICATION_LAG_ALARM_SECONDS} s \
+             for 3 minutes: the migration database is falling behind production. Missing data is not breaching: a \
+             stopped task publishes nothing, and starting or stopping it is the workflows' decision, reported on \
+             its own."
+        ),
+        total_latency(&forward),
+        AlarmCondition {
+            comparison: ComparisonOperator::GreaterThanThreshold,
+            threshold: f64::from(REPLICATION_LAG_ALARM_SECONDS),
+            evaluation_periods: 3,
+            datapoints_to_alarm: 3,
+        },
+        TreatMissingData::NotBreaching,
+    )
+    .notify(topic.clone());
+    health.push(stack.add(Layer::Monitoring, "replication lag alarm", lag));
+
+    let mut clusters = vec![("migration", &databases.migration.cluster)];
+    if let SourceDatabase::ProductionCluster(production) = &databases.source {
+        clusters.push(("production", &production.cluster));
+    }
+    for (name, cluster) in clusters {
+        let alarm = Alarm::new(
+            Expr::lit(stack.name(&format!("{name} database cpu"))),
+            format!(
+                "The {name} cluster's writer has averaged over {DATABASE_CPU_ALARM_PERCENT} % CPU for 5 minutes. \
+                 Missing data is breaching: a running writer reports every minute, so silence means it is down."
+            ),
+            AlarmMetric::Single {
+                metric: Metric::aurora_cluster(cluster, ClusterRole::Writer, AuroraMetric::CpuUtilization),
+                statistic: Statistic::Average,
+                period: 60,
+            },
+            AlarmCondition {
+                comparison: ComparisonOperator::GreaterThanThreshold,
+                threshold: f64::from(DATABASE_CPU_ALARM_PERCENT),
+                evaluation_periods: 5,
+                datapoints_to_alarm: 5,
+            },
+            TreatMissingData::Breaching,
+        )
+        .notify(topic.clone());
+        health.push(stack.add(
+            Layer::Monitoring,
+            &format!("{name} database cpu alarm"),
+            alarm,
+        ));
+    }
+
+    for (name, function) in [
+        ("validation", &validation.function),
+        ("authorizer", &api.authorizer_function),
+    ] {
+        let alarm = Alarm::new(
+            Expr::lit(stack.name(&format!("{name} errors"))),
+            format!(
+                "The {name} function failed (an error or a timeout) in the last 5 minutes. Missing data is not \
+                 breaching: no invocation, no error."
+            ),
+            AlarmMetric::Single {
+                metric: Metric::lambda(function, LambdaMetric::Errors),
+                statistic: Statistic::Sum,
+                period: 300,
+            },
+            AlarmCondition {
+                comparison: ComparisonOperator::GreaterThanThreshold,
+                threshold: 0.0,
+                evaluation_periods: 1,
+                datapoints_to_alarm: 1,
+            },
+            TreatMissingData::NotBreaching,
+        )
+        .notify(topic.clone());
+        health.push(stack.add(Layer::Monitoring, &format!("{name} errors alarm"), alarm));
+    }
+
+    let stage = ApiStage::of(&stack.template, &api.rest_api, STAGE)
+        .expect("the payment API's name is a literal ASCII string");
+    let api_errors = Alarm::new(
+        Expr::lit(stack.name("api 5xx")),
+        format!(
+            "More than {} % of the payment API's requests were answered 5XX in each of 3 minutes. Missing data is \
+             not breaching: no request, no error.",
+            API_5XX_ALARM_RATE * 100.0
+        ),
+        AlarmMetric::Single {
+            metric: Metric::api_stage(&stage, ApiGatewayMetric::ServerError),
+            // 5XXError is 0 or 1 per request: its average is the error rate.
+            statistic: Statistic::Average,
+            period: 60,
+        },
+        AlarmCondition {
+            comparison: ComparisonOperator::GreaterThanThreshold,
+            threshold: API_5XX_ALARM_RATE,
+            evaluation_periods: 3,
+            datapoints_to_alarm: 3,
+        },
+        TreatMissingData::NotBreaching,
+    )
+    .notify(topic.clone());
+    health.push(stack.add(Layer::Monitoring, "api 5xx alarm", api_errors));
+
+    let inconsistent = Alarm::new(
+        Expr::lit(stack.name("validation inconsistent")),
+        "The validation function found source and target disagreeing. Missing data is not breaching: the \
+         function publishes a verdict only when it runs."
+            .to_string(),
+        AlarmMetric::Single {
+            metric: Metric::custom(
+                METRIC_NAMESPACE,
+                "ValidationInconsistent",
+                vec![Dimension {
+                    name: "Environment",
+                    value: Expr::lit(&env.name),
+                }],
+            ),
+            statistic: Statistic::Maximum,
+            period: 300,
+        },
+        AlarmCondition {
+            comparison: ComparisonOperator::GreaterThanOrEqualToThreshold,
+            threshold: 1.0,
+            evaluation_periods: 1,
+            datapoints_to_alarm: 1,
+        },
+        TreatMissingData::NotBreaching,
+    )
+    .notify(topic.clone());
+    health.push(stack.add(
+        Layer::Monitoring,
+        "validation inconsistent alarm",
+        inconsistent,
+    ));
+
+    let composite = CompositeAlarm::any_of(
+        Expr::lit(stack.name("health")),
+        "Migration health: in ALARM while any of the stack's health alarms is (replication lag, database CPU, \
+         function errors, API 5XX, validation inconsistent). The migration workflow checks it every minute while a \
+         traffic step bakes and rolls back when it is in ALARM.",
+        health.iter().map(|alarm| alarm.alarm_name()).collect(),
+    )
+    .notify(topic);
+    let health = stack.add(Layer::Monitoring, "health alarm", composite);
+
+    Alarms {
+        forward_cdc_latency,
+        reverse_cdc_latency,
+        health,
+    }
+}

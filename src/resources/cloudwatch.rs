@@ -1,0 +1,325 @@
+//! Amazon CloudWatch alarms. An alarm's metric is a [`crate::cloudwatch::Metric`] (so its dimensions are the
+//! ones the service publishes), how it treats missing data is a constructor argument (the default, `missing`,
+//! silently keeps the last state, which is rarely what a migration gate wants), and [`Alarm::notify`] sets the
+//! alarm and OK actions together, so the operations topic hears both when trouble starts and when it ends.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::cfn::{Expr, Tag};
+use crate::cloudwatch::Metric;
+use crate::resource_type;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub enum ComparisonOperator {
+    GreaterThanThreshold,
+    GreaterThanOrEqualToThreshold,
+    LessThanThreshold,
+    LessThanOrEqualToThreshold,
+}
+
+/// What an alarm does while its metric has no data points. The choice is per alarm and deliberate: a task
+/// that publishes nothing may mean "healthy and idle" (`NotBreaching`) or "not running, so not proven
+/// healthy" (`Breaching`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum TreatMissingData {
+    Breaching,
+    NotBreaching,
+    Ignore,
+    Missing,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub enum Statistic {
+    Average,
+    Sum,
+    Maximum,
+    Minimum,
+    SampleCount,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+struct MetricDimension {
+    name: String,
+    value: Expr,
+}
+
+fn dimensions(metric: &Metric) -> Vec<MetricDimension> {
+    metric
+        .dimensions()
+        .iter()
+        .map(|d| MetricDimension {
+            name: d.name.to_string(),
+            value: d.value.clone(),
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+struct MetricName {
+    namespace: String,
+    metric_name: String,
+    dimensions: Vec<MetricDimension>,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+struct MetricStat {
+    metric: MetricName,
+    period: u32,
+    stat: Statistic,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+struct MetricDataQuery {
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expression: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metric_stat: Option<MetricStat>,
+    return_data: bool,
+}
+
+/// What an alarm watches: one metric's statistic, or a metric-math expression over several metrics (each
+/// named `m1`, `m2`, … in the expression, in the order given).
+#[derive(Clone, Debug)]
+pub enum AlarmMetric {
+    Single {
+        metric: Metric,
+        statistic: Statistic,
+        period: u32,
+    },
+    Expression {
+        expression: String,
+        label: String,
+        metrics: Vec<(Metric, Statistic)>,
+        period: u32,
+    },
+}
+
+/// The threshold and how many periods decide the state.
+#[derive(Clone, Copy, Debug)]
+pub struct AlarmCondition {
+    pub comparison: ComparisonOperator,
+    pub threshold: f64,
+    pub evaluation_periods: u32,
+    pub datapoints_to_alarm: u32,
+}
+
+/// `AWS::CloudWatch::Alarm`.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct Alarm {
+    alarm_name: Expr,
+    alarm_description: String,
+    actions_enabled: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    alarm_actions: Vec<Expr>,
+    #[serde(rename = "OKActions", skip_serializing_if = "Vec::is_empty")]
+    ok_actions: Vec<Expr>,
+    comparison_operator: ComparisonOperator,
+    threshold: f64,
+    evaluation_periods: u32,
+    datapoints_to_alarm: u32,
+    treat_missing_data: TreatMissingData,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metric_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dimensions: Option<Vec<MetricDimension>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    statistic: Option<Statistic>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    period: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metrics: Option<Vec<MetricDataQuery>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<Vec<Tag>>,
+}
+
+impl Alarm {
+    pub fn new(
+        alarm_name: Expr,
+        alarm_description: impl Into<String>,
+        metric: AlarmMetric,
+        condition: AlarmCondition,
+        treat_missing_data: TreatMissingData,
+    ) -> Self {
+        let mut alarm = Alarm {
+            alarm_name,
+            alarm_description: alarm_description.into(),
+            actions_enabled: true,
+            alarm_actions: Vec::new(),
+            ok_actions: Vec::new(),
+            comparison_operator: condition.comparison,
+            threshold: condition.threshold,
+            evaluation_periods: condition.evaluation_periods,
+            datapoints_to_alarm: condition.datapoints_to_alarm,
+            treat_missing_data,
+            namespace: None,
+            metric_name: None,
+            dimensions: None,
+            statistic: None,
+            period: None,
+            metrics: None,
+            tags: None,
+        };
+        match metric {
+            AlarmMetric::Single {
+                metric,
+                statistic,
+                period,
+            } => {
+                alarm.namespace = Some(metric.namespace().to_string());
+                alarm.metric_name = Some(metric.name().to_string());
+                alarm.dimensions = Some(dimensions(&metric));
+                alarm.statistic = Some(statistic);
+                alarm.period = Some(period);
+            }
+            AlarmMetric::Expression {
+                expression,
+                label,
+                metrics,
+                period,
+            } => {
+                let mut queries: Vec<MetricDataQuery> = metrics
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (metric, stat))| MetricDataQuery {
+                        id: format!("m{}", i + 1),
+                        expression: None,
+                        label: None,
+                        metric_stat: Some(MetricStat {
+                            metric: MetricName {
+                                namespace: metric.namespace().to_string(),
+                                metric_name: metric.name().to_string(),
+                                dimensions: dimensions(metric),
+                            },
+                            period,
+                            stat: *stat,
+                        }),
+                        return_data: false,
+                    })
+                    .collect();
+                queries.push(MetricDataQuery {
+                    id: "e1".into(),
+                    expression: Some(expression),
+                    label: Some(label),
+                    metric_stat: None,
+                    return_data: true,
+                });
+                alarm.metrics = Some(queries);
+            }
+        }
+        alarm
+    }
+
+    /// Tells `topic_arn` when the alarm fires and when it clears.
+    pub fn notify(mut self, topic_arn: Expr) -> Self {
+        self.alarm_actions.push(topic_arn.clone());
+        self.ok_actions.push(topic_arn);
+        self
+    }
+
+    /// The metrics the alarm reads, for checks that every one is published.
+    pub fn watched_metrics(&self) -> Vec<(String, String, Vec<String>)> {
+        let mut out = Vec::new();
+        if let (Some(ns), Some(name), Some(dims)) =
+            (&self.namespace, &self.metric_name, &self.dimensions)
+        {
+            out.push((
+                ns.clone(),
+                name.clone(),
+                dims.iter().map(|d| d.name.clone()).collect(),
+            ));
+        }
+        for query in self.metrics.iter().flatten() {
+            if let Some(stat) = &query.metric_stat {
+                out.push((
+                    stat.metric.namespace.clone(),
+                    stat.metric.metric_name.clone(),
+                    stat.metric
+                        .dimensions
+                        .iter()
+                        .map(|d| d.name.clone())
+                        .collect(),
+                ));
+            }
+        }
+        out
+    }
+}
+
+resource_type!(Alarm, "AWS::CloudWatch::Alarm", tags: list, attributes {
+    ref: alarm_name,
+    arn => "Arn",
+});
+
+/// `AWS::CloudWatch::CompositeAlarm`: ALARM when its rule over other alarms' states holds.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct CompositeAlarm {
+    alarm_name: Expr,
+    alarm_description: String,
+    alarm_rule: Expr,
+    actions_enabled: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    alarm_actions: Vec<Expr>,
+    #[serde(rename = "OKActions", skip_serializing_if = "Vec::is_empty")]
+    ok_actions: Vec<Expr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<Vec<Tag>>,
+}
+
+impl CompositeAlarm {
+    /// In ALARM while any of `alarm_names` is: the rule `ALARM("a") OR ALARM("b") …`, built with `Fn::Sub` so
+    /// each name is the alarm's `Ref` and CloudFormation creates the children first.
+    pub fn any_of(
+        alarm_name: Expr,
+        alarm_description: impl Into<String>,
+        alarm_names: Vec<Expr>,
+    ) -> Self {
+        assert!(
+            !alarm_names.is_empty(),
+            "a composite alarm needs at least one child"
+        );
+        let mut rule = String::new();
+        let mut variables = Vec::new();
+        for (i, name) in alarm_names.into_iter().enumerate() {
+            if i > 0 {
+                rule.push_str(" OR ");
+            }
+            let variable = format!("Alarm{}", i + 1);
+            rule.push_str(&format!("ALARM(\"${{{variable}}}\")"));
+            variables.push((variable, name));
+        }
+        CompositeAlarm {
+            alarm_name,
+            alarm_description: alarm_description.into(),
+            alarm_rule: Expr::sub_map(rule, variables),
+            actions_enabled: true,
+            alarm_actions: Vec::new(),
+            ok_actions: Vec::new(),
+            tags: None,
+        }
+    }
+
+    /// Tells `topic_arn` when the alarm fires and when it clears.
+    pub fn notify(mut self, topic_arn: Expr) -> Self {
+        self.alarm_actions.push(topic_arn.clone());
+        self.ok_actions.push(topic_arn);
+        self
+    }
+}
+
+resource_type!(CompositeAlarm, "AWS::CloudWatch::CompositeAlarm", tags: list, attributes {
+    ref: alarm_name,
+    arn => "Arn",
+});
