@@ -153,13 +153,13 @@ fn each_asl_artifact_is_the_definition_its_template_embeds() {
     let mut checked = 0;
     for env in shipped() {
         let documents = asl_documents(&env);
-        assert!(
-            documents
-                .iter()
-                .any(|(path, _)| path == "rollback.asl.json"),
-            "{}: no rollback.asl.json",
-            env.name
-        );
+        for workflow in ["migration.asl.json", "rollback.asl.json"] {
+            assert!(
+                documents.iter().any(|(path, _)| path == workflow),
+                "{}: no {workflow}",
+                env.name
+            );
+        }
         let embedded: Vec<(serde_json::Value, serde_json::Value)> = templates(&env, Format::Yaml)
             .iter()
             .flat_map(|t| {
@@ -208,7 +208,7 @@ fn each_asl_artifact_is_the_definition_its_template_embeds() {
             checked += 1;
         }
     }
-    assert!(checked >= 3, "ASL documents checked: {checked}");
+    assert!(checked >= 6, "ASL documents checked: {checked}");
 }
 
 /// The `statelint` that `scripts/tools` installs into `.tools/venv` (or the one named by `STATELINT`).

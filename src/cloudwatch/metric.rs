@@ -362,3 +362,81 @@ impl StatesMetric {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::cfn::LogicalId;
+    use crate::resources::dms::{MigrationType, ReplicationInstance, ReplicationTask};
+
+    fn template(
+        task_resource_id: Option<&str>,
+    ) -> (
+        Template,
+        Handle<ReplicationInstance>,
+        Handle<ReplicationTask>,
+    ) {
+        let mut template = Template::new("metrics");
+        let instance = template.add(
+            LogicalId::verbatim("Instance"),
+            ReplicationInstance::private(
+                "dms.t3.medium",
+                Expr::lit("key"),
+                Expr::lit("group"),
+                vec![],
+            )
+            .replication_instance_identifier("Payment-Replication-Dev"),
+        );
+        let mut task = ReplicationTask::new(
+            MigrationType::Cdc,
+            instance.replication_instance_arn(),
+            Expr::lit("source"),
+            Expr::lit("target"),
+            &json!({"rules": []}),
+        )
+        .replication_task_identifier("friendly-name");
+        if let Some(id) = task_resource_id {
+            task = task.resource_identifier(id);
+        }
+        let task = template.add(LogicalId::verbatim("Task"), task);
+        (template, instance, task)
+    }
+
+    #[test]
+    fn dms_dimensions_are_the_lowercased_instance_identifier_and_the_task_resource_id_not_its_name()
+    {
+        let (template, instance, task) = template(Some("TASKRESOURCEID"));
+        let identity =
+            DmsTask::of(&template, &instance, &task).expect("both identifiers are literal");
+        let metric = Metric::dms_task(&identity, DmsTaskMetric::CdcLatencySource);
+        let dimensions: Vec<(&str, &Expr)> = metric
+            .dimensions()
+            .iter()
+            .map(|d| (d.name, &d.value))
+            .collect();
+        assert_eq!(
+            dimensions,
+            vec![
+                (
+                    "ReplicationInstanceIdentifier",
+                    &Expr::lit("payment-replication-dev")
+                ),
+                ("ReplicationTaskIdentifier", &Expr::lit("TASKRESOURCEID")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_task_without_a_resource_identifier_has_no_metric_identity() {
+        let (template, instance, task) = template(None);
+        assert_eq!(DmsTask::of(&template, &instance, &task), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "AWS namespaces")]
+    fn custom_metrics_cannot_borrow_an_aws_namespace() {
+        Metric::custom("AWS/DMS", "CDCLatencySource", vec![]);
+    }
+}
