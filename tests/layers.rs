@@ -356,15 +356,16 @@ fn the_key_policy_grants_exactly_what_the_layers_registered() {
             "{name}"
         );
         if let Some((region, secondary)) = documents.get(1) {
-            // A secondary region holds a database cluster and log groups only.
+            // A secondary region holds a database cluster, log groups, and the topic its lag alarm pages through.
             let (via, sids) = key_policy(secondary);
-            assert_eq!(via, ["rds"], "{name} {region}");
+            assert_eq!(via, ["rds", "sns"], "{name} {region}");
             assert_eq!(
                 sids,
                 [
                     "KeyAdministration",
                     "UseThroughStackServices",
-                    "CloudWatchLogsEncryptsLogGroups"
+                    "CloudWatchLogsEncryptsLogGroups",
+                    "CloudWatchAlarmsPublishToEncryptedTopic",
                 ],
                 "{name} {region}"
             );

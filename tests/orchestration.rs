@@ -206,14 +206,36 @@ fn the_health_gate_is_the_stacks_composite_alarm_over_every_paging_alarm() {
         let rule = at(composite, "Properties.AlarmRule.Fn::Sub");
         let variables = rule[1].as_object().expect("Fn::Sub variables");
         let children: BTreeSet<&str> = variables.values().map(|v| str_at(v, "Ref")).collect();
-        // Every alarm that pages the topic is a child; the gates read by the workflows page nobody.
+        // Every alarm that pages the topic is a child, except the signals that moving traffic back would not
+        // fix (a security signal, DMS's own retried errors, the workflows' failures); the gates page nobody.
+        let signals: BTreeSet<&str> = [
+            "MonitoringAuthorizerDenialsAlarm",
+            "MonitoringDmsTaskErrorsAlarm",
+            "MonitoringMigrationWorkflowFailedAlarm",
+            "MonitoringRollbackWorkflowFailedAlarm",
+        ]
+        .into_iter()
+        .collect();
         let paging: BTreeSet<&str> = resources(&doc, "AWS::CloudWatch::Alarm")
             .into_iter()
             .filter(|(_, a)| a["Properties"].get("AlarmActions").is_some())
             .map(|(id, _)| id.as_str())
             .collect();
-        assert!(paging.len() >= 6, "{env}: {paging:?}");
-        assert_eq!(children, paging, "{env}");
+        assert!(signals.is_subset(&paging), "{env}: {paging:?}");
+        let health: BTreeSet<&str> = paging.difference(&signals).copied().collect();
+        assert!(health.len() >= 6, "{env}: {health:?}");
+        assert_eq!(children, health, "{env}");
+        for gate in [
+            "MonitoringForwardCdcLatencyAlarm",
+            "MonitoringReverseCdcLatencyAlarm",
+        ] {
+            assert!(
+                resource(&doc, gate)["Properties"]
+                    .get("AlarmActions")
+                    .is_none(),
+                "{env}: {gate} pages"
+            );
+        }
         for (id, alarm) in resources(&doc, "AWS::CloudWatch::Alarm") {
             let missing = str_at(alarm, "Properties.TreatMissingData");
             assert!(
@@ -266,5 +288,100 @@ fn dms_metrics_name_the_instance_identifier_and_the_task_resource_id() {
             }
         }
         assert!(seen >= 6, "{env}: {seen} DMS metric queries");
+    }
+}
+
+/// `Fn::Sub` of a string without variables, as CloudFormation resolves it in `region`: the region and partition
+/// filled in, `${!` made `${`, the account left as it is (it is known only when deployed).
+fn substitute(text: &str, region: &str) -> String {
+    text.replace("${AWS::Region}", region)
+        .replace("${AWS::Partition}", "aws")
+        .replace("${!", "${")
+}
+
+#[test]
+fn the_standalone_dashboard_is_the_body_the_template_embeds() {
+    for env in ENVS {
+        let spec = environment(env);
+        let doc = document(env);
+        let dashboards = resources(&doc, "AWS::CloudWatch::Dashboard");
+        assert_eq!(dashboards.len(), 1, "{env}");
+        let (_, dashboard) = dashboards[0];
+        assert_eq!(
+            str_at(dashboard, "Properties.DashboardName"),
+            format!("migration-dashboard-{env}")
+        );
+        let embedded = substitute(
+            str_at(dashboard, "Properties.DashboardBody.Fn::Sub"),
+            &spec.primary_region,
+        );
+        let embedded: Value = serde_json::from_str(&embedded).expect("the resolved body is JSON");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("out/{env}/dashboard.json"));
+        let standalone: Value = serde_json::from_str(
+            &std::fs::read_to_string(&path).expect("out/<env>/dashboard.json is committed"),
+        )
+        .unwrap();
+        assert_eq!(standalone, embedded, "{env}: run scripts/render-out");
+        let widgets = array_at(&standalone, "widgets");
+        assert!(widgets.len() >= 15, "{env}: {} widgets", widgets.len());
+        let titles: Vec<&str> = widgets
+            .iter()
+            .filter_map(|w| w["properties"].get("title").and_then(Value::as_str))
+            .collect();
+        for expected in [
+            "Database CPU: migration (%)",
+            "Replication lag: CDC latency (s)",
+            "Replication throughput (rows/s)",
+            "Function errors",
+            "API requests",
+            "API latency (ms)",
+            "Data validation: verdicts",
+            "Workflow executions: migration",
+        ] {
+            assert!(
+                titles.contains(&expected),
+                "{env}: no widget {expected:?} in {titles:?}"
+            );
+        }
+        let global = titles.contains(&"Global database replication lag (ms)");
+        assert_eq!(global, !spec.secondary_regions.is_empty(), "{env}");
+    }
+}
+
+#[test]
+fn every_primary_template_has_the_nineteen_original_outputs() {
+    let original = [
+        "ProductionVpcId",
+        "MigrationVpcId",
+        "TransitGatewayId",
+        "ProductionDbEndpoint",
+        "ProductionDbReaderEndpoint",
+        "MigrationDbEndpoint",
+        "MigrationDbReaderEndpoint",
+        "DmsReplicationInstanceArn",
+        "DmsReplicationTaskArn",
+        "ValidationLambdaArn",
+        "AuthorizerLambdaArn",
+        "ApiGatewayEndpoint",
+        "ApiGatewayId",
+        "MigrationStateMachineArn",
+        "RollbackStateMachineArn",
+        "CheckpointsBucketName",
+        "RollbackBucketName",
+        "DashboardName",
+        "DashboardArn",
+    ];
+    assert_eq!(original.len(), 19);
+    for env in ENVS {
+        let doc = document(env);
+        for output in original {
+            at(&doc, ["Outputs", output, "Value"]);
+        }
+        assert_eq!(
+            at(&doc, "Outputs.DashboardArn.Value.Fn::Sub.0"),
+            &json!("arn:${AWS::Partition}:cloudwatch::${AWS::AccountId}:dashboard/${Name}"),
+            "{env}: dashboards are global, so the ARN has no region"
+        );
     }
 }

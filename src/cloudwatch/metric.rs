@@ -1,5 +1,6 @@
 //! Metrics as the services publish them: a namespace, a name and the exact dimension set AWS documents for it,
-//! with dimension values taken from the resources themselves.
+//! with dimension values taken from the resources' properties in the template (literal names, so a dashboard
+//! shows them and its standalone document can be read without deploying).
 //!
 //! Sources, per namespace:
 //! - `AWS/DMS`: DMS user guide, "Monitoring AWS DMS tasks" (CHAP_Monitoring): task metrics carry
@@ -32,14 +33,14 @@ pub struct Dimension {
 /// A metric: namespace, name and the complete dimension set it is published under.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Metric {
-    namespace: &'static str,
+    namespace: String,
     name: &'static str,
     dimensions: Vec<Dimension>,
 }
 
 impl Metric {
-    pub fn namespace(&self) -> &'static str {
-        self.namespace
+    pub fn namespace(&self) -> &str {
+        &self.namespace
     }
 
     pub fn name(&self) -> &'static str {
@@ -50,9 +51,9 @@ impl Metric {
         &self.dimensions
     }
 
-    fn new(namespace: &'static str, name: &'static str, dimensions: Vec<Dimension>) -> Self {
+    fn new(namespace: impl Into<String>, name: &'static str, dimensions: Vec<Dimension>) -> Self {
         Metric {
-            namespace,
+            namespace: namespace.into(),
             name,
             dimensions,
         }
@@ -76,50 +77,75 @@ impl Metric {
         )
     }
 
-    /// An instance metric of an Aurora cluster, aggregated over the instances of one role.
+    /// An instance metric of an Aurora cluster, aggregated over the instances of one role; `None` when the
+    /// cluster's identifier is not a literal of the template (RDS publishes it in lower case).
     pub fn aurora_cluster(
+        template: &Template,
         cluster: &Handle<DbCluster>,
         role: ClusterRole,
         metric: AuroraMetric,
-    ) -> Self {
-        Metric::new(
+    ) -> Option<Self> {
+        let identifier = cluster_identifier(template, cluster)?;
+        Some(Metric::new(
             "AWS/RDS",
             metric.name(),
             vec![
                 Dimension {
                     name: "DBClusterIdentifier",
-                    value: cluster.cluster_identifier(),
+                    value: Expr::lit(identifier),
                 },
                 Dimension {
                     name: "Role",
                     value: Expr::lit(role.as_str()),
                 },
             ],
-        )
+        ))
     }
 
     /// A global-database metric of an Aurora cluster; published by the *secondary* cluster, in its region.
-    pub fn aurora_global_replication_lag(cluster: &Handle<DbCluster>) -> Self {
+    pub fn aurora_global_replication_lag(
+        template: &Template,
+        cluster: &Handle<DbCluster>,
+    ) -> Option<Self> {
+        let identifier = cluster_identifier(template, cluster)?;
+        Some(Metric::new(
+            "AWS/RDS",
+            "AuroraGlobalDBReplicationLag",
+            vec![Dimension {
+                name: "DBClusterIdentifier",
+                value: Expr::lit(identifier),
+            }],
+        ))
+    }
+
+    /// The global-database lag of a secondary cluster in another region's template, named by the identifier that
+    /// template gives it (for a dashboard that reads the metric across regions).
+    pub fn aurora_global_replication_lag_of(cluster_identifier: &str) -> Self {
         Metric::new(
             "AWS/RDS",
             "AuroraGlobalDBReplicationLag",
             vec![Dimension {
                 name: "DBClusterIdentifier",
-                value: cluster.cluster_identifier(),
+                value: Expr::lit(cluster_identifier.to_lowercase()),
             }],
         )
     }
 
-    /// A function metric of a Lambda function.
-    pub fn lambda(function: &Handle<Function>, metric: LambdaMetric) -> Self {
-        Metric::new(
+    /// A function metric of a Lambda function; `None` when its name is not a literal of the template.
+    pub fn lambda(
+        template: &Template,
+        function: &Handle<Function>,
+        metric: LambdaMetric,
+    ) -> Option<Self> {
+        let name = literal_property(template, function.logical_id().as_str(), "FunctionName")?;
+        Some(Metric::new(
             "AWS/Lambda",
             metric.name(),
             vec![Dimension {
                 name: "FunctionName",
-                value: function.function_name(),
+                value: Expr::lit(name),
             }],
-        )
+        ))
     }
 
     /// A stage metric of a REST API.
@@ -140,21 +166,38 @@ impl Metric {
         )
     }
 
-    /// An execution metric of a Step Functions state machine.
-    pub fn state_machine(state_machine: &Handle<StateMachine>, metric: StatesMetric) -> Self {
-        Metric::new(
+    /// An execution metric of a Step Functions state machine, whose ARN is built from its name (the account is
+    /// resolved at deploy); `None` when the name is not a literal of the template.
+    pub fn state_machine(
+        template: &Template,
+        state_machine: &Handle<StateMachine>,
+        metric: StatesMetric,
+    ) -> Option<Self> {
+        let name = literal_property(
+            template,
+            state_machine.logical_id().as_str(),
+            "StateMachineName",
+        )?;
+        Some(Metric::new(
             "AWS/States",
             metric.name(),
             vec![Dimension {
                 name: "StateMachineArn",
-                value: state_machine.state_machine_arn(),
+                value: Expr::sub(format!(
+                    "arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{name}"
+                )),
             }],
-        )
+        ))
     }
 
     /// A metric the system publishes itself (`PutMetricData` or a metric filter), under a namespace of its own:
     /// `AWS/` namespaces are refused, since their metrics have the constructors above.
-    pub fn custom(namespace: &'static str, name: &'static str, dimensions: Vec<Dimension>) -> Self {
+    pub fn custom(
+        namespace: impl Into<String>,
+        name: &'static str,
+        dimensions: Vec<Dimension>,
+    ) -> Self {
+        let namespace = namespace.into();
         assert!(
             !namespace.starts_with("AWS/"),
             "{namespace}/{name}: AWS namespaces take the service's own constructor"
@@ -225,6 +268,16 @@ impl ApiStage {
             stage_name: stage_name.to_string(),
         })
     }
+}
+
+/// The literal identifier of an Aurora cluster, in lower case as RDS stores and publishes it.
+fn cluster_identifier(template: &Template, cluster: &Handle<DbCluster>) -> Option<String> {
+    literal_property(
+        template,
+        cluster.logical_id().as_str(),
+        "DBClusterIdentifier",
+    )
+    .map(|id| id.to_lowercase())
 }
 
 /// A literal string property of a resource of `template`.

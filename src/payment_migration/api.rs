@@ -32,11 +32,12 @@ use crate::resources::elasticloadbalancingv2::{
 use crate::resources::iam::{PolicyDocument, Principal, Role, Statement};
 use crate::resources::kms::Key;
 use crate::resources::lambda::{Function, Permission};
+use crate::resources::logs::LogGroup;
 use crate::resources::secretsmanager::Secret;
 use crate::spec::{Backend, Environment};
 
 use super::configuration::Configuration;
-use super::functions::{FunctionSpec, vpc_function};
+use super::functions::{BuiltFunction, FunctionSpec, vpc_function};
 use super::network::{Network, aws_apis};
 use super::stack::{Layer, SYSTEM, Stack};
 
@@ -59,6 +60,8 @@ pub fn token_secret_name(env: &Environment) -> String {
 pub struct Api {
     pub rest_api: Handle<RestApi>,
     pub authorizer_function: Handle<Function>,
+    /// The authorizer's log group: one JSON line per decision.
+    pub authorizer_logs: Handle<LogGroup>,
     pub load_balancer: Handle<LoadBalancer>,
 }
 
@@ -198,7 +201,9 @@ pub fn build(
         .description(format!("Payment API of {}", env.name)),
     );
 
-    let authorizer_function = authorizer_function(stack, key, network, configuration, &rest_api);
+    let authorizer = authorizer_function(stack, key, network, configuration, &rest_api);
+    let authorizer_function = authorizer.function;
+    let authorizer_logs = authorizer.log_group;
     let authorizer = stack.add(
         Layer::Api,
         "authorizer",
@@ -345,6 +350,7 @@ pub fn build(
     Api {
         rest_api,
         authorizer_function,
+        authorizer_logs,
         load_balancer,
     }
 }
@@ -431,7 +437,7 @@ fn authorizer_function(
     network: &Network,
     configuration: &Configuration,
     rest_api: &Handle<RestApi>,
-) -> Handle<Function> {
+) -> BuiltFunction {
     let env = stack.env;
     // Retained like every secret of the stack: deleting it would lock out clients of a stack redeployed later.
     let token = stack.add_with(
@@ -506,7 +512,6 @@ fn authorizer_function(
             security_group: &group,
         },
     )
-    .function
 }
 
 /// API Gateway writes access and execution logs through one role per account and region. Like the DMS service

@@ -14,7 +14,7 @@ use crate::resources::rds::{
     ServerlessV2ScalingConfiguration,
 };
 use crate::resources::secretsmanager::{RotationSchedule, Secret, SecretTargetAttachment};
-use crate::spec::{Capacity, Cluster, ExternalSource, Source};
+use crate::spec::{Capacity, Cluster, Environment, ExternalSource, Source};
 
 use super::network::Network;
 use super::stack::{Layer, Stack};
@@ -270,6 +270,12 @@ fn primary_cluster(
 
 /// The secondary member of the global database in a secondary region: no credentials (they come from the
 /// primary), the region's own key, and as many instances as the migration cluster so it can take over.
+/// The identifier of the global database's secondary cluster, the same in every secondary region; the primary
+/// region's dashboard reads its replication lag by it.
+pub fn secondary_cluster_identifier(env: &Environment) -> String {
+    super::stack::name_in(env, "secondary db")
+}
+
 pub fn secondary_cluster(
     stack: &mut Stack,
     key: &Handle<Key>,
@@ -283,7 +289,7 @@ pub fn secondary_cluster(
     let monitoring = monitoring_role(stack);
     let parameters = parameter_group(stack);
     let subnet_group = subnet_group(stack, "secondary", subnets);
-    let identifier = stack.name("secondary db");
+    let identifier = secondary_cluster_identifier(env);
     let logs = stack.service_log_group(
         Layer::Database,
         "secondary cluster log group",

@@ -11,6 +11,7 @@ use crate::resources::lambda::{
     ApplicationLogLevel, Architecture, Function, LoggingConfig, SystemLogLevel, TracingMode,
     VpcConfig,
 };
+use crate::resources::logs::LogGroup;
 
 use super::stack::{Layer, Stack};
 
@@ -48,6 +49,8 @@ pub struct FunctionSpec<'a> {
 pub struct BuiltFunction {
     pub function: Handle<Function>,
     pub role: Handle<Role>,
+    /// `/aws/lambda/<name>`, where the function writes its JSON log lines.
+    pub log_group: Handle<LogGroup>,
 }
 
 pub fn vpc_function(stack: &mut Stack, key: &Handle<Key>, spec: FunctionSpec) -> BuiltFunction {
@@ -128,5 +131,9 @@ pub fn vpc_function(stack: &mut Stack, key: &Handle<Key>, spec: FunctionSpec) ->
         function = function.environment_variable(name, value);
     }
     let function = stack.add_with(spec.layer, &format!("{purpose} function"), function, ready);
-    BuiltFunction { function, role }
+    BuiltFunction {
+        function,
+        role,
+        log_group,
+    }
 }

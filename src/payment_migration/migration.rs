@@ -12,6 +12,7 @@ use crate::resources::dms::{
 };
 use crate::resources::iam::{ManagedPolicy, PolicyDocument, Principal, Role, Statement};
 use crate::resources::kms::Key;
+use crate::resources::logs::LogGroup;
 use crate::resources::secretsmanager::SecretTargetAttachment;
 use crate::spec::TableRule;
 
@@ -26,6 +27,8 @@ pub struct Replication {
     /// The forward task's endpoints, whose connections the migration workflow tests before it starts.
     pub forward_source: Handle<Endpoint>,
     pub forward_target: Handle<Endpoint>,
+    /// The tasks' log group, where DMS writes its error lines (`]E:`).
+    pub task_logs: Handle<LogGroup>,
     /// The DMS metric dimensions: the instance identifier and the tasks' resource identifiers (ARN suffixes).
     pub instance_identifier: String,
     pub forward_task_id: String,
@@ -233,6 +236,7 @@ pub fn build(
         reverse_task,
         forward_source,
         forward_target,
+        task_logs,
         instance_identifier,
         forward_task_id,
         reverse_task_id,

@@ -30,7 +30,7 @@ pub fn build(env: &Environment) -> Stack<'_> {
         &env.primary_region,
         format!(
             "Payment migration ({}, {}, primary region): encryption, network, database, migration, storage, \
-             notification, configuration, API, validation, monitoring and orchestration layers",
+             notification, configuration, API, validation, orchestration and monitoring layers",
             env.name, env.primary_region
         ),
     );
@@ -49,15 +49,15 @@ pub fn build(env: &Environment) -> Stack<'_> {
     );
     let api = api::build(&mut stack, &key, &network, &configuration);
     let validation = validation::build(&mut stack, &key, &network, &replication, &storage);
-    let alarms = monitoring::build(
-        &mut stack,
-        &notification,
-        &databases,
-        &replication,
-        &api,
-        &validation,
-    );
-    orchestration::build(
+    let watched = monitoring::Watched {
+        notification: &notification,
+        databases: &databases,
+        replication: &replication,
+        api: &api,
+        validation: &validation,
+    };
+    let mut alarms = monitoring::alarms(&mut stack, &watched);
+    let workflows = orchestration::build(
         &mut stack,
         &orchestration::Resources {
             key: &key,
@@ -69,6 +69,7 @@ pub fn build(env: &Environment) -> Stack<'_> {
             alarms: &alarms,
         },
     );
+    monitoring::finish(&mut stack, &watched, &mut alarms, &workflows);
     // Last: the policies of the shared key and topic, from what every layer registered.
     notification::seal(&mut stack, &notification);
     encryption::seal(&mut stack, &key);
@@ -81,8 +82,8 @@ pub fn build_secondary<'e>(env: &'e Environment, secondary: &SecondaryRegion) ->
         env,
         &secondary.region,
         format!(
-            "Payment migration ({}, {}, secondary region of {}): encryption, network and the global database's \
-             secondary cluster",
+            "Payment migration ({}, {}, secondary region of {}): encryption, network, the global database's \
+             secondary cluster, and its replication-lag alarm with the region's operations topic",
             env.name, secondary.region, env.primary_region
         ),
     );
@@ -94,7 +95,12 @@ pub fn build_secondary<'e>(env: &'e Environment, secondary: &SecondaryRegion) ->
         .unwrap_or_default();
     let field = format!("secondary_regions[{index}].vpc_cidr");
     let (vpc, database_group) = network::secondary_region(&mut stack, &field, &secondary.vpc, &key);
-    database::secondary_cluster(&mut stack, &key, &vpc.private_subnets, &database_group);
+    let cluster =
+        database::secondary_cluster(&mut stack, &key, &vpc.private_subnets, &database_group);
+    // Alarms act only on topics of their own region: the secondary's lag alarm pages through a topic here.
+    let notification = notification::build(&mut stack, &key);
+    monitoring::secondary(&mut stack, &notification, &cluster);
+    notification::seal(&mut stack, &notification);
     encryption::seal(&mut stack, &key);
     stack
 }

@@ -47,6 +47,12 @@ impl Layer {
 /// Prefix of physical names and of the Parameter Store hierarchy's owner.
 pub const SYSTEM: &str = "payment-migration";
 
+/// The physical name of a resource with `purpose` in `env`: `payment-migration-<purpose>-<env>`, the same in
+/// every region. [`Stack::name`] for a stack at hand; this for a name another region's stack gives.
+pub fn name_in(env: &Environment, purpose: &str) -> String {
+    format!("{SYSTEM}-{}-{}", kebab(purpose), env.name)
+}
+
 /// A region's stack under construction: the template, the environment it is built for, and the handles that
 /// several layers share.
 pub struct Stack<'e> {
@@ -221,7 +227,7 @@ impl<'e> Stack<'e> {
 
     /// A physical name: `payment-migration-{purpose}-{env}`, with the purpose in kebab case.
     pub fn name(&self, purpose: &str) -> String {
-        format!("{SYSTEM}-{}-{}", kebab(purpose), self.env.name)
+        name_in(self.env, purpose)
     }
 
     /// A path in the environment's Parameter Store hierarchy: `/migration/{env}/{path}`.

@@ -9,6 +9,7 @@ use crate::cfn::{Expr, Handle, LogicalId, Output};
 use crate::resources::iam::Statement;
 use crate::resources::kms::Key;
 use crate::resources::lambda::Function;
+use crate::resources::logs::LogGroup;
 use crate::spec::Environment;
 
 use super::functions::{FunctionSpec, vpc_function};
@@ -29,6 +30,8 @@ pub fn function_name(env: &Environment) -> String {
 
 pub struct Validation {
     pub function: Handle<Function>,
+    /// The function's log group: one JSON line per verdict.
+    pub logs: Handle<LogGroup>,
 }
 
 pub fn build(
@@ -127,5 +130,6 @@ pub fn build(
     );
     Validation {
         function: built.function,
+        logs: built.log_group,
     }
 }

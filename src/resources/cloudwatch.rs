@@ -323,3 +323,27 @@ resource_type!(CompositeAlarm, "AWS::CloudWatch::CompositeAlarm", tags: list, at
     ref: alarm_name,
     arn => "Arn",
 });
+
+/// `AWS::CloudWatch::Dashboard`, whose body is built by [`crate::cloudwatch::dashboard::Dashboard`].
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct Dashboard {
+    dashboard_name: Expr,
+    dashboard_body: Expr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<Vec<Tag>>,
+}
+
+impl Dashboard {
+    pub fn new(dashboard_name: Expr, body: &crate::cloudwatch::dashboard::Dashboard) -> Self {
+        Dashboard {
+            dashboard_name,
+            dashboard_body: body.body(),
+            tags: None,
+        }
+    }
+}
+
+resource_type!(Dashboard, "AWS::CloudWatch::Dashboard", tags: list, attributes {
+    ref: dashboard_name,
+});

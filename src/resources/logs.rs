@@ -41,3 +41,90 @@ resource_type!(LogGroup, "AWS::Logs::LogGroup", tags: list, attributes {
     ref: log_group_name,
     arn => "Arn",
 });
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+struct MetricFilterDimension {
+    key: String,
+    value: String,
+}
+
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+struct MetricTransformation {
+    metric_name: String,
+    metric_namespace: String,
+    metric_value: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_value: Option<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    dimensions: Vec<MetricFilterDimension>,
+    unit: String,
+}
+
+/// `AWS::Logs::MetricFilter`: turns matching log events into a metric, for numbers that exist only in logs.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct MetricFilter {
+    filter_name: String,
+    filter_pattern: String,
+    log_group_name: Expr,
+    metric_transformations: Vec<MetricTransformation>,
+}
+
+impl MetricFilter {
+    /// Counts the events of `log_group_name` matching `pattern` as `namespace`/`metric` (1 per event, 0 when a
+    /// period has none, so an alarm sees a quiet minute as zero rather than as missing data).
+    pub fn count(
+        filter_name: impl Into<String>,
+        pattern: impl Into<String>,
+        log_group_name: Expr,
+        namespace: impl Into<String>,
+        metric: impl Into<String>,
+    ) -> Self {
+        MetricFilter {
+            filter_name: filter_name.into(),
+            filter_pattern: pattern.into(),
+            log_group_name,
+            metric_transformations: vec![MetricTransformation {
+                metric_name: metric.into(),
+                metric_namespace: namespace.into(),
+                metric_value: "1".into(),
+                default_value: Some(0.0),
+                dimensions: Vec::new(),
+                unit: "Count".into(),
+            }],
+        }
+    }
+
+    /// Counts matching events per value of the JSON field `field` of each event, as the dimension `dimension`.
+    /// CloudWatch takes no default value with dimensions: a quiet period has no data point.
+    pub fn count_by(
+        filter_name: impl Into<String>,
+        pattern: impl Into<String>,
+        log_group_name: Expr,
+        namespace: impl Into<String>,
+        metric: impl Into<String>,
+        dimension: impl Into<String>,
+        field: impl Into<String>,
+    ) -> Self {
+        MetricFilter {
+            filter_name: filter_name.into(),
+            filter_pattern: pattern.into(),
+            log_group_name,
+            metric_transformations: vec![MetricTransformation {
+                metric_name: metric.into(),
+                metric_namespace: namespace.into(),
+                metric_value: "1".into(),
+                default_value: None,
+                dimensions: vec![MetricFilterDimension {
+                    key: dimension.into(),
+                    value: format!("$.{}", field.into()),
+                }],
+                unit: "Count".into(),
+            }],
+        }
+    }
+}
+
+resource_type!(MetricFilter, "AWS::Logs::MetricFilter", tags: none);

@@ -107,5 +107,7 @@ pub fn catalog() -> Vec<CatalogEntry> {
         entry::<elasticloadbalancingv2::ListenerRule>(),
         entry::<cloudwatch::Alarm>(),
         entry::<cloudwatch::CompositeAlarm>(),
+        entry::<cloudwatch::Dashboard>(),
+        entry::<logs::MetricFilter>(),
     ]
 }

@@ -5,7 +5,13 @@
 //!   Missing data is *breaching*: a task that publishes no latency has not proven it is caught up.
 //! - **Health** alarms that page the operations topic (alarm and OK actions), combined into the composite
 //!   `payment-migration-health-<env>` that the migration workflow checks every minute while a traffic step
-//!   bakes: any child in ALARM rolls the migration back. Each alarm's doc says how it treats missing data.
+//!   bakes: any child in ALARM rolls the migration back.
+//! - **Signals** that page but do not roll back: authorizer denials spiking (a security signal: someone is
+//!   guessing tokens, or clients lost theirs; neither is fixed by moving traffic back) and DMS task errors (DMS
+//!   retries many of them; the lag alarm says when they matter). The workflows' failures are signalled by the
+//!   orchestration's alarms ([`super::workflow_alarms`]).
+//!
+//! Each alarm's description says how it treats missing data, and why.
 
 use crate::cfn::{Expr, Handle};
 use crate::cloudwatch::{
@@ -18,22 +24,17 @@ use crate::resources::cloudwatch::{
 };
 use crate::resources::dms::ReplicationTask;
 
-use super::api::{Api, STAGE};
-use super::database::{Databases, SourceDatabase};
-use super::migration::Replication;
-use super::notification::Notification;
-use super::stack::{Layer, Stack};
-use super::validation::{METRIC_NAMESPACE, Validation};
+use super::super::api::{Api, STAGE};
+use super::super::database::{Databases, SourceDatabase};
+use super::super::migration::Replication;
+use super::super::notification::Notification;
+use super::super::stack::{Layer, Stack};
+use super::super::validation::{METRIC_NAMESPACE, Validation};
+use super::Alarms;
+use super::filters::LogMetrics;
 
-/// The alarms the workflows read.
-pub struct Alarms {
-    /// OK once the forward task's CDC latency has stayed under the spec's threshold for three minutes.
-    pub forward_cdc_latency: Handle<Alarm>,
-    /// OK once the reverse task's CDC latency has stayed under the spec's threshold for three minutes.
-    pub reverse_cdc_latency: Handle<Alarm>,
-    /// ALARM while any health alarm is.
-    pub health: Handle<CompositeAlarm>,
-}
+/// Authorizer denials in 5 minutes that page.
+pub const AUTHORIZER_DENIALS_ALARM: u32 = 50;
 
 /// Minutes of latency under the threshold before a gate opens: one slow minute among them keeps it shut.
 pub const GATE_MINUTES: u32 = 3;
@@ -79,6 +80,7 @@ pub fn build(
     replication: &Replication,
     api: &Api,
     validation: &Validation,
+    logs: LogMetrics,
 ) -> Alarms {
     let env = stack.env;
     let topic = notification.operations_topic.topic_arn();
@@ -146,7 +148,13 @@ pub fn build(
                  Missing data is breaching: a running writer reports every minute, so silence means it is down."
             ),
             AlarmMetric::Single {
-                metric: Metric::aurora_cluster(cluster, ClusterRole::Writer, AuroraMetric::CpuUtilization),
+                metric: Metric::aurora_cluster(
+                    &stack.template,
+                    cluster,
+                    ClusterRole::Writer,
+                    AuroraMetric::CpuUtilization,
+                )
+                .expect("the clusters' identifiers are literal"),
                 statistic: Statistic::Average,
                 period: 60,
             },
@@ -177,7 +185,8 @@ pub fn build(
                  breaching: no invocation, no error."
             ),
             AlarmMetric::Single {
-                metric: Metric::lambda(function, LambdaMetric::Errors),
+                metric: Metric::lambda(&stack.template, function, LambdaMetric::Errors)
+                    .expect("the functions' names are literal"),
                 statistic: Statistic::Sum,
                 period: 300,
             },
@@ -258,12 +267,60 @@ pub fn build(
          traffic step bakes and rolls back when it is in ALARM.",
         health.iter().map(|alarm| alarm.alarm_name()).collect(),
     )
+    .notify(topic.clone());
+    let health_alarm = stack.add(Layer::Monitoring, "health alarm", composite);
+
+    let mut signals = Vec::new();
+    let denials = Alarm::new(
+        Expr::lit(stack.name("authorizer denials")),
+        format!(
+            "The authorizer denied more than {AUTHORIZER_DENIALS_ALARM} requests in 5 minutes: someone may be guessing \
+             tokens, or clients hold a rotated-out one. A security signal; it does not roll the migration back. \
+             Missing data is not breaching: the filter reports 0 for a quiet period, so missing means no log at all."
+        ),
+        AlarmMetric::Single {
+            metric: logs.authorizer_denials.clone(),
+            statistic: Statistic::Sum,
+            period: 300,
+        },
+        AlarmCondition {
+            comparison: ComparisonOperator::GreaterThanThreshold,
+            threshold: f64::from(AUTHORIZER_DENIALS_ALARM),
+            evaluation_periods: 1,
+            datapoints_to_alarm: 1,
+        },
+        TreatMissingData::NotBreaching,
+    )
+    .notify(topic.clone());
+    signals.push(stack.add(Layer::Monitoring, "authorizer denials alarm", denials));
+    let dms_errors = Alarm::new(
+        Expr::lit(stack.name("dms task errors")),
+        "DMS wrote error lines for the replication tasks in the last 5 minutes: read the task log group. DMS retries \
+         many errors itself, so this pages without rolling back; the replication-lag alarm says when they matter. \
+         Missing data is not breaching: the filter reports 0 for a quiet period."
+            .to_string(),
+        AlarmMetric::Single {
+            metric: logs.dms_task_errors.clone(),
+            statistic: Statistic::Sum,
+            period: 300,
+        },
+        AlarmCondition {
+            comparison: ComparisonOperator::GreaterThanThreshold,
+            threshold: 0.0,
+            evaluation_periods: 1,
+            datapoints_to_alarm: 1,
+        },
+        TreatMissingData::NotBreaching,
+    )
     .notify(topic);
-    let health = stack.add(Layer::Monitoring, "health alarm", composite);
+    signals.push(stack.add(Layer::Monitoring, "dms task errors alarm", dms_errors));
 
     Alarms {
         forward_cdc_latency,
         reverse_cdc_latency,
-        health,
+        health: health_alarm,
+        health_children: health,
+        signals,
+        logs,
     }
 }

@@ -1,0 +1,343 @@
+//! CloudWatch dashboard bodies: a document format of its own (CloudWatch API reference, "Dashboard Body
+//! Structure and Syntax"), built from typed widgets and laid out automatically.
+//!
+//! The body is a JSON string inside the template. Its values may hold `${AWS::Region}`, `${AWS::Partition}` and
+//! `${AWS::AccountId}`, so the template wraps it in `Fn::Sub`; every other `${` is escaped as `${!`.
+//! [`Dashboard::resolved`] gives the same body for one region as a reviewer reads it in `out/<env>/`: the region
+//! and partition filled in, the account left as `${AWS::AccountId}` (known only when deployed).
+
+use serde_json::{Map, Value, json};
+
+use super::metric::Metric;
+use crate::cfn::Expr;
+
+/// Grid columns of a dashboard.
+const COLUMNS: u32 = 24;
+
+/// How a metric is aggregated over each period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stat {
+    Average,
+    Sum,
+    Maximum,
+    Minimum,
+    SampleCount,
+    /// The 99th percentile.
+    P99,
+}
+
+impl Stat {
+    fn as_str(self) -> &'static str {
+        match self {
+            Stat::Average => "Average",
+            Stat::Sum => "Sum",
+            Stat::Maximum => "Maximum",
+            Stat::Minimum => "Minimum",
+            Stat::SampleCount => "SampleCount",
+            Stat::P99 => "p99",
+        }
+    }
+}
+
+/// One line of a graph: a metric with its statistic and label, read in the dashboard's region unless
+/// `region` names another (a secondary region's global-database lag).
+#[derive(Clone, Debug)]
+pub struct Line {
+    metric: Metric,
+    stat: Stat,
+    label: String,
+    region: Option<String>,
+}
+
+impl Line {
+    pub fn new(metric: Metric, stat: Stat, label: impl Into<String>) -> Self {
+        Line {
+            metric,
+            stat,
+            label: label.into(),
+            region: None,
+        }
+    }
+
+    /// Reads the metric in `region` rather than the dashboard's.
+    pub fn in_region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+}
+
+/// How a metric widget draws its lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    TimeSeries,
+    SingleValue,
+}
+
+/// A widget; sizes come from the kind, positions from the layout.
+#[derive(Clone, Debug)]
+pub enum Widget {
+    /// Markdown across the whole width.
+    Text { markdown: String },
+    /// The states of alarms, given by ARN.
+    AlarmStatus { title: String, alarms: Vec<Expr> },
+    /// A graph or single values of metrics, over `period` seconds.
+    Metrics {
+        title: String,
+        lines: Vec<Line>,
+        view: View,
+        period: u32,
+        /// A horizontal line, e.g. an alarm's threshold: (label, value).
+        threshold: Option<(String, f64)>,
+    },
+}
+
+impl Widget {
+    fn size(&self) -> (u32, u32) {
+        match self {
+            Widget::Text { markdown } => (COLUMNS, 1 + markdown.lines().count() as u32 / 2),
+            Widget::AlarmStatus { alarms, .. } => (COLUMNS, 2 + alarms.len().div_ceil(4) as u32),
+            Widget::Metrics {
+                view: View::SingleValue,
+                ..
+            } => (8, 4),
+            Widget::Metrics { .. } => (8, 6),
+        }
+    }
+}
+
+/// A dashboard: widgets in reading order, placed left to right in rows of 24 columns.
+#[derive(Clone, Debug, Default)]
+pub struct Dashboard {
+    widgets: Vec<Widget>,
+}
+
+impl Dashboard {
+    pub fn new() -> Self {
+        Dashboard::default()
+    }
+
+    pub fn widget(mut self, widget: Widget) -> Self {
+        self.widgets.push(widget);
+        self
+    }
+
+    pub fn widgets(&self) -> &[Widget] {
+        &self.widgets
+    }
+
+    /// Every metric a widget reads, for checks that each is published.
+    pub fn metrics(&self) -> Vec<&Metric> {
+        self.widgets
+            .iter()
+            .flat_map(|w| match w {
+                Widget::Metrics { lines, .. } => lines.iter().map(|l| &l.metric).collect(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    /// The body as `Fn::Sub`: compact JSON whose strings may use the pseudo parameters.
+    pub fn body(&self) -> Expr {
+        let text = serde_json::to_string(&self.to_json()).expect("a dashboard serializes");
+        Expr::sub(text)
+    }
+
+    /// The body as a reviewer reads it: pretty JSON for `region` and `partition`, with `${!` unescaped and the
+    /// account left as `${AWS::AccountId}`.
+    pub fn resolved(&self, region: &str, partition: &str) -> String {
+        let text = serde_json::to_string(&self.to_json()).expect("a dashboard serializes");
+        let text = resolve_sub(&text, region, partition);
+        let value: Value = serde_json::from_str(&text).expect("the resolved body is JSON");
+        let mut out = serde_json::to_string_pretty(&value).expect("a dashboard serializes");
+        out.push('\n');
+        out
+    }
+
+    fn to_json(&self) -> Value {
+        let mut widgets = Vec::new();
+        let (mut x, mut y, mut row_height) = (0, 0, 0);
+        for widget in &self.widgets {
+            let (width, height) = widget.size();
+            if x + width > COLUMNS {
+                x = 0;
+                y += row_height;
+                row_height = 0;
+            }
+            let mut placed = Map::new();
+            let (kind, properties) = widget_json(widget);
+            placed.insert("type".into(), json!(kind));
+            placed.insert("x".into(), json!(x));
+            placed.insert("y".into(), json!(y));
+            placed.insert("width".into(), json!(width));
+            placed.insert("height".into(), json!(height));
+            placed.insert("properties".into(), properties);
+            widgets.push(Value::Object(placed));
+            x += width;
+            row_height = row_height.max(height);
+        }
+        json!({"start": "-PT6H", "periodOverride": "inherit", "widgets": widgets})
+    }
+}
+
+/// A string value of the body: literal text with `${` escaped, or a `Fn::Sub` string without variables (its
+/// pseudo parameters stay for `Fn::Sub` to resolve). Other expressions have no place in a body: the metric
+/// constructors give literals.
+fn sub_text(expr: &Expr) -> String {
+    match expr {
+        Expr::Literal(text) => text.replace("${", "${!"),
+        Expr::Sub(template, variables) if variables.is_empty() => template.clone(),
+        Expr::Pseudo(pseudo) => format!("${{{}}}", pseudo.name()),
+        other => panic!("a dashboard value must be literal or a pseudo parameter, not {other:?}"),
+    }
+}
+
+fn widget_json(widget: &Widget) -> (&'static str, Value) {
+    match widget {
+        Widget::Text { markdown } => ("text", json!({"markdown": markdown.replace("${", "${!")})),
+        Widget::AlarmStatus { title, alarms } => (
+            "alarm",
+            json!({
+                "title": title,
+                "alarms": alarms.iter().map(sub_text).collect::<Vec<_>>(),
+            }),
+        ),
+        Widget::Metrics {
+            title,
+            lines,
+            view,
+            period,
+            threshold,
+        } => {
+            let metrics: Vec<Value> = lines
+                .iter()
+                .map(|line| {
+                    let mut entry = vec![json!(line.metric.namespace()), json!(line.metric.name())];
+                    for dimension in line.metric.dimensions() {
+                        entry.push(json!(dimension.name));
+                        entry.push(json!(sub_text(&dimension.value)));
+                    }
+                    let mut options = Map::new();
+                    options.insert("stat".into(), json!(line.stat.as_str()));
+                    options.insert("label".into(), json!(line.label.replace("${", "${!")));
+                    if let Some(region) = &line.region {
+                        options.insert("region".into(), json!(region));
+                    }
+                    entry.push(Value::Object(options));
+                    Value::Array(entry)
+                })
+                .collect();
+            let mut properties = Map::new();
+            properties.insert("title".into(), json!(title));
+            properties.insert(
+                "view".into(),
+                json!(match view {
+                    View::TimeSeries => "timeSeries",
+                    View::SingleValue => "singleValue",
+                }),
+            );
+            properties.insert("region".into(), json!("${AWS::Region}"));
+            properties.insert("period".into(), json!(period));
+            properties.insert("metrics".into(), Value::Array(metrics));
+            if let Some((label, value)) = threshold {
+                properties.insert(
+                    "annotations".into(),
+                    json!({"horizontal": [{"label": label, "value": value}]}),
+                );
+            }
+            ("metric", Value::Object(properties))
+        }
+    }
+}
+
+/// Resolves what `Fn::Sub` would in a body without variables: the region and partition pseudo parameters, and
+/// `${!` back to `${`. The account stays.
+fn resolve_sub(text: &str, region: &str, partition: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        if let Some(literal) = after.strip_prefix('!') {
+            out.push_str("${");
+            rest = literal;
+            continue;
+        }
+        let end = after.find('}').expect("a closed ${…}");
+        match &after[..end] {
+            "AWS::Region" => out.push_str(region),
+            "AWS::Partition" => out.push_str(partition),
+            "AWS::URLSuffix" => out.push_str("amazonaws.com"),
+            other => {
+                out.push_str("${");
+                out.push_str(other);
+                out.push('}');
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(markdown: &str) -> Widget {
+        Widget::Text {
+            markdown: markdown.into(),
+        }
+    }
+
+    #[test]
+    fn literal_dollar_braces_are_escaped_in_the_body_and_restored_when_resolved() {
+        let dashboard = Dashboard::new().widget(text("Set ${HOME} in ${AWS::Region}"));
+        let Expr::Sub(body, variables) = dashboard.body() else {
+            panic!("the body is Fn::Sub");
+        };
+        assert!(variables.is_empty());
+        assert!(body.contains("Set ${!HOME} in ${!AWS::Region}"), "{body}");
+        let resolved = dashboard.resolved("eu-west-1", "aws");
+        assert!(
+            resolved.contains("Set ${HOME} in ${AWS::Region}"),
+            "{resolved}"
+        );
+    }
+
+    #[test]
+    fn pseudo_parameters_resolve_except_the_account() {
+        assert_eq!(
+            resolve_sub(
+                "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:x ${!y}",
+                "ap-southeast-1",
+                "aws"
+            ),
+            "arn:aws:states:ap-southeast-1:${AWS::AccountId}:stateMachine:x ${y}"
+        );
+    }
+
+    #[test]
+    fn widgets_flow_left_to_right_and_wrap_at_24_columns() {
+        let graph = |title: &str| Widget::Metrics {
+            title: title.into(),
+            lines: Vec::new(),
+            view: View::TimeSeries,
+            period: 60,
+            threshold: None,
+        };
+        let dashboard = Dashboard::new()
+            .widget(text("# Title"))
+            .widget(graph("a"))
+            .widget(graph("b"))
+            .widget(graph("c"))
+            .widget(graph("d"));
+        let body = dashboard.to_json();
+        let positions: Vec<(u64, u64)> = body["widgets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| (w["x"].as_u64().unwrap(), w["y"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(positions, vec![(0, 0), (0, 1), (8, 1), (16, 1), (0, 7)]);
+    }
+}

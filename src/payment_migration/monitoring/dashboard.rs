@@ -1,0 +1,392 @@
+//! The dashboard `migration-dashboard-<env>` (the name the original runbook opens): one page with what the
+//! original design lists (database CPU and connections, DMS replication lag and throughput, the functions, the
+//! API, the validation results) plus the workflows, the alarms and, with secondary regions, the global
+//! database's lag read in each of them.
+
+use serde_json::Value;
+
+use crate::cfn::{Expr, Template};
+use crate::cloudwatch::dashboard::{Dashboard, Line, Stat, View, Widget};
+use crate::cloudwatch::{
+    ApiGatewayMetric, ApiStage, AuroraMetric, ClusterRole, Dimension, DmsTask, DmsTaskMetric,
+    LambdaMetric, Metric, StatesMetric,
+};
+use crate::spec::Environment;
+
+use super::super::api::STAGE;
+use super::super::database::{SourceDatabase, secondary_cluster_identifier};
+use super::super::orchestration::Orchestration;
+use super::super::stack::Stack;
+use super::super::validation::METRIC_NAMESPACE;
+use super::alarms::DATABASE_CPU_ALARM_PERCENT;
+use super::{Alarms, Watched};
+
+/// The dashboard body as a reviewer reads it, beside the templates.
+pub const DASHBOARD_FILE: &str = "dashboard.json";
+
+/// `migration-dashboard-<env>`.
+pub fn dashboard_name(env: &Environment) -> String {
+    format!("migration-dashboard-{}", env.name)
+}
+
+fn literal(template: &Template, id: &str, property: &str) -> String {
+    template
+        .resources()
+        .find(|(logical_id, _, _)| logical_id.as_str() == id)
+        .and_then(|(_, _, properties)| properties.get(property))
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{id}: {property} is a literal"))
+        .to_string()
+}
+
+/// An alarm's ARN from its literal name (an alarm widget takes ARNs; `Ref` gives the name).
+fn alarm_arn(template: &Template, id: &str) -> Expr {
+    let name = literal(template, id, "AlarmName");
+    Expr::sub(format!(
+        "arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{name}"
+    ))
+}
+
+fn graph(title: &str, lines: Vec<Line>) -> Widget {
+    Widget::Metrics {
+        title: title.into(),
+        lines,
+        view: View::TimeSeries,
+        period: 60,
+        threshold: None,
+    }
+}
+
+fn graph_with_threshold(title: &str, lines: Vec<Line>, label: &str, value: f64) -> Widget {
+    Widget::Metrics {
+        title: title.into(),
+        lines,
+        view: View::TimeSeries,
+        period: 60,
+        threshold: Some((label.into(), value)),
+    }
+}
+
+pub fn body(
+    stack: &Stack,
+    watched: &Watched,
+    alarms: &Alarms,
+    orchestration: &Orchestration,
+) -> Dashboard {
+    let env = stack.env;
+    let template = &stack.template;
+    let mut d = Dashboard::new().widget(Widget::Text {
+        markdown: format!(
+            "# Payment migration: {env}\n\
+             Phase: Parameter Store `/migration/{env}/workflow/phase`. Workflows: `payment-migration-migration-{env}` \
+             and `payment-migration-rollback-{env}`. The runbook is `out/{env}/RUNBOOK.md` in the repository.",
+            env = env.name
+        ),
+    });
+
+    // Alarms: the health composite and its children first, then the gates and the signals.
+    let mut alarm_ids = vec![alarms.health.logical_id().as_str().to_string()];
+    alarm_ids.extend(
+        alarms
+            .health_children
+            .iter()
+            .map(|a| a.logical_id().as_str().to_string()),
+    );
+    alarm_ids.push(alarms.forward_cdc_latency.logical_id().as_str().to_string());
+    alarm_ids.push(alarms.reverse_cdc_latency.logical_id().as_str().to_string());
+    alarm_ids.extend(
+        alarms
+            .signals
+            .iter()
+            .map(|a| a.logical_id().as_str().to_string()),
+    );
+    d = d.widget(Widget::AlarmStatus {
+        title: "Alarms".into(),
+        alarms: alarm_ids.iter().map(|id| alarm_arn(template, id)).collect(),
+    });
+
+    // Databases: writer and readers of each cluster.
+    let mut clusters = Vec::new();
+    if let SourceDatabase::ProductionCluster(production) = &watched.databases.source {
+        clusters.push(("production", &production.cluster));
+    }
+    clusters.push(("migration", &watched.databases.migration.cluster));
+    let aurora = |cluster, role, metric| {
+        Metric::aurora_cluster(template, cluster, role, metric)
+            .expect("the clusters' identifiers are literal")
+    };
+    for (name, cluster) in &clusters {
+        d = d
+            .widget(graph_with_threshold(
+                &format!("Database CPU: {name} (%)"),
+                vec![
+                    Line::new(
+                        aurora(cluster, ClusterRole::Writer, AuroraMetric::CpuUtilization),
+                        Stat::Average,
+                        "writer",
+                    ),
+                    Line::new(
+                        aurora(cluster, ClusterRole::Reader, AuroraMetric::CpuUtilization),
+                        Stat::Average,
+                        "readers",
+                    ),
+                ],
+                "alarm",
+                f64::from(DATABASE_CPU_ALARM_PERCENT),
+            ))
+            .widget(graph(
+                &format!("Database connections: {name}"),
+                vec![
+                    Line::new(
+                        aurora(
+                            cluster,
+                            ClusterRole::Writer,
+                            AuroraMetric::DatabaseConnections,
+                        ),
+                        Stat::Maximum,
+                        "writer",
+                    ),
+                    Line::new(
+                        aurora(
+                            cluster,
+                            ClusterRole::Reader,
+                            AuroraMetric::DatabaseConnections,
+                        ),
+                        Stat::Maximum,
+                        "readers",
+                    ),
+                ],
+            ));
+    }
+
+    // DMS: lag and throughput of both tasks.
+    let replication = watched.replication;
+    let task = |handle| {
+        DmsTask::of(template, &replication.instance, handle)
+            .expect("the tasks' identities are literal")
+    };
+    let forward = task(&replication.forward_task);
+    let reverse = task(&replication.reverse_task);
+    let dms = |task: &DmsTask, metric, stat, label: &str| {
+        Line::new(Metric::dms_task(task, metric), stat, label)
+    };
+    d = d
+        .widget(graph_with_threshold(
+            "Replication lag: CDC latency (s)",
+            vec![
+                dms(
+                    &forward,
+                    DmsTaskMetric::CdcLatencySource,
+                    Stat::Maximum,
+                    "forward, source",
+                ),
+                dms(
+                    &forward,
+                    DmsTaskMetric::CdcLatencyTarget,
+                    Stat::Maximum,
+                    "forward, target",
+                ),
+                dms(
+                    &reverse,
+                    DmsTaskMetric::CdcLatencySource,
+                    Stat::Maximum,
+                    "reverse, source",
+                ),
+                dms(
+                    &reverse,
+                    DmsTaskMetric::CdcLatencyTarget,
+                    Stat::Maximum,
+                    "reverse, target",
+                ),
+            ],
+            "caught up",
+            f64::from(env.migration.max_cdc_latency_seconds),
+        ))
+        .widget(graph(
+            "Replication throughput (rows/s)",
+            vec![
+                dms(
+                    &forward,
+                    DmsTaskMetric::FullLoadThroughputRowsTarget,
+                    Stat::Average,
+                    "full load",
+                ),
+                dms(
+                    &forward,
+                    DmsTaskMetric::CdcThroughputRowsSource,
+                    Stat::Average,
+                    "forward CDC, read",
+                ),
+                dms(
+                    &forward,
+                    DmsTaskMetric::CdcThroughputRowsTarget,
+                    Stat::Average,
+                    "forward CDC, written",
+                ),
+                dms(
+                    &reverse,
+                    DmsTaskMetric::CdcThroughputRowsTarget,
+                    Stat::Average,
+                    "reverse CDC, written",
+                ),
+            ],
+        ))
+        .widget(graph(
+            "Changes waiting and DMS errors",
+            vec![
+                dms(
+                    &forward,
+                    DmsTaskMetric::CdcIncomingChanges,
+                    Stat::Maximum,
+                    "forward, waiting",
+                ),
+                dms(
+                    &reverse,
+                    DmsTaskMetric::CdcIncomingChanges,
+                    Stat::Maximum,
+                    "reverse, waiting",
+                ),
+                Line::new(
+                    alarms.logs.dms_task_errors.clone(),
+                    Stat::Sum,
+                    "error lines",
+                ),
+            ],
+        ));
+
+    // Functions.
+    let functions = [
+        ("validation", &watched.validation.function),
+        ("authorizer", &watched.api.authorizer_function),
+    ];
+    let lambda = |function, metric| {
+        Metric::lambda(template, function, metric).expect("the functions' names are literal")
+    };
+    for (title, metric, stat) in [
+        ("Function invocations", LambdaMetric::Invocations, Stat::Sum),
+        ("Function errors", LambdaMetric::Errors, Stat::Sum),
+        (
+            "Function duration p99 (ms)",
+            LambdaMetric::Duration,
+            Stat::P99,
+        ),
+    ] {
+        d = d.widget(graph(
+            title,
+            functions
+                .iter()
+                .map(|(name, function)| Line::new(lambda(function, metric), stat, *name))
+                .collect(),
+        ));
+    }
+
+    // API.
+    let stage =
+        ApiStage::of(template, &watched.api.rest_api, STAGE).expect("the API's name is literal");
+    let api = |metric, stat, label: &str| Line::new(Metric::api_stage(&stage, metric), stat, label);
+    d = d
+        .widget(graph(
+            "API requests",
+            vec![
+                api(ApiGatewayMetric::Count, Stat::Sum, "requests"),
+                api(ApiGatewayMetric::ClientError, Stat::Sum, "4XX"),
+                api(ApiGatewayMetric::ServerError, Stat::Sum, "5XX"),
+                Line::new(
+                    alarms.logs.authorizer_denials.clone(),
+                    Stat::Sum,
+                    "authorizer denials",
+                ),
+            ],
+        ))
+        .widget(graph(
+            "API latency (ms)",
+            vec![
+                api(ApiGatewayMetric::Latency, Stat::P99, "p99"),
+                api(ApiGatewayMetric::Latency, Stat::Average, "average"),
+                api(
+                    ApiGatewayMetric::IntegrationLatency,
+                    Stat::P99,
+                    "backend p99",
+                ),
+            ],
+        ));
+
+    // Validation: the function's own metrics and its verdicts from the logs.
+    let environment = || {
+        vec![Dimension {
+            name: "Environment",
+            value: Expr::lit(&env.name),
+        }]
+    };
+    let validation = |name: &'static str, label: &str| {
+        Line::new(
+            Metric::custom(METRIC_NAMESPACE, name, environment()),
+            Stat::Maximum,
+            label,
+        )
+    };
+    d = d
+        .widget(graph(
+            "Data validation: tables",
+            vec![
+                validation("TablesInconsistent", "inconsistent"),
+                validation("TablesNotReady", "not ready"),
+                validation("ValidationFailedRecords", "failed records"),
+            ],
+        ))
+        .widget(graph(
+            "Data validation: verdicts",
+            alarms
+                .logs
+                .validation_verdicts
+                .iter()
+                .map(|(verdict, metric)| Line::new(metric.clone(), Stat::Sum, *verdict))
+                .collect(),
+        ));
+
+    // Workflows.
+    for (name, state_machine) in [
+        ("migration", &orchestration.migration),
+        ("rollback", &orchestration.rollback),
+    ] {
+        let states = |metric| {
+            Metric::state_machine(template, state_machine, metric)
+                .expect("the state machines' names are literal")
+        };
+        d = d.widget(graph(
+            &format!("Workflow executions: {name}"),
+            [
+                (StatesMetric::ExecutionsStarted, "started"),
+                (StatesMetric::ExecutionsSucceeded, "succeeded"),
+                (StatesMetric::ExecutionsFailed, "failed"),
+                (StatesMetric::ExecutionsTimedOut, "timed out"),
+                (StatesMetric::ExecutionsAborted, "aborted"),
+            ]
+            .into_iter()
+            .map(|(metric, label)| Line::new(states(metric), Stat::Sum, label))
+            .collect(),
+        ));
+    }
+
+    // The global database, read where the lag is published.
+    if !env.secondary_regions.is_empty() {
+        let identifier = secondary_cluster_identifier(env);
+        d = d.widget(graph_with_threshold(
+            "Global database replication lag (ms)",
+            env.secondary_regions
+                .iter()
+                .map(|secondary| {
+                    Line::new(
+                        Metric::aurora_global_replication_lag_of(&identifier),
+                        Stat::Maximum,
+                        secondary.region.clone(),
+                    )
+                    .in_region(secondary.region.clone())
+                })
+                .collect(),
+            "alarm",
+            f64::from(super::GLOBAL_LAG_ALARM_MILLISECONDS),
+        ));
+    }
+    d
+}
