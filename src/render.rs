@@ -23,6 +23,17 @@ pub struct RegionTemplate {
     /// Files the region's layers render beside the template (a workflow's ASL document), paths relative to
     /// `DIR/<env>/`.
     pub extra: Vec<Artifact>,
+    /// The region's alarms, for the runbook: name, whether it pages the operations topic, and its description
+    /// (what it means, and how it treats missing data).
+    pub alarms: Vec<AlarmSummary>,
+}
+
+/// One alarm as the runbook lists it.
+#[derive(Clone, Debug)]
+pub struct AlarmSummary {
+    pub name: String,
+    pub pages: bool,
+    pub description: String,
 }
 
 impl RegionTemplate {
@@ -86,10 +97,23 @@ pub fn region_template(
             contents: contents.clone(),
         })
         .collect();
+    let alarms = stack
+        .template
+        .resources()
+        .filter(|(_, kind, _)| kind.starts_with("AWS::CloudWatch::") && kind.ends_with("Alarm"))
+        .filter_map(|(_, _, properties)| {
+            Some(AlarmSummary {
+                name: properties.get("AlarmName")?.as_str()?.to_string(),
+                pages: properties.get("AlarmActions").is_some(),
+                description: properties.get("AlarmDescription")?.as_str()?.to_string(),
+            })
+        })
+        .collect();
     Ok(RegionTemplate {
         region: region.to_string(),
         template,
         extra,
+        alarms,
     })
 }
 
@@ -154,7 +178,7 @@ fn runbook(
     jinja
         .add_template("runbook", include_str!("../templates/runbook.md.j2"))
         .map_err(|e| RenderError::Runbook(e.to_string()))?;
-    use crate::payment_migration::orchestration;
+    use crate::payment_migration::{monitoring, orchestration};
     let rows: Vec<_> = templates
         .iter()
         .map(|t| {
@@ -165,6 +189,15 @@ fn runbook(
                 bytes => t.template.body.len(),
                 needs_s3 => t.template.needs_s3_upload,
                 auto_expand => t.template.needs_auto_expand,
+                alarms => t
+                    .alarms
+                    .iter()
+                    .map(|a| minijinja::context! {
+                        name => &a.name,
+                        pages => a.pages,
+                        description => &a.description,
+                    })
+                    .collect::<Vec<_>>(),
             }
         })
         .collect();
@@ -191,9 +224,9 @@ fn runbook(
                 migration_state_machine => orchestration::migration_state_machine_name(env),
                 max_drain_minutes => orchestration::rollback::MAX_DRAIN_MINUTES,
                 gate_minutes => crate::payment_migration::monitoring::GATE_MINUTES,
-                forward_gate => format!("{}-forward-cdc-latency-{}", crate::payment_migration::stack::SYSTEM, env.name),
-                reverse_gate => format!("{}-reverse-cdc-latency-{}", crate::payment_migration::stack::SYSTEM, env.name),
-                health_alarm => format!("{}-health-{}", crate::payment_migration::stack::SYSTEM, env.name),
+                forward_gate => monitoring::alarms::gate_name(env, "forward"),
+                reverse_gate => monitoring::alarms::gate_name(env, "reverse"),
+                health_alarm => monitoring::alarms::health_alarm_name(env),
                 connection_seconds => orchestration::migration::CONNECTION_POLL_SECONDS * orchestration::migration::CONNECTION_MAX_POLLS,
                 full_load_poll_minutes => orchestration::migration::FULL_LOAD_POLL_SECONDS / 60,
                 full_load_hours => env.orchestration.full_load_timeout_hours,
@@ -203,6 +236,7 @@ fn runbook(
                 approval_hours => env.orchestration.approval_timeout_hours,
                 traffic_steps => env.orchestration.traffic_steps.iter().map(u32::to_string).collect::<Vec<_>>().join(", "),
                 bake_minutes => env.orchestration.bake_minutes,
+                dashboard => monitoring::dashboard::dashboard_name(env),
                 external_source => match &env.migration.source {
                     crate::spec::Source::External(external) => Some(minijinja::context! {
                         secret_name => &external.secret_name,

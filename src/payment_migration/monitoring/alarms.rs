@@ -28,10 +28,21 @@ use super::super::api::{Api, STAGE};
 use super::super::database::{Databases, SourceDatabase};
 use super::super::migration::Replication;
 use super::super::notification::Notification;
-use super::super::stack::{Layer, Stack};
+use super::super::stack::{Layer, Stack, name_in};
 use super::super::validation::{METRIC_NAMESPACE, Validation};
 use super::Alarms;
 use super::filters::LogMetrics;
+use crate::spec::Environment;
+
+/// `payment-migration-<direction>-cdc-latency-<env>`: the CDC-latency gate of the `forward` or `reverse` task.
+pub fn gate_name(env: &Environment, direction: &str) -> String {
+    name_in(env, &format!("{direction} cdc latency"))
+}
+
+/// `payment-migration-health-<env>`: the composite alarm the migration workflow reads.
+pub fn health_alarm_name(env: &Environment) -> String {
+    name_in(env, "health")
+}
 
 /// Authorizer denials in 5 minutes that page.
 pub const AUTHORIZER_DENIALS_ALARM: u32 = 50;
@@ -90,7 +101,7 @@ pub fn build(
 
     let gate = |direction: &str, task: &DmsTask| {
         Alarm::new(
-            Expr::lit(stack.name(&format!("{direction} cdc latency"))),
+            Expr::lit(gate_name(env, direction)),
             format!(
                 "Gate read by the workflows, not paged: OK once the {direction} DMS task's CDC latency (source plus \
                  target) has stayed at or under {} s for {GATE_MINUTES} minutes. Missing data is breaching: a task \
@@ -261,7 +272,7 @@ pub fn build(
     ));
 
     let composite = CompositeAlarm::any_of(
-        Expr::lit(stack.name("health")),
+        Expr::lit(health_alarm_name(env)),
         "Migration health: in ALARM while any of the stack's health alarms is (replication lag, database CPU, \
          function errors, API 5XX, validation inconsistent). The migration workflow checks it every minute while a \
          traffic step bakes and rolls back when it is in ALARM.",
