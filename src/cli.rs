@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::cfn::Format;
 use crate::render::{self, RenderError};
+use crate::review;
 use crate::spec::{self, Environment, Overrides, SpecError};
 
 /// Success.
@@ -52,6 +53,67 @@ enum Command {
     Schema,
     /// List the shipped environments and their regions.
     Envs,
+    /// Report what a change does to the deployed stacks, offline: per resource added, removed, changed in place,
+    /// replaced (and why) or renamed; exits 1 when a change would lose data and is not acknowledged.
+    #[command(after_help = "Examples:\n  \
+        migen diff --env prod                      # the committed out/prod/ against a fresh render\n  \
+        migen diff --env prod --format markdown    # for a pull-request comment\n  \
+        migen diff old.yaml new.yaml --format json\n  \
+        migen diff --env dev --acknowledge MigrationForwardTask='restart the full load on purpose'\n\n\
+        Exit codes: 0 no unacknowledged data loss, 1 data loss to acknowledge (or unreadable input), 2 usage.")]
+    Diff(DiffArgs),
+    /// Print the architecture of an environment's templates as a Mermaid or Graphviz diagram.
+    #[command(
+        after_help = "Examples:\n  migen graph --env prod\n  migen graph --env dev --format dot | dot -Tsvg > dev.svg"
+    )]
+    Graph(GraphArgs),
+}
+
+#[derive(Args, Debug)]
+struct DiffArgs {
+    /// A shipped environment: its committed artifacts against a fresh render of its spec.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["spec", "old"])]
+    env: Option<String>,
+    /// An environment spec file of your own, against its artifacts under --against.
+    #[arg(long, value_name = "FILE", conflicts_with = "old")]
+    spec: Option<PathBuf>,
+    /// Only this region's template (default: every region of the environment).
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
+    /// Where the committed artifacts are (DIR/<env>/stack.<region>.yaml).
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    against: PathBuf,
+    /// Two template files to compare instead: the old one, then the new one.
+    #[arg(value_name = "OLD", requires = "new")]
+    old: Option<PathBuf>,
+    #[arg(value_name = "NEW")]
+    new: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    format: ReportFormat,
+    /// Accept a change that loses data: the resource's logical id and why (repeatable).
+    #[arg(long, value_name = "ID=REASON")]
+    acknowledge: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Args, Debug)]
+struct GraphArgs {
+    #[command(flatten)]
+    source: Source,
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    format: GraphFormat,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum GraphFormat {
+    Mermaid,
+    Dot,
 }
 
 #[derive(Args, Debug)]
@@ -133,9 +195,12 @@ pub fn run(
         Command::Check(args) => check(args, overrides, out, err),
         Command::Schema => write(out, &spec::json_schema()),
         Command::Envs => envs(overrides, out),
+        Command::Diff(args) => diff(args, overrides, out),
+        Command::Graph(args) => graph(args, overrides, out),
     };
     match result {
         Ok(()) => EXIT_OK,
+        Err(Failure::DataLoss) => EXIT_INVALID,
         Err(failure) => {
             let _ = writeln!(err, "error: {failure}");
             EXIT_INVALID
@@ -163,6 +228,9 @@ enum Failure {
     Render(#[from] RenderError),
     #[error("{0}")]
     Io(String),
+    /// The change report found data loss nobody acknowledged; the report itself says which.
+    #[error("data loss not acknowledged")]
+    DataLoss,
 }
 
 /// The environment and the name of the spec it came from.
@@ -286,4 +354,93 @@ fn write(out: &mut dyn Write, text: &str) -> Result<(), Failure> {
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|e| Failure::Io(format!("cannot write to stdout: {e}")))
+}
+
+fn read_template(path: &std::path::Path) -> Result<review::diff::TemplateDoc, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Io(format!("{}: cannot read: {e}", path.display())))?;
+    review::diff::TemplateDoc::parse(&text)
+        .map_err(|e| Failure::Io(format!("{}: {e}", path.display())))
+}
+
+fn diff(args: DiffArgs, overrides: &Overrides, out: &mut dyn Write) -> Result<(), Failure> {
+    let mut acknowledged = std::collections::BTreeMap::new();
+    for entry in &args.acknowledge {
+        match entry.split_once('=') {
+            Some((id, reason)) if !id.is_empty() && !reason.trim().is_empty() => {
+                acknowledged.insert(id.to_string(), reason.trim().to_string());
+            }
+            _ => {
+                return Err(Failure::Io(format!(
+                    "--acknowledge {entry:?}: expected LOGICAL_ID=REASON, with a reason"
+                )));
+            }
+        }
+    }
+    let reports = match (&args.old, &args.new) {
+        (Some(old), Some(new)) => vec![review::diff::compare(
+            &new.display().to_string(),
+            &read_template(old)?,
+            &read_template(new)?,
+            &acknowledged,
+        )],
+        _ => {
+            let (env, spec_file) = load(args.env.as_deref(), args.spec.as_ref(), overrides)?;
+            let templates = render::templates(&env, Format::Yaml).map_err(in_spec(&spec_file))?;
+            let mut reports = Vec::new();
+            for t in templates
+                .iter()
+                .filter(|t| args.region.as_ref().is_none_or(|r| *r == t.region))
+            {
+                let committed = args.against.join(&env.name).join(t.file_name(Format::Yaml));
+                let old = if committed.exists() {
+                    read_template(&committed)?
+                } else {
+                    review::diff::TemplateDoc::default()
+                };
+                let new =
+                    review::diff::TemplateDoc::parse(&t.template.body).map_err(Failure::Io)?;
+                reports.push(review::diff::compare(
+                    &committed.display().to_string(),
+                    &old,
+                    &new,
+                    &acknowledged,
+                ));
+            }
+            if reports.is_empty() {
+                return Err(Failure::Io(format!(
+                    "--region {}: not a region of {} (its regions: {})",
+                    args.region.unwrap_or_default(),
+                    env.name,
+                    env.regions().collect::<Vec<_>>().join(", ")
+                )));
+            }
+            reports
+        }
+    };
+    let text = match args.format {
+        ReportFormat::Text => review::report::text(&reports),
+        ReportFormat::Markdown => review::report::markdown(&reports),
+        ReportFormat::Json => review::report::json(&reports),
+    };
+    write(out, &text)?;
+    if reports.iter().any(|r| !r.blocking().is_empty()) {
+        return Err(Failure::DataLoss);
+    }
+    Ok(())
+}
+
+fn graph(args: GraphArgs, overrides: &Overrides, out: &mut dyn Write) -> Result<(), Failure> {
+    let (env, spec_file) = load(
+        args.source.env.as_deref(),
+        args.source.spec.as_ref(),
+        overrides,
+    )?;
+    let templates = render::templates(&env, Format::Json).map_err(in_spec(&spec_file))?;
+    let architecture = review::graph::Architecture::of(&env, &templates).map_err(Failure::Io)?;
+    let text = match args.format {
+        GraphFormat::Mermaid => architecture.mermaid(),
+        GraphFormat::Dot => architecture.dot(),
+    };
+    write(out, &text)
 }

@@ -8,6 +8,7 @@
 //! - [`cloudwatch`]: CloudWatch metrics named by the resources that publish them.
 //! - [`spec`]: environment specs and their validation.
 //! - [`payment_migration`]: the layers composed from those resources.
+//! - [`review`]: the offline change report and the architecture picture.
 //! - [`render`]: every artifact of an environment, ready to print or write.
 
 pub mod asl;
@@ -17,4 +18,5 @@ pub mod cloudwatch;
 pub mod payment_migration;
 pub mod render;
 pub mod resources;
+pub mod review;
 pub mod spec;

@@ -53,6 +53,8 @@ pub enum RenderError {
     },
     #[error("the runbook cannot be rendered: {0}")]
     Runbook(String),
+    #[error("the architecture picture cannot be drawn: {0}")]
+    Architecture(String),
     #[error("region {region} is not one of the environment's regions ({known})")]
     UnknownRegion { region: String, known: String },
     /// The spec validates, but the stack built from it would exceed what AWS allows.
@@ -136,8 +138,11 @@ pub fn templates(env: &Environment, format: Format) -> Result<Vec<RegionTemplate
         .collect()
 }
 
+/// The architecture picture beside the templates.
+pub const ARCHITECTURE_FILE: &str = "ARCHITECTURE.md";
+
 /// Every artifact of the environment from its rendered `templates`: each region's template, the files its
-/// layers render beside it (such as a workflow's ASL document) and the deploy runbook. `spec_file` names the
+/// layers render beside it (such as a workflow's ASL document), the deploy runbook and the architecture picture. `spec_file` names the
 /// spec in the runbook.
 pub fn artifacts(
     env: &Environment,
@@ -157,6 +162,12 @@ pub fn artifacts(
     artifacts.push(Artifact {
         path: PathBuf::from("RUNBOOK.md"),
         contents: runbook,
+    });
+    let architecture = crate::review::graph::Architecture::of(env, templates)
+        .map_err(RenderError::Architecture)?;
+    artifacts.push(Artifact {
+        path: PathBuf::from(ARCHITECTURE_FILE),
+        contents: architecture.markdown(env),
     });
     Ok(artifacts)
 }
