@@ -554,10 +554,9 @@ pub const DESCRIBE_COMPOSITE_ALARMS: UnscopedAction = UnscopedAction {
              workflow names the one composite alarm it reads",
 };
 
-/// `CloudWatch.DescribeAlarms` of one metric alarm; its state (`OK`, `ALARM`, `INSUFFICIENT_DATA`) is at
-/// `$.MetricAlarms[0].StateValue`. Authorized on the alarm's ARN.
-pub fn cloudwatch_describe_alarm(alarm: &Handle<Alarm>) -> Integration {
-    let name = placeholder_name(alarm, "Name");
+/// `CloudWatch.DescribeAlarms` of the alarm named by the placeholder `name` (bound to `alarm_name`), of
+/// `alarm_type` only.
+fn describe_alarm(name: String, alarm_name: Expr, alarm_type: &str) -> Integration {
     let mut integration = Integration::new(
         "arn:aws:states:::aws-sdk:cloudwatch:describeAlarms",
         Service::CloudWatch,
@@ -567,9 +566,20 @@ pub fn cloudwatch_describe_alarm(alarm: &Handle<Alarm>) -> Integration {
         .insert("AlarmNames".into(), json!([placeholder(&name)]));
     integration
         .parameters
-        .insert("AlarmTypes".into(), json!(["MetricAlarm"]));
-    integration.placeholders.push((name, alarm.alarm_name()));
-    integration.grant(
+        .insert("AlarmTypes".into(), json!([alarm_type]));
+    integration.placeholders.push((name, alarm_name));
+    integration
+}
+
+/// `CloudWatch.DescribeAlarms` of one metric alarm; its state (`OK`, `ALARM`, `INSUFFICIENT_DATA`) is at
+/// `$.MetricAlarms[0].StateValue`. Authorized on the alarm's ARN.
+pub fn cloudwatch_describe_alarm(alarm: &Handle<Alarm>) -> Integration {
+    describe_alarm(
+        placeholder_name(alarm, "Name"),
+        alarm.alarm_name(),
+        "MetricAlarm",
+    )
+    .grant(
         sid("CloudWatch", alarm),
         &["cloudwatch:DescribeAlarms"],
         alarm.arn(),
@@ -579,18 +589,11 @@ pub fn cloudwatch_describe_alarm(alarm: &Handle<Alarm>) -> Integration {
 /// `CloudWatch.DescribeAlarms` of one composite alarm; its state is at `$.CompositeAlarms[0].StateValue`.
 /// CloudWatch authorizes reading composite alarms only on `*` ([`DESCRIBE_COMPOSITE_ALARMS`]).
 pub fn cloudwatch_describe_composite_alarm(alarm: &Handle<CompositeAlarm>) -> Integration {
-    let name = placeholder_name(alarm, "Name");
-    let mut integration = Integration::new(
-        "arn:aws:states:::aws-sdk:cloudwatch:describeAlarms",
-        Service::CloudWatch,
+    let mut integration = describe_alarm(
+        placeholder_name(alarm, "Name"),
+        alarm.alarm_name(),
+        "CompositeAlarm",
     );
-    integration
-        .parameters
-        .insert("AlarmNames".into(), json!([placeholder(&name)]));
-    integration
-        .parameters
-        .insert("AlarmTypes".into(), json!(["CompositeAlarm"]));
-    integration.placeholders.push((name, alarm.alarm_name()));
     integration.unscoped.push(DESCRIBE_COMPOSITE_ALARMS);
     integration
 }

@@ -73,6 +73,30 @@ pub struct MetricFilter {
 }
 
 impl MetricFilter {
+    fn counting(
+        filter_name: String,
+        pattern: String,
+        log_group_name: Expr,
+        namespace: String,
+        metric: String,
+        default_value: Option<f64>,
+        dimensions: Vec<MetricFilterDimension>,
+    ) -> Self {
+        MetricFilter {
+            filter_name,
+            filter_pattern: pattern,
+            log_group_name,
+            metric_transformations: vec![MetricTransformation {
+                metric_name: metric,
+                metric_namespace: namespace,
+                metric_value: "1".into(),
+                default_value,
+                dimensions,
+                unit: "Count".into(),
+            }],
+        }
+    }
+
     /// Counts the events of `log_group_name` matching `pattern` as `namespace`/`metric` (1 per event, 0 when a
     /// period has none, so an alarm sees a quiet minute as zero rather than as missing data).
     pub fn count(
@@ -82,19 +106,15 @@ impl MetricFilter {
         namespace: impl Into<String>,
         metric: impl Into<String>,
     ) -> Self {
-        MetricFilter {
-            filter_name: filter_name.into(),
-            filter_pattern: pattern.into(),
+        Self::counting(
+            filter_name.into(),
+            pattern.into(),
             log_group_name,
-            metric_transformations: vec![MetricTransformation {
-                metric_name: metric.into(),
-                metric_namespace: namespace.into(),
-                metric_value: "1".into(),
-                default_value: Some(0.0),
-                dimensions: Vec::new(),
-                unit: "Count".into(),
-            }],
-        }
+            namespace.into(),
+            metric.into(),
+            Some(0.0),
+            Vec::new(),
+        )
     }
 
     /// Counts matching events per value of the JSON field `field` of each event, as the dimension `dimension`.
@@ -108,22 +128,18 @@ impl MetricFilter {
         dimension: impl Into<String>,
         field: impl Into<String>,
     ) -> Self {
-        MetricFilter {
-            filter_name: filter_name.into(),
-            filter_pattern: pattern.into(),
+        Self::counting(
+            filter_name.into(),
+            pattern.into(),
             log_group_name,
-            metric_transformations: vec![MetricTransformation {
-                metric_name: metric.into(),
-                metric_namespace: namespace.into(),
-                metric_value: "1".into(),
-                default_value: None,
-                dimensions: vec![MetricFilterDimension {
-                    key: dimension.into(),
-                    value: format!("$.{}", field.into()),
-                }],
-                unit: "Count".into(),
+            namespace.into(),
+            metric.into(),
+            None,
+            vec![MetricFilterDimension {
+                key: dimension.into(),
+                value: format!("$.{}", field.into()),
             }],
-        }
+        )
     }
 }
 

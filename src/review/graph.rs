@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde_json::Value;
 
+use super::references;
 use crate::render::RegionTemplate;
 use crate::spec::{Environment, Source};
 
@@ -165,44 +166,6 @@ fn layer_of(id: &str) -> Option<&'static str> {
 
 fn node_id(region: &str, id: &str) -> String {
     format!("{}_{id}", region.replace('-', "_"))
-}
-
-/// The logical ids a value names (`Ref`, `Fn::GetAtt`, `${…}` in `Fn::Sub`).
-fn references(value: &Value, out: &mut BTreeSet<String>) {
-    match value {
-        Value::Object(map) => {
-            if let Some(Value::String(id)) = map.get("Ref") {
-                out.insert(id.clone());
-            }
-            if let Some(Value::Array(parts)) = map.get("Fn::GetAtt")
-                && let Some(Value::String(id)) = parts.first()
-            {
-                out.insert(id.clone());
-            }
-            if let Some(sub) = map.get("Fn::Sub") {
-                let text = match sub {
-                    Value::String(t) => t.as_str(),
-                    Value::Array(parts) => {
-                        parts.first().and_then(Value::as_str).unwrap_or_default()
-                    }
-                    _ => "",
-                };
-                let mut rest = text;
-                while let Some(start) = rest.find("${") {
-                    let after = &rest[start + 2..];
-                    let Some(end) = after.find('}') else { break };
-                    let name = &after[..end];
-                    if !name.starts_with('!') && !name.starts_with("AWS::") {
-                        out.insert(name.split('.').next().unwrap_or_default().to_string());
-                    }
-                    rest = &after[end + 1..];
-                }
-            }
-            map.values().for_each(|v| references(v, out));
-        }
-        Value::Array(items) => items.iter().for_each(|v| references(v, out)),
-        _ => {}
-    }
 }
 
 impl Architecture {
