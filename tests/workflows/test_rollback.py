@@ -1,262 +1,238 @@
-"""The rollback workflow, executed: the rendered `out/dev/rollback.asl.json` (not a copy) runs in moto's Amazon
-States Language interpreter against moto's SSM, S3, SNS and DMS.
+"""The rollback workflow, executed: the rendered `rollback.asl.json` (out/dev/ unless MIGEN_WORKFLOWS_DIR says
+otherwise) runs in moto's Amazon States Language interpreter against moto's SSM, S3, SNS, DMS and CloudWatch,
+through the `world` fixture (harness.py lists what it changes in the document and in moto).
 
-What the test changes in the document, and why:
-- each `${Placeholder}` is bound to the moto resource that CloudFormation's DefinitionSubstitutions would bind;
-- `aws-sdk:databasemigration:` becomes `aws-sdk:dms:`: the interpreter knows only boto3's service name;
-- the reverse task's drain test shortens the Wait to 1 second, so the bounded drain loop runs in seconds.
+The reverse task's drain: while the reverse task runs, the rollback polls it and the reverse CDC-latency gate (a
+metric alarm) every minute, trusts an OK gate only after the minimum number of polls that IsDrainOver names, then
+waits once more (WaitForLastChanges) and stops the task; without an OK gate within the maximum number of polls it
+leaves the task running and fails. The tests read both numbers and every wait from the document; the waits are
+recorded instead of slept, and the gate's state is set by the test at a given poll.
 
-What moto cannot model, so these tests do not claim it:
-- KMS encryption of the topic and the bucket (they are created unencrypted here), and IAM: the execution role's
-  policy is checked by cfn-lint, cfn-guard and the Rust tests, not here;
-- DMS error names: moto names a failed SDK call `dms.<Error>Exception` where AWS says
-  `DatabaseMigration.<Error>`, so the `DatabaseMigration.InvalidResourceStateFault` catch (a task that stops
-  between the describe and the stop) and the `DatabaseMigration.ResourceNotFoundFault` catch (AWS's answer to a
-  filter that matches no task) cannot be triggered. moto answers such a filter with an empty list instead, which
-  the workflow also treats as "nothing to stop" (test_rollback_when_no_task_exists);
-- a task that was created but never started is "creating" in moto and "ready" in AWS; the fixtures move it to
-  "ready" through moto's backend;
+What moto cannot model, so these tests do not claim it (besides the list in harness.py):
+- DMS error names: moto names a failed SDK call `dms.<Error>Exception` where AWS says `DatabaseMigration.<Error>`,
+  so the `DatabaseMigration.InvalidResourceStateFault` catch (a task that stops between the describe and the stop)
+  and the `DatabaseMigration.ResourceNotFoundFault` catch (AWS's answer to a filter that matches no task) cannot be
+  triggered. moto answers such a filter with an empty list instead, which the workflow also treats as "nothing to
+  stop" (test_rollback_when_no_task_exists);
+- the gate's metric: no CDC latency is measured, the test sets the alarm's state; so "the gate's window lies after
+  the settings TTL" is checked only as "no stop before the minimum number of polls";
 - the context object's `$$.Execution.StartTime` is a Python datetime in moto, which `States.JsonToString` cannot
   serialize, so the saved state names the execution (its ARN) rather than its start time.
 """
 
-import json
-import pathlib
-import re
-import time
-import uuid
-
-import boto3
 import pytest
-from moto import mock_aws
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.dms.models import dms_backends
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-ASL = ROOT / "out" / "dev" / "rollback.asl.json"
-REGION = "ap-southeast-1"
-ENV = "dev"
-PARAMETERS = {
-    "phase": f"/migration/{ENV}/workflow/phase",
-    "split": f"/migration/{ENV}/workflow/traffic-split-percentage",
-    "cutover": f"/migration/{ENV}/workflow/enable-cutover",
-}
-BUCKET = f"payment-migration-rollback-state-{ENV}"
-ROLE_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/rollback"
+from .harness import ALARMS, PARAMETERS, ROLLBACK_BUCKET, choice_rule, operand
 
 
 @pytest.fixture
-def aws():
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
-        yield World()
+def mid_migration(world):
+    """The parameters as a migration in CDC, at 25 % with cutover enabled, leaves them."""
+    for key, value in (("phase", "cdc"), ("split", "25"), ("cutover", "true")):
+        world.ssm.put_parameter(Name=PARAMETERS[key], Value=value, Type="String", Overwrite=True)
+    return world
 
 
-class World:
-    """The resources the workflow touches, in moto, and the workflow created from the rendered document."""
-
-    def __init__(self):
-        self.ssm = boto3.client("ssm", region_name=REGION)
-        self.s3 = boto3.client("s3", region_name=REGION)
-        self.sns = boto3.client("sns", region_name=REGION)
-        self.sqs = boto3.client("sqs", region_name=REGION)
-        self.dms = boto3.client("dms", region_name=REGION)
-        self.sfn = boto3.client("stepfunctions", region_name=REGION)
-
-        # As the stack creates them: a migration at 25 % with cutover enabled, in CDC.
-        self.ssm.put_parameter(Name=PARAMETERS["phase"], Value="cdc", Type="String")
-        self.ssm.put_parameter(Name=PARAMETERS["split"], Value="25", Type="String")
-        self.ssm.put_parameter(Name=PARAMETERS["cutover"], Value="true", Type="String")
-        self.s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-        self.topic = self.sns.create_topic(Name=f"payment-migration-operations-{ENV}")["TopicArn"]
-        queue = self.sqs.create_queue(QueueName="operations")["QueueUrl"]
-        queue_arn = self.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=queue_arn)
-        self.queue = queue
-        self.forward = self._task("forward")
-        self.reverse = self._task("reverse")
-
-    def _task(self, name):
-        arn = self.dms.create_replication_task(
-            ReplicationTaskIdentifier=f"payment-migration-{name}-{ENV}",
-            SourceEndpointArn="arn:aws:dms:ap-southeast-1:123456789012:endpoint:source",
-            TargetEndpointArn="arn:aws:dms:ap-southeast-1:123456789012:endpoint:target",
-            ReplicationInstanceArn="arn:aws:dms:ap-southeast-1:123456789012:rep:instance",
-            MigrationType="cdc",
-            TableMappings="{}",
-        )["ReplicationTask"]["ReplicationTaskArn"]
-        # CloudFormation leaves a new task "ready"; moto leaves it "creating".
-        dms_backends[DEFAULT_ACCOUNT_ID][REGION].replication_tasks[arn].ready()
-        return arn
-
-    def forget_tasks(self):
-        for arn in (self.forward, self.reverse):
-            self.dms.delete_replication_task(ReplicationTaskArn=arn)
-
-    def status(self, arn):
-        tasks = self.dms.describe_replication_tasks(Filters=[{"Name": "replication-task-arn", "Values": [arn]}])
-        return tasks["ReplicationTasks"][0]["Status"]
-
-    def parameter(self, key):
-        return self.ssm.get_parameter(Name=PARAMETERS[key])["Parameter"]["Value"]
-
-    def document(self, drain_wait_seconds=None):
-        text = ASL.read_text()
-        bindings = {
-            "ConfigurationWorkflowPhaseParameterName": PARAMETERS["phase"],
-            "ConfigurationWorkflowTrafficSplitPercentageParameterName": PARAMETERS["split"],
-            "ConfigurationWorkflowEnableCutoverParameterName": PARAMETERS["cutover"],
-            "MigrationForwardTaskArn": self.forward,
-            "MigrationReverseTaskArn": self.reverse,
-            "NotificationOperationsTopicArn": self.topic,
-            "StorageRollbackStateBucketName": BUCKET,
-        }
-        for name, value in bindings.items():
-            text = text.replace("${" + name + "}", value)
-        unbound = re.findall(r"\$\{[A-Za-z0-9]+\}", text)
-        assert not unbound, f"placeholders the test does not bind: {unbound}"
-        text = text.replace("arn:aws:states:::aws-sdk:databasemigration:", "arn:aws:states:::aws-sdk:dms:")
-        document = json.loads(text)
-        if drain_wait_seconds is not None:
-            document["States"]["WaitForDrain"]["Seconds"] = drain_wait_seconds
-        return json.dumps(document)
-
-    def rollback(self, execution_input=None, drain_wait_seconds=None):
-        """Creates the workflow (once per document) and runs it to the end; returns the execution and its history."""
-        arn = self.sfn.create_state_machine(
-            name=f"payment-migration-rollback-{ENV}",
-            definition=self.document(drain_wait_seconds),
-            roleArn=ROLE_ARN,
-            type="STANDARD",
-        )["stateMachineArn"]
-        # AWS names an execution with a UUID when none is given; moto names it "None".
-        started = self.sfn.start_execution(
-            stateMachineArn=arn, name=str(uuid.uuid4()), input=json.dumps(execution_input or {})
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            execution = self.sfn.describe_execution(executionArn=started["executionArn"])
-            if execution["status"] != "RUNNING":
-                break
-            assert time.monotonic() < deadline, "the rollback did not finish within 60 s"
-            time.sleep(0.2)
-        history = self.sfn.get_execution_history(executionArn=started["executionArn"], maxResults=1000)["events"]
-        return execution, history
-
-    def objects(self):
-        listed = self.s3.list_objects_v2(Bucket=BUCKET)
-        return [
-            json.loads(self.s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read()) | {"_key": o["Key"]}
-            for o in listed.get("Contents", [])
-        ]
-
-    def messages(self):
-        received = self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10, WaitTimeSeconds=0)
-        return [json.loads(json.loads(m["Body"])["Message"]) for m in received.get("Messages", [])]
+def drain_bounds(world):
+    """(minimum polls before an OK gate is trusted, polls after which the drain gives up), from IsDrainOver."""
+    document = world.documents["rollback"]
+    trusted = choice_rule(document, "IsDrainOver", "WaitForLastChanges")
+    minimum = operand(trusted, "$.drain.Polls", "NumericGreaterThanEquals")
+    maximum = operand(choice_rule(document, "IsDrainOver", "WaitForDrain"), "$.drain.Polls", "NumericLessThan")
+    assert 1 < minimum < maximum
+    return minimum, maximum
 
 
-def entered(history):
-    return [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+def wait_seconds(world, state):
+    return world.documents["rollback"]["States"][state]["Seconds"]
 
 
-def assert_rolled_back(aws, execution, history):
-    assert execution["status"] == "SUCCEEDED", (execution, history[-3:])
-    assert aws.parameter("split") == "0"
-    assert aws.parameter("cutover") == "false"
-    assert aws.parameter("phase") == "rolled-back"
-    order = entered(history)
+def assert_traffic_on_production(world, run):
+    assert world.parameter("split") == "0"
+    assert world.parameter("cutover") == "false"
+    order = run.entered
     # Traffic goes back to production before any DMS call.
     assert order.index("RouteAllTrafficToProduction") < order.index("DescribeForwardTask")
     assert order.index("DisableCutover") < order.index("DescribeForwardTask")
 
 
-def test_rollback_when_nothing_was_started(aws):
-    execution, history = aws.rollback({"reason": "operator drill"})
+def assert_rolled_back(world, run):
+    assert run.status == "SUCCEEDED", run.describe()
+    assert_traffic_on_production(world, run)
+    assert world.parameter("phase") == "rolled-back"
 
-    assert_rolled_back(aws, execution, history)
-    assert "StopForwardTask" not in entered(history)
-    assert "StartDrain" not in entered(history)
-    assert aws.status(aws.forward) == "ready"
-    [saved] = aws.objects()
-    assert saved["_key"].startswith("rollback/")
-    assert saved["reason"] == "operator drill"
-    assert saved["phase"] == "cdc"
-    assert saved["trafficSplitPercentage"] == "25"
-    assert saved["enableCutover"] == "true"
-    assert saved["forwardTaskStatus"] == ["ready"]
-    assert saved["reverseTaskStatus"] == ["ready"]
-    [message] = aws.messages()
+
+def saved_states(world):
+    saved = world.objects(ROLLBACK_BUCKET)
+    assert all(key.startswith("rollback/") for key in saved)
+    return list(saved.values())
+
+
+def test_rollback_when_nothing_was_started(mid_migration):
+    world = mid_migration
+    run = world.run("rollback", '{"reason": "operator drill"}')
+
+    assert_rolled_back(world, run)
+    assert "StopForwardTask" not in run.entered
+    assert "StartDrain" not in run.entered
+    assert world.status(world.forward) == "ready"
+    assert world.objects(ROLLBACK_BUCKET) == {
+        f"rollback/{run.name}": {
+            "environment": "dev",
+            "execution": run.arn,
+            "reason": "operator drill",
+            "phase": "cdc",
+            "trafficSplitPercentage": "25",
+            "enableCutover": "true",
+            "forwardTaskStatus": ["ready"],
+            "reverseTaskStatus": ["ready"],
+        }
+    }
+    [message] = world.messages()
     assert message["event"] == "rolled-back"
     assert message["reason"] == "operator drill"
+    assert message["before"]["phase"] == "cdc"
 
 
-def test_rollback_stops_the_running_forward_task(aws):
-    aws.dms.start_replication_task(ReplicationTaskArn=aws.forward, StartReplicationTaskType="start-replication")
-    assert aws.status(aws.forward) == "running"
+def test_rollback_stops_the_running_forward_task(mid_migration):
+    world = mid_migration
+    world.dms.start_replication_task(ReplicationTaskArn=world.forward, StartReplicationTaskType="start-replication")
+    assert world.status(world.forward) == "running"
 
-    execution, history = aws.rollback()
+    run = world.run("rollback")
 
-    assert_rolled_back(aws, execution, history)
-    assert "StopForwardTask" in entered(history)
-    assert aws.status(aws.forward) == "stopped"
-    [saved] = aws.objects()
+    assert_rolled_back(world, run)
+    assert "StopForwardTask" in run.entered
+    assert world.status(world.forward) == "stopped"
+    [saved] = saved_states(world)
     assert saved["reason"] == "manual"
     assert saved["forwardTaskStatus"] == ["running"]
-    assert [m["event"] for m in aws.messages()] == ["rolled-back"]
+    assert [m["event"] for m in world.messages()] == ["rolled-back"]
 
 
-def test_rollback_run_twice_succeeds_both_times(aws):
-    aws.dms.start_replication_task(ReplicationTaskArn=aws.forward, StartReplicationTaskType="start-replication")
+def test_rollback_run_twice_succeeds_both_times(mid_migration):
+    world = mid_migration
+    world.dms.start_replication_task(ReplicationTaskArn=world.forward, StartReplicationTaskType="start-replication")
 
-    first, first_history = aws.rollback({"reason": "first"})
-    second, second_history = aws.rollback({"reason": "second"})
+    first = world.run("rollback", '{"reason": "first"}')
+    second = world.run("rollback", '{"reason": "second"}')
 
-    assert_rolled_back(aws, first, first_history)
-    assert_rolled_back(aws, second, second_history)
-    assert "StopForwardTask" in entered(first_history)
-    assert "StopForwardTask" not in entered(second_history)
-    assert aws.status(aws.forward) == "stopped"
-    saved = {s["reason"]: s for s in aws.objects()}
+    assert_rolled_back(world, first)
+    assert_rolled_back(world, second)
+    assert "StopForwardTask" in first.entered
+    assert "StopForwardTask" not in second.entered
+    assert world.status(world.forward) == "stopped"
+    saved = {s["reason"]: s for s in saved_states(world)}
     assert set(saved) == {"first", "second"}
     assert saved["second"]["phase"] == "rolled-back"
     assert saved["second"]["trafficSplitPercentage"] == "0"
     assert saved["second"]["forwardTaskStatus"] == ["stopped"]
-    assert [m["event"] for m in aws.messages()] == ["rolled-back", "rolled-back"]
+    assert [m["event"] for m in world.messages()] == ["rolled-back", "rolled-back"]
 
 
-def test_rollback_skips_an_already_stopped_forward_task(aws):
-    aws.dms.start_replication_task(ReplicationTaskArn=aws.forward, StartReplicationTaskType="start-replication")
-    aws.dms.stop_replication_task(ReplicationTaskArn=aws.forward)
+def test_rollback_skips_an_already_stopped_forward_task(mid_migration):
+    world = mid_migration
+    world.dms.start_replication_task(ReplicationTaskArn=world.forward, StartReplicationTaskType="start-replication")
+    world.dms.stop_replication_task(ReplicationTaskArn=world.forward)
 
-    execution, history = aws.rollback()
+    run = world.run("rollback")
 
-    assert_rolled_back(aws, execution, history)
-    assert "StopForwardTask" not in entered(history)
-    assert aws.status(aws.forward) == "stopped"
-    [saved] = aws.objects()
+    assert_rolled_back(world, run)
+    assert "StopForwardTask" not in run.entered
+    assert world.status(world.forward) == "stopped"
+    [saved] = saved_states(world)
     assert saved["forwardTaskStatus"] == ["stopped"]
 
 
-def test_rollback_drains_then_stops_a_running_reverse_task(aws):
-    aws.dms.start_replication_task(ReplicationTaskArn=aws.reverse, StartReplicationTaskType="start-replication")
-    polls = json.loads(ASL.read_text())["States"]["IsDrainOver"]["Choices"][1]["NumericLessThan"]
+def test_rollback_drains_then_stops_a_running_reverse_task(mid_migration):
+    """The gate is OK from the first poll, but is trusted only at the minimum number of polls."""
+    world = mid_migration
+    world.dms.start_replication_task(ReplicationTaskArn=world.reverse, StartReplicationTaskType="start-replication")
+    minimum, _ = drain_bounds(world)
 
-    execution, history = aws.rollback(drain_wait_seconds=1)
+    run = world.run("rollback")
 
-    assert_rolled_back(aws, execution, history)
-    order = entered(history)
-    assert order.count("WaitForDrain") == polls
-    assert order.index("StopReverseTask") > order.index("WaitForDrain")
-    assert aws.status(aws.reverse) == "stopped"
+    assert_rolled_back(world, run)
+    assert run.count("DescribeReverseLatencyGate") == minimum
+    assert run.count("DescribeDrainingReverseTask") == minimum
+    assert world.waits.seconds("WaitForDrain") == [wait_seconds(world, "WaitForDrain")] * minimum
+    assert world.waits.seconds("WaitForLastChanges") == [wait_seconds(world, "WaitForLastChanges")]
+    order = run.entered
+    last_poll = len(order) - 1 - order[::-1].index("IsDrainOver")
+    assert order[last_poll:last_poll + 3] == ["IsDrainOver", "WaitForLastChanges", "StopReverseTask"]
+    assert order.index("StopReverseTask") < order.index("RecordRolledBack")
+    [gate] = {p["AlarmNames"][0] for p in run.task_parameters("DescribeReverseLatencyGate")}
+    assert gate == ALARMS["reverse-gate"]
+    assert world.status(world.reverse) == "stopped"
+    [saved] = saved_states(world)
+    assert saved["reverseTaskStatus"] == ["running"]
 
 
-def test_rollback_when_no_task_exists(aws):
-    aws.forget_tasks()
+def test_rollback_drain_waits_for_the_gate_to_open(mid_migration):
+    """The gate is not OK at the minimum number of polls: the drain goes on until it is, then stops the task."""
+    world = mid_migration
+    world.dms.start_replication_task(ReplicationTaskArn=world.reverse, StartReplicationTaskType="start-replication")
+    minimum, maximum = drain_bounds(world)
+    opens_at = minimum + 2
+    assert opens_at < maximum
+    world.set_alarm(ALARMS["reverse-gate"], "ALARM")
+    states = {1: "INSUFFICIENT_DATA", opens_at: "OK"}
+    world.waits.on("WaitForDrain", lambda n: n in states and world.set_alarm(ALARMS["reverse-gate"], states[n]))
 
-    execution, history = aws.rollback()
+    run = world.run("rollback")
 
-    assert_rolled_back(aws, execution, history)
-    [saved] = aws.objects()
+    assert_rolled_back(world, run)
+    assert run.count("DescribeReverseLatencyGate") == opens_at
+    assert [o["drain"]["CaughtUp"] for o in run.state_outputs("CountDrainPoll")] == [False] * (opens_at - 1) + [True]
+    assert "WaitForLastChanges" in run.entered
+    assert world.status(world.reverse) == "stopped"
+
+
+def test_rollback_drain_timeout_leaves_the_reverse_task_running(mid_migration):
+    world = mid_migration
+    world.dms.start_replication_task(ReplicationTaskArn=world.reverse, StartReplicationTaskType="start-replication")
+    _, maximum = drain_bounds(world)
+    world.set_alarm(ALARMS["reverse-gate"], "ALARM")
+
+    run = world.run("rollback")
+
+    assert run.status == "FAILED", run.describe()
+    assert run.error == "Rollback.Failed"
+    assert_traffic_on_production(world, run)
+    assert world.parameter("phase") == "rolling-back"
+    assert run.count("DescribeReverseLatencyGate") == maximum
+    assert world.waits.seconds("WaitForDrain") == [wait_seconds(world, "WaitForDrain")] * maximum
+    assert run.entered[-3:] == ["DrainTimedOut", "NotifyRollbackFailed", "RollbackFailed"]
+    assert "WaitForLastChanges" not in run.entered
+    assert "StopReverseTask" not in run.entered
+    assert world.status(world.reverse) == "running"
+    [message] = world.messages()
+    assert message["event"] == "rollback-failed"
+    assert message["error"]["Error"] == "Rollback.DrainTimedOut"
+
+
+def test_rollback_when_the_reverse_task_stops_while_draining(mid_migration):
+    world = mid_migration
+    world.dms.start_replication_task(ReplicationTaskArn=world.reverse, StartReplicationTaskType="start-replication")
+    world.set_alarm(ALARMS["reverse-gate"], "ALARM")
+    world.waits.on("WaitForDrain", lambda n: n == 1 and world.set_task_status(world.reverse, "stopped"))
+
+    run = world.run("rollback")
+
+    assert_rolled_back(world, run)
+    assert run.count("DescribeReverseLatencyGate") == 1
+    assert "StopReverseTask" not in run.entered
+    assert run.entered[run.entered.index("IsDrainOver") + 1] == "RecordRolledBack"
+
+
+def test_rollback_when_no_task_exists(mid_migration):
+    world = mid_migration
+    for arn in (world.forward, world.reverse):
+        world.dms.delete_replication_task(ReplicationTaskArn=arn)
+
+    run = world.run("rollback")
+
+    assert_rolled_back(world, run)
+    [saved] = saved_states(world)
     assert saved["forwardTaskStatus"] == []
     assert saved["reverseTaskStatus"] == []

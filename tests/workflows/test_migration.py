@@ -1,0 +1,428 @@
+"""The migration workflow, executed: the rendered `migration.asl.json` (out/dev/ unless MIGEN_WORKFLOWS_DIR says
+otherwise) runs in moto's Amazon States Language interpreter against moto's SSM, S3, SNS, DMS, CloudWatch and
+Lambda, through the `world` fixture (harness.py lists what it changes in the document and in moto).
+Every failure path also runs the rendered rollback document, which the migration starts with
+`states:startExecution.sync:2` and waits for.
+
+Each test starts the execution as the runbook does (`start-execution --input '{}'`); the operator's approval is
+given with send_task_success / send_task_failure on the task token published to the operations topic. Numbers the
+tests depend on (the traffic steps, the polls of a bake, the waits, the retry interval) are read from the document.
+Waits and retry intervals are recorded instead of slept; a test changes the world at a given wait (the full load
+progresses, the CDC gate opens, the health alarm fires).
+
+What moto cannot model, so these tests do not claim it (besides the list in harness.py):
+- the validation function's logic: its verdicts are queued by the test (tests/lambdas covers the function);
+- DMS: connection tests always succeed, no data is copied, and a task's status and full-load percentage are set
+  by the test; moto ignores StartReplicationTaskType, so only the parameter the workflow sends is checked;
+- CloudWatch: the gates and the health composite are put in a state by the test, no metric is evaluated;
+- the SendTaskFailure cause: moto's handler drops it, so the declined checkpoint holds the error name only;
+- the approval timeout: the test lowers RequestApproval's TimeoutSeconds to 2 s (moto really waits it);
+- the timestamps of SDK answers: moto's are turned into ISO-8601 strings (see harness.py), AWS's format may
+  differ, and no test reads them.
+"""
+
+import json
+
+import pytest
+
+from .harness import ALARMS, CHECKPOINTS_BUCKET, ROLLBACK_BUCKET, choice_rule, operand
+
+PHASES_TO_APPROVAL = ["preparing", "full-load", "cdc", "validating", "awaiting-approval"]
+
+
+# --- reading the document
+
+
+def states(world):
+    return world.documents["migration"]["States"]
+
+
+def traffic_steps(world):
+    steps = states(world)["StartTrafficShift"]["Result"]["Steps"]
+    assert steps and steps[-1] == "100", steps
+    return steps
+
+
+def bake_polls(world):
+    """Health checks per traffic step: the bake goes on while fewer polls than this were made."""
+    rule = choice_rule(world.documents["migration"], "IsMigrationHealthy", "WaitWhileBaking")
+    return operand(rule, "$.bake.Polls", "NumericLessThan")
+
+
+def seconds(world, state):
+    return states(world)[state]["Seconds"]
+
+
+# --- operating the workflow
+
+
+def approval_request(world, execution_arn):
+    return world.await_message("approval-requested", execution_arn)
+
+
+def approve(world, execution_arn):
+    token = approval_request(world, execution_arn)["TaskToken"]
+    world.sfn.send_task_success(taskToken=token, output=json.dumps({"approvedBy": "alice"}))
+    return world.wait(execution_arn)
+
+
+def reject(world, execution_arn):
+    token = approval_request(world, execution_arn)["TaskToken"]
+    world.sfn.send_task_failure(taskToken=token, error="Approval.Rejected", cause="not tonight")
+    return world.wait(execution_arn)
+
+
+# --- observing it
+
+
+def checkpoints(world, run):
+    """{name: body} of the execution's checkpoints (checkpoints/<execution>/<name>.json)."""
+    prefix = f"checkpoints/{run.name}/"
+    saved = world.objects(CHECKPOINTS_BUCKET)
+    assert all(key.startswith(prefix) and key.endswith(".json") for key in saved), list(saved)
+    return {key[len(prefix) : -len(".json")]: body for key, body in saved.items()}
+
+
+def phase_messages(world):
+    return [m["phase"] for m in world.messages() if m["event"] == "phase"]
+
+
+def recorded_phases(run):
+    """The phases the run wrote to the phase parameter, in order."""
+    return [parameters["Value"] for state, parameters in run.scheduled() if state.startswith("Record")]
+
+
+def splits_set(run):
+    return [p["Value"] for p in run.task_parameters("SetTrafficSplit")]
+
+
+def assert_traffic_untouched(world, run):
+    assert world.parameter("split") == "0"
+    assert world.parameter("cutover") == "false"
+    assert "SetTrafficSplit" not in run.entered
+    assert "EnableCutover" not in run.entered
+
+
+def assert_rolled_back(world, run, failing_state):
+    """The run failed in `failing_state`, saved the error, and the rollback it started put everything back on
+    production. Returns the rollback's run and the state it saved."""
+    assert run.status == "FAILED", run.describe()
+    assert run.error == "Migration.RolledBack"
+    assert run.entered[-4:] == [failing_state, "SaveFailure", "RollBack", "RolledBack"]
+    error = states(world)[failing_state]["Result"]
+    assert checkpoints(world, run)["failed"]["error"] == error
+    error = error["Error"]
+    [started] = run.task_parameters("RollBack")
+    assert started["StateMachineArn"] == world.state_machine_arn("rollback")
+    assert started["Input"]["AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"] == run.arn
+    [rollback] = world.executions("rollback")
+    assert rollback.status == "SUCCEEDED", rollback.describe()
+    assert json.loads(rollback.execution["input"])["reason"] == f"{run.name} failed: {error}"
+    assert world.parameter("split") == "0"
+    assert world.parameter("cutover") == "false"
+    assert world.parameter("phase") == "rolled-back"
+    assert world.status(world.forward) == "stopped"
+    [(key, saved)] = world.objects(ROLLBACK_BUCKET).items()
+    assert key == f"rollback/{rollback.name}"
+    assert saved["reason"] == f"{run.name} failed: {error}"
+    rolled_back = [m for m in world.messages() if m["event"] == "rolled-back"]
+    assert [m["reason"] for m in rolled_back] == [f"{run.name} failed: {error}"]
+    return rollback, saved
+
+
+# --- the paths
+
+
+def test_migration_reaches_100_percent(world):
+    world.queue_validation("consistent")
+    steps = traffic_steps(world)
+    polls = bake_polls(world)
+    bakes = []
+
+    def record_switches_when_a_bake_starts(n):
+        if (n - 1) % polls == 0:
+            bakes.append((world.parameter("split"), world.parameter("cutover")))
+
+    world.waits.on("WaitWhileBaking", record_switches_when_a_bake_starts)
+
+    run = approve(world, world.start("migration", "{}"))
+
+    assert run.status == "SUCCEEDED", run.describe()
+    assert recorded_phases(run) == PHASES_TO_APPROVAL + ["cutover", "complete"]
+    assert world.parameter("phase") == "complete"
+    assert world.parameter("split") == "100"
+    assert world.parameter("cutover") == "true"
+    assert splits_set(run) == steps
+    order = run.entered
+    assert order.index("TestSourceConnection") < order.index("RecordFullLoad")
+    assert world.waits.seconds("WaitForConnectionTests") == [seconds(world, "WaitForConnectionTests")]
+    assert order.index("RecordCutover") < order.index("EnableCutover") < order.index("StartReverseTask")
+    assert order.index("StartReverseTask") < order.index("SetTrafficSplit")
+    tested = run.task_parameters("TestSourceConnection") + run.task_parameters("TestTargetConnection")
+    assert [(p["ReplicationInstanceArn"], p["EndpointArn"]) for p in tested] == [
+        (world.instance, world.source),
+        (world.instance, world.target),
+    ]
+    assert [p["StartReplicationTaskType"] for p in run.task_parameters("StartForwardTask")] == ["start-replication"]
+    assert [p["StartReplicationTaskType"] for p in run.task_parameters("StartReverseTask")] == ["start-replication"]
+    assert world.status(world.forward) == "running"
+    assert world.status(world.reverse) == "running"
+    # Each step bakes for the whole bake with cutover enabled: one health check a minute.
+    assert bakes == [(step, "true") for step in steps]
+    assert run.count("CheckMigrationHealth") == polls * len(steps)
+    assert world.waits.seconds("WaitWhileBaking") == [seconds(world, "WaitWhileBaking")] * (polls * len(steps))
+    [health] = {p["AlarmNames"][0] for p in run.task_parameters("CheckMigrationHealth")}
+    assert health == ALARMS["health"]
+
+    saved = checkpoints(world, run)
+    assert set(saved) == {*PHASES_TO_APPROVAL, "cutover", *(f"traffic-{s}" for s in steps), "complete"}
+    for phase in (*PHASES_TO_APPROVAL, "cutover", "complete"):
+        assert saved[phase]["phase"] == {"Name": phase}
+        assert saved[phase]["execution"] == run.arn
+    for step in steps:
+        assert saved[f"traffic-{step}"]["traffic"]["Percent"] == step
+    assert saved["awaiting-approval"]["validation"] == {"Verdict": "consistent"}
+    assert saved["cutover"]["approval"] == {"approvedBy": "alice"}
+
+    messages = world.messages()
+    assert {m["execution"] for m in messages} == {run.arn}
+    assert [m["phase"] for m in messages if m["event"] == "phase"] == PHASES_TO_APPROVAL + ["cutover", "complete"]
+    assert [m["trafficSplitPercentage"] for m in messages if m["event"] == "traffic-step"] == steps
+    [request] = [m for m in messages if m["event"] == "approval-requested"]
+    assert request["validation"] == {"Verdict": "consistent"}
+    assert request["expiresInHours"] * 3600 == states(world)["RequestApproval"]["TimeoutSeconds"]
+    assert world.executions("rollback") == []
+
+
+def test_full_load_taking_several_polls(world):
+    world.queue_validation("consistent")
+    progress = {1: 30, 2: 70, 3: 100}
+    world.waits.on("WaitForFullLoad", lambda n: world.full_load_progress.update({world.forward: progress[n]}))
+
+    run = reject(world, world.start("migration"))
+
+    assert run.status == "SUCCEEDED", run.describe()
+    assert run.count("DescribeFullLoad") == len(progress)
+    assert world.waits.seconds("WaitForFullLoad") == [seconds(world, "WaitForFullLoad")] * len(progress)
+    assert [o["forward"]["Progress"] for o in run.state_outputs("DescribeFullLoad")] == [[30], [70], [100]]
+    assert [o["fullLoad"]["Loaded"] for o in run.state_outputs("CountFullLoadPoll")] == [False, False, True]
+    assert run.entered.index("RecordCdc") > run.entered.index("IsFullLoadComplete")
+    assert phase_messages(world)[:3] == ["preparing", "full-load", "cdc"]
+
+
+def test_cdc_catch_up_taking_several_polls(world):
+    world.queue_validation("consistent")
+    gate = ALARMS["forward-gate"]
+    world.set_alarm(gate, "ALARM")
+    later = {1: "INSUFFICIENT_DATA", 2: "ALARM", 3: "OK"}
+    world.waits.on("WaitForCdc", lambda n: world.set_alarm(gate, later[n]))
+
+    run = reject(world, world.start("migration"))
+
+    assert run.status == "SUCCEEDED", run.describe()
+    assert run.count("DescribeCdcLatencyGate") == 4
+    assert world.waits.seconds("WaitForCdc") == [seconds(world, "WaitForCdc")] * 3
+    assert [o["gate"]["States"] for o in run.state_outputs("DescribeCdcLatencyGate")] == [
+        ["ALARM"],
+        ["INSUFFICIENT_DATA"],
+        ["ALARM"],
+        ["OK"],
+    ]
+    assert {p["AlarmNames"][0] for p in run.task_parameters("DescribeCdcLatencyGate")} == {gate}
+    assert run.entered.index("RecordValidating") > run.entered.index("IsCdcCaughtUp")
+
+
+def test_inconsistent_data_rolls_back(world):
+    world.queue_validation("inconsistent")
+
+    run = world.run("migration", "{}")
+
+    rollback, saved = assert_rolled_back(world, run, "DataInconsistent")
+    assert "RecordAwaitingApproval" not in run.entered
+    assert recorded_phases(run) == ["preparing", "full-load", "cdc", "validating"]
+    assert saved["phase"] == "validating"
+    assert saved["trafficSplitPercentage"] == "0"
+    assert saved["forwardTaskStatus"] == ["running"]
+    assert saved["reverseTaskStatus"] == ["ready"]
+    assert "StartDrain" not in rollback.entered
+    assert world.status(world.reverse) == "ready"
+    assert set(checkpoints(world, run)) == {"preparing", "full-load", "cdc", "validating", "failed"}
+
+
+def test_not_ready_then_consistent(world):
+    world.queue_validation("not-ready", "not-ready", "consistent")
+
+    run = reject(world, world.start("migration"))
+
+    assert run.status == "SUCCEEDED", run.describe()
+    assert run.count("Validate") == 3
+    assert world.waits.seconds("WaitBeforeRevalidating") == [seconds(world, "WaitBeforeRevalidating")] * 2
+    assert [o["validationAttempts"]["Attempts"] for o in run.state_outputs("CountValidation")] == [1, 2, 3]
+    assert "RecordAwaitingApproval" in run.entered
+    assert checkpoints(world, run)["awaiting-approval"]["validation"] == {"Verdict": "consistent"}
+
+
+def assert_cutover_declined(world, run, error):
+    assert run.status == "SUCCEEDED", run.describe()
+    assert run.entered[-4:] == [
+        "RecordCutoverDeclined",
+        "CheckpointCutoverDeclined",
+        "NotifyCutoverDeclined",
+        "CutoverDeclined",
+    ]
+    assert world.parameter("phase") == "cutover-declined"
+    assert_traffic_untouched(world, run)
+    assert "StartReverseTask" not in run.entered
+    assert world.status(world.reverse) == "ready"
+    assert world.status(world.forward) == "running"
+    saved = checkpoints(world, run)
+    assert set(saved) == {*PHASES_TO_APPROVAL, "cutover-declined"}
+    assert saved["cutover-declined"]["declined"]["Error"] == error
+    assert run.task_failures() == [("RequestApproval", error)]
+    assert phase_messages(world) == PHASES_TO_APPROVAL + ["cutover-declined"]
+    assert world.executions("rollback") == []
+
+
+def test_rejected_approval_declines_the_cutover(world):
+    world.queue_validation("consistent")
+
+    run = reject(world, world.start("migration", "{}"))
+
+    assert_cutover_declined(world, run, "Approval.Rejected")
+
+
+def test_unanswered_approval_declines_the_cutover(world):
+    world.queue_validation("consistent")
+    # The only edit to the document besides the service name: 24 h become 2 s (moto really waits the timeout).
+    states(world)["RequestApproval"]["TimeoutSeconds"] = 2
+
+    execution_arn = world.start("migration", "{}")
+    approval_request(world, execution_arn)
+    run = world.wait(execution_arn)
+
+    assert_cutover_declined(world, run, "States.Timeout")
+
+
+def test_alarm_during_the_traffic_shift_rolls_back(world):
+    world.queue_validation("consistent")
+    steps = traffic_steps(world)
+    assert len(steps) >= 2
+    # The health alarm fires while the second step bakes.
+    world.waits.on(
+        "WaitWhileBaking", lambda n: world.parameter("split") == steps[1] and world.set_alarm(ALARMS["health"], "ALARM")
+    )
+
+    run = approve(world, world.start("migration"))
+
+    rollback, saved = assert_rolled_back(world, run, "MigrationUnhealthy")
+    assert splits_set(run) == steps[:2]
+    assert run.count("CheckMigrationHealth") == bake_polls(world) + 1
+    assert saved["phase"] == "cutover"
+    assert saved["trafficSplitPercentage"] == steps[1]
+    assert saved["enableCutover"] == "true"
+    assert saved["reverseTaskStatus"] == ["running"]
+    # The rollback drained the reverse task (its gate is OK), then stopped it.
+    assert rollback.entered.index("WaitForLastChanges") < rollback.entered.index("StopReverseTask")
+    assert world.status(world.reverse) == "stopped"
+    traffic = {f"traffic-{s}" for s in steps[:2]}
+    assert set(checkpoints(world, run)) == {*PHASES_TO_APPROVAL, "cutover", *traffic, "failed"}
+
+
+def test_validation_service_error_is_retried(world):
+    world.queue_validation("consistent")
+    invokes = world.fail_lambda_invokes(1)
+    [retry] = [r for r in states(world)["Validate"]["Retry"] if "Lambda.ServiceException" in r["ErrorEquals"]]
+
+    run = reject(world, world.start("migration"))
+
+    assert run.status == "SUCCEEDED", run.describe()
+    assert len(invokes) == 2
+    assert world.retries == [float(retry["IntervalSeconds"])]
+    assert run.task_failures() == [("Validate", "Lambda.ServiceException"), ("RequestApproval", "Approval.Rejected")]
+    assert run.count("Validate") == 1
+    assert checkpoints(world, run)["awaiting-approval"]["validation"] == {"Verdict": "consistent"}
+
+
+def test_second_run_resumes_the_forward_task(world):
+    world.queue_validation("inconsistent", "consistent")
+    first = world.run("migration")
+    assert first.status == "FAILED", first.describe()
+    assert world.status(world.forward) == "stopped"
+
+    second = reject(world, world.start("migration"))
+
+    assert second.status == "SUCCEEDED", second.describe()
+    assert [p["StartReplicationTaskType"] for p in first.task_parameters("StartForwardTask")] == ["start-replication"]
+    assert "ResumeForwardTask" not in first.entered
+    assert "StartForwardTask" not in second.entered
+    assert [p["StartReplicationTaskType"] for p in second.task_parameters("ResumeForwardTask")] == ["resume-processing"]
+    assert world.status(world.forward) == "running"
+    assert world.parameter("phase") == "cutover-declined"
+
+
+@pytest.mark.parametrize("status", ["stopped", "failed"])
+def test_a_stopped_or_failed_forward_task_is_resumed(world, status):
+    world.set_task_status(world.forward, status)
+    world.queue_validation("consistent")
+
+    run = reject(world, world.start("migration"))
+
+    assert run.status == "SUCCEEDED", run.describe()
+    assert "StartForwardTask" not in run.entered
+    assert [p["StartReplicationTaskType"] for p in run.task_parameters("ResumeForwardTask")] == ["resume-processing"]
+    assert world.status(world.forward) == "running"
+
+
+def test_a_running_forward_task_is_not_started_again(world):
+    world.set_task_status(world.forward, "running")
+    world.queue_validation("consistent")
+
+    run = reject(world, world.start("migration"))
+
+    assert run.status == "SUCCEEDED", run.describe()
+    entered = run.entered
+    assert entered[entered.index("HowToStartForwardTask") + 1] == "StartFullLoadPolls"
+    assert "StartForwardTask" not in entered
+    assert "ResumeForwardTask" not in entered
+
+
+def assert_rolled_back_before_the_full_load(world, run, failing_state):
+    assert run.status == "FAILED", run.describe()
+    assert run.error == "Migration.RolledBack"
+    assert run.entered[-4:] == [failing_state, "SaveFailure", "RollBack", "RolledBack"]
+    assert checkpoints(world, run)["failed"]["error"] == states(world)[failing_state]["Result"]
+    [rollback] = world.executions("rollback")
+    assert rollback.status == "SUCCEEDED", rollback.describe()
+    assert world.parameter("phase") == "rolled-back"
+    assert "StartForwardTask" not in run.entered
+
+
+def test_a_forward_task_that_cannot_start_rolls_back(world):
+    world.set_task_status(world.forward, "modifying")
+
+    run = world.run("migration")
+
+    assert_rolled_back_before_the_full_load(world, run, "ForwardTaskNotStartable")
+    assert world.status(world.forward) == "modifying"
+
+
+def test_a_failed_connection_test_rolls_back(world):
+    world.waits.on("WaitForConnectionTests", lambda n: world.fail_connection_test(world.target))
+
+    run = world.run("migration")
+
+    assert_rolled_back_before_the_full_load(world, run, "ConnectionFailed")
+    assert [o["connections"]["TargetFailed"] for o in run.state_outputs("CountConnectionPoll")] == [True]
+
+
+def test_the_input_is_ignored(world):
+    world.queue_validation("consistent")
+    junk = {"traffic": {"Steps": ["100"], "Index": 0}, "phase": {"Name": "complete"}, "reason": "junk", "error": {}}
+
+    execution_arn = world.start("migration", json.dumps(junk))
+    run = reject(world, execution_arn)
+
+    assert run.status == "SUCCEEDED", run.describe()
+    assert run.state_outputs("Initialize") == [{"environment": "dev", "execution": execution_arn}]
+    assert "junk" not in json.dumps(checkpoints(world, run))
+    assert recorded_phases(run) == PHASES_TO_APPROVAL + ["cutover-declined"]
