@@ -84,6 +84,44 @@ pub fn body(
         ),
     });
 
+    // Right now: the numbers an operator checks first.
+    let replication = watched.replication;
+    let task = |handle| {
+        DmsTask::of(template, &replication.instance, handle)
+            .expect("the tasks' identities are literal")
+    };
+    let forward = task(&replication.forward_task);
+    let reverse = task(&replication.reverse_task);
+    let environment = || {
+        vec![Dimension {
+            name: "Environment",
+            value: Expr::lit(&env.name),
+        }]
+    };
+    d = d.widget(Widget::Metrics {
+        title: "Right now".into(),
+        lines: vec![
+            Line::new(
+                Metric::dms_task(&forward, DmsTaskMetric::CdcLatencySource),
+                Stat::Maximum,
+                "forward CDC latency, source (s)",
+            ),
+            Line::new(
+                Metric::dms_task(&forward, DmsTaskMetric::CdcLatencyTarget),
+                Stat::Maximum,
+                "forward CDC latency, target (s)",
+            ),
+            Line::new(
+                Metric::custom(METRIC_NAMESPACE, "TablesInconsistent", environment()),
+                Stat::Maximum,
+                "tables inconsistent",
+            ),
+        ],
+        view: View::SingleValue,
+        period: 300,
+        threshold: None,
+    });
+
     // Alarms: the health composite and its children first, then the gates and the signals.
     let mut alarm_ids = vec![alarms.health.logical_id().as_str().to_string()];
     alarm_ids.extend(
@@ -160,13 +198,6 @@ pub fn body(
     }
 
     // DMS: lag and throughput of both tasks.
-    let replication = watched.replication;
-    let task = |handle| {
-        DmsTask::of(template, &replication.instance, handle)
-            .expect("the tasks' identities are literal")
-    };
-    let forward = task(&replication.forward_task);
-    let reverse = task(&replication.reverse_task);
     let dms = |task: &DmsTask, metric, stat, label: &str| {
         Line::new(Metric::dms_task(task, metric), stat, label)
     };
@@ -312,12 +343,6 @@ pub fn body(
         ));
 
     // Validation: the function's own metrics and its verdicts from the logs.
-    let environment = || {
-        vec![Dimension {
-            name: "Environment",
-            value: Expr::lit(&env.name),
-        }]
-    };
     let validation = |name: &'static str, label: &str| {
         Line::new(
             Metric::custom(METRIC_NAMESPACE, name, environment()),
