@@ -2,9 +2,10 @@
 //! Structure and Syntax"), built from typed widgets and laid out automatically.
 //!
 //! The body is a JSON string inside the template. Its values may hold `${AWS::Region}`, `${AWS::Partition}` and
-//! `${AWS::AccountId}`, so the template wraps it in `Fn::Sub`; every other `${` is escaped as `${!`.
+//! `${AWS::AccountId}`, so the template wraps it in `Fn::Sub`; every other `${` is escaped as `${!`. A value that
+//! is an expression (a `Ref`, an attribute) becomes a variable of that `Fn::Sub` (`${Value1}`, …).
 //! [`Dashboard::resolved`] gives the same body for one region as a reviewer reads it in `out/<env>/`: the region
-//! and partition filled in, the account left as `${AWS::AccountId}` (known only when deployed).
+//! and partition filled in, the account (known only when deployed) and any variable left as written.
 
 use serde_json::{Map, Value, json};
 
@@ -136,16 +137,19 @@ impl Dashboard {
             .collect()
     }
 
-    /// The body as `Fn::Sub`: compact JSON whose strings may use the pseudo parameters.
+    /// The body as `Fn::Sub`: compact JSON whose strings may use the pseudo parameters and its variables.
     pub fn body(&self) -> Expr {
-        let text = serde_json::to_string(&self.to_json()).expect("a dashboard serializes");
-        Expr::sub(text)
+        let mut variables = Vec::new();
+        let text =
+            serde_json::to_string(&self.to_json(&mut variables)).expect("a dashboard serializes");
+        Expr::sub_map(text, variables)
     }
 
     /// The body as a reviewer reads it: pretty JSON for `region` and `partition`, with `${!` unescaped and the
     /// account left as `${AWS::AccountId}`.
     pub fn resolved(&self, region: &str, partition: &str) -> String {
-        let text = serde_json::to_string(&self.to_json()).expect("a dashboard serializes");
+        let text =
+            serde_json::to_string(&self.to_json(&mut Vec::new())).expect("a dashboard serializes");
         let text = resolve_sub(&text, region, partition);
         let value: Value = serde_json::from_str(&text).expect("the resolved body is JSON");
         let mut out = serde_json::to_string_pretty(&value).expect("a dashboard serializes");
@@ -153,7 +157,7 @@ impl Dashboard {
         out
     }
 
-    fn to_json(&self) -> Value {
+    fn to_json(&self, variables: &mut Vec<(String, Expr)>) -> Value {
         let mut widgets = Vec::new();
         let (mut x, mut y, mut row_height) = (0, 0, 0);
         for widget in &self.widgets {
@@ -164,7 +168,7 @@ impl Dashboard {
                 row_height = 0;
             }
             let mut placed = Map::new();
-            let (kind, properties) = widget_json(widget);
+            let (kind, properties) = widget_json(widget, variables);
             placed.insert("type".into(), json!(kind));
             placed.insert("x".into(), json!(x));
             placed.insert("y".into(), json!(y));
@@ -179,26 +183,36 @@ impl Dashboard {
     }
 }
 
-/// A string value of the body: literal text with `${` escaped, or a `Fn::Sub` string without variables (its
-/// pseudo parameters stay for `Fn::Sub` to resolve). Other expressions have no place in a body: the metric
-/// constructors give literals.
-fn sub_text(expr: &Expr) -> String {
+/// A string value of the body: literal text with `${` escaped, a `Fn::Sub` string without variables (its pseudo
+/// parameters stay for `Fn::Sub` to resolve), a pseudo parameter, or else a new variable `${ValueN}` bound to the
+/// expression.
+fn sub_text(expr: &Expr, variables: &mut Vec<(String, Expr)>) -> String {
     match expr {
         Expr::Literal(text) => text.replace("${", "${!"),
-        Expr::Sub(template, variables) if variables.is_empty() => template.clone(),
+        Expr::Sub(template, inner) if inner.is_empty() => template.clone(),
         Expr::Pseudo(pseudo) => format!("${{{}}}", pseudo.name()),
-        other => panic!("a dashboard value must be literal or a pseudo parameter, not {other:?}"),
+        other => {
+            let name = match variables.iter().find(|(_, e)| e == other) {
+                Some((name, _)) => name.clone(),
+                None => {
+                    let name = format!("Value{}", variables.len() + 1);
+                    variables.push((name.clone(), other.clone()));
+                    name
+                }
+            };
+            format!("${{{name}}}")
+        }
     }
 }
 
-fn widget_json(widget: &Widget) -> (&'static str, Value) {
+fn widget_json(widget: &Widget, variables: &mut Vec<(String, Expr)>) -> (&'static str, Value) {
     match widget {
         Widget::Text { markdown } => ("text", json!({"markdown": markdown.replace("${", "${!")})),
         Widget::AlarmStatus { title, alarms } => (
             "alarm",
             json!({
                 "title": title,
-                "alarms": alarms.iter().map(sub_text).collect::<Vec<_>>(),
+                "alarms": alarms.iter().map(|a| sub_text(a, variables)).collect::<Vec<_>>(),
             }),
         ),
         Widget::Metrics {
@@ -214,7 +228,7 @@ fn widget_json(widget: &Widget) -> (&'static str, Value) {
                     let mut entry = vec![json!(line.metric.namespace()), json!(line.metric.name())];
                     for dimension in line.metric.dimensions() {
                         entry.push(json!(dimension.name));
-                        entry.push(json!(sub_text(&dimension.value)));
+                        entry.push(json!(sub_text(&dimension.value, variables)));
                     }
                     let mut options = Map::new();
                     options.insert("stat".into(), json!(line.stat.as_str()));
@@ -305,6 +319,42 @@ mod tests {
     }
 
     #[test]
+    fn an_expression_value_becomes_a_variable_of_the_sub() {
+        use crate::cfn::{LogicalId, Template};
+        use crate::cloudwatch::Dimension;
+        use crate::resources::sns::Topic;
+        let mut template = Template::new("t");
+        let topic = template.add(
+            LogicalId::verbatim("Topic"),
+            Topic::encrypted(Expr::lit("key")),
+        );
+        let metric = Metric::custom(
+            "Custom/Test",
+            "Published",
+            vec![Dimension {
+                name: "Topic",
+                value: topic.topic_arn(),
+            }],
+        );
+        let dashboard = Dashboard::new().widget(Widget::Metrics {
+            title: "t".into(),
+            lines: vec![
+                Line::new(metric.clone(), Stat::Sum, "a"),
+                Line::new(metric, Stat::Maximum, "b"),
+            ],
+            view: View::TimeSeries,
+            period: 60,
+            threshold: None,
+        });
+        let Expr::Sub(body, variables) = dashboard.body() else {
+            panic!("the body is Fn::Sub");
+        };
+        assert_eq!(body.matches("${Value1}").count(), 2, "{body}");
+        assert_eq!(variables.len(), 1);
+        assert_eq!(variables["Value1"], topic.topic_arn());
+    }
+
+    #[test]
     fn pseudo_parameters_resolve_except_the_account() {
         assert_eq!(
             resolve_sub(
@@ -331,7 +381,7 @@ mod tests {
             .widget(graph("b"))
             .widget(graph("c"))
             .widget(graph("d"));
-        let body = dashboard.to_json();
+        let body = dashboard.to_json(&mut Vec::new());
         let positions: Vec<(u64, u64)> = body["widgets"]
             .as_array()
             .unwrap()
