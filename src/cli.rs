@@ -58,6 +58,7 @@ enum Command {
     #[command(after_help = "Examples:\n  \
         migen diff --env prod                      # the committed out/prod/ against a fresh render\n  \
         migen diff --env prod --format markdown    # for a pull-request comment\n  \
+        migen diff --env prod --base origin/main   # main's committed out/prod/ against this render\n  \
         migen diff old.yaml new.yaml --format json\n  \
         migen diff --env dev --acknowledge MigrationForwardTask='restart the full load on purpose'\n\n\
         Exit codes: 0 no unacknowledged data loss, 1 data loss to acknowledge (or unreadable input), 2 usage.")]
@@ -83,6 +84,10 @@ struct DiffArgs {
     /// Where the committed artifacts are (DIR/<env>/stack.<region>.yaml).
     #[arg(long, value_name = "DIR", default_value = "out")]
     against: PathBuf,
+    /// Read the committed artifacts as they are at this git revision (e.g. origin/main) instead of the working
+    /// tree: the report a pull request's reviewer wants, base against the change.
+    #[arg(long, value_name = "REV", conflicts_with = "old")]
+    base: Option<String>,
     /// Two template files to compare instead: the old one, then the new one.
     #[arg(value_name = "OLD", requires = "new")]
     old: Option<PathBuf>,
@@ -363,6 +368,32 @@ fn read_template(path: &std::path::Path) -> Result<review::diff::TemplateDoc, Fa
         .map_err(|e| Failure::Io(format!("{}: {e}", path.display())))
 }
 
+/// The template at `path` as committed at `rev` (`git show REV:PATH`); an empty template when the revision has
+/// no such file (a new environment or region).
+fn template_at_revision(
+    rev: &str,
+    path: &std::path::Path,
+) -> Result<review::diff::TemplateDoc, Failure> {
+    let spec = format!("{rev}:{}", path.display());
+    let output = std::process::Command::new("git")
+        .args(["show", &spec])
+        .output()
+        .map_err(|e| Failure::Io(format!("--base {rev}: cannot run git: {e}")))?;
+    if output.status.success() {
+        let text = String::from_utf8_lossy(&output.stdout);
+        return review::diff::TemplateDoc::parse(&text)
+            .map_err(|e| Failure::Io(format!("{spec}: {e}")));
+    }
+    let message = String::from_utf8_lossy(&output.stderr);
+    if message.contains("does not exist in") || message.contains("exists on disk, but not in") {
+        return Ok(review::diff::TemplateDoc::default());
+    }
+    Err(Failure::Io(format!(
+        "--base {rev}: git show {spec}: {}",
+        message.trim()
+    )))
+}
+
 fn diff(args: DiffArgs, overrides: &Overrides, out: &mut dyn Write) -> Result<(), Failure> {
     let mut acknowledged = std::collections::BTreeMap::new();
     for entry in &args.acknowledge {
@@ -393,19 +424,18 @@ fn diff(args: DiffArgs, overrides: &Overrides, out: &mut dyn Write) -> Result<()
                 .filter(|t| args.region.as_ref().is_none_or(|r| *r == t.region))
             {
                 let committed = args.against.join(&env.name).join(t.file_name(Format::Yaml));
-                let old = if committed.exists() {
-                    read_template(&committed)?
-                } else {
-                    review::diff::TemplateDoc::default()
+                let old = match &args.base {
+                    Some(rev) => template_at_revision(rev, &committed)?,
+                    None if committed.exists() => read_template(&committed)?,
+                    None => review::diff::TemplateDoc::default(),
                 };
                 let new =
                     review::diff::TemplateDoc::parse(&t.template.body).map_err(Failure::Io)?;
-                reports.push(review::diff::compare(
-                    &committed.display().to_string(),
-                    &old,
-                    &new,
-                    &acknowledged,
-                ));
+                let name = match &args.base {
+                    Some(rev) => format!("{rev}:{}", committed.display()),
+                    None => committed.display().to_string(),
+                };
+                reports.push(review::diff::compare(&name, &old, &new, &acknowledged));
             }
             if reports.is_empty() {
                 return Err(Failure::Io(format!(

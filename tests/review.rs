@@ -255,3 +255,23 @@ fn migen_graph_prints_mermaid_or_dot() {
     );
     assert!(dot.trim_end().ends_with('}'));
 }
+
+#[test]
+fn the_base_revision_is_read_from_git() {
+    // CI runs on a clean clone, where HEAD's out/ is this render.
+    let output = migen(&["diff", "--env", "staging", "--base", "HEAD"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        text.starts_with("HEAD:out/staging/stack.ap-southeast-1.yaml: 0 added,"),
+        "{text}"
+    );
+    let unknown = migen(&["diff", "--env", "staging", "--base", "no-such-revision"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("--base no-such-revision"));
+}
