@@ -126,17 +126,6 @@ impl Dashboard {
         &self.widgets
     }
 
-    /// Every metric a widget reads, for checks that each is published.
-    pub fn metrics(&self) -> Vec<&Metric> {
-        self.widgets
-            .iter()
-            .flat_map(|w| match w {
-                Widget::Metrics { lines, .. } => lines.iter().map(|l| &l.metric).collect(),
-                _ => Vec::new(),
-            })
-            .collect()
-    }
-
     /// The body as `Fn::Sub`: compact JSON whose strings may use the pseudo parameters and its variables.
     pub fn body(&self) -> Expr {
         let mut variables = Vec::new();

@@ -227,34 +227,6 @@ impl Alarm {
         self.ok_actions.push(topic_arn);
         self
     }
-
-    /// The metrics the alarm reads, for checks that every one is published.
-    pub fn watched_metrics(&self) -> Vec<(String, String, Vec<String>)> {
-        let mut out = Vec::new();
-        if let (Some(ns), Some(name), Some(dims)) =
-            (&self.namespace, &self.metric_name, &self.dimensions)
-        {
-            out.push((
-                ns.clone(),
-                name.clone(),
-                dims.iter().map(|d| d.name.clone()).collect(),
-            ));
-        }
-        for query in self.metrics.iter().flatten() {
-            if let Some(stat) = &query.metric_stat {
-                out.push((
-                    stat.metric.namespace.clone(),
-                    stat.metric.metric_name.clone(),
-                    stat.metric
-                        .dimensions
-                        .iter()
-                        .map(|d| d.name.clone())
-                        .collect(),
-                ));
-            }
-        }
-        out
-    }
 }
 
 resource_type!(Alarm, "AWS::CloudWatch::Alarm", tags: list, attributes {
