@@ -340,6 +340,17 @@ impl Template {
             .map(|(id, entry)| (id, entry.type_name, &entry.properties))
     }
 
+    /// The value of a resource's property when it is a literal string (not an expression): a physical name the
+    /// template fixes, which dashboards and metric dimensions can use as it is. `None` for a missing resource or
+    /// property, or an expression.
+    pub fn literal_property(&self, id: &LogicalId, property: &str) -> Option<&str> {
+        self.resources
+            .iter()
+            .find(|(r, _)| r == id)
+            .and_then(|(_, entry)| entry.properties.get(property))
+            .and_then(Value::as_str)
+    }
+
     /// The properties of the resources `ids`, as they will render: `{id: properties}`, `null` for an id the
     /// template has no resource for (so a forgotten resource still changes the result). For content that
     /// decides a logical id, such as an API Gateway deployment's: pass it to [`LogicalId::with_content_hash`].

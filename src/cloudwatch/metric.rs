@@ -14,9 +14,7 @@
 //! - `AWS/States`: Step Functions developer guide, "procedure-cw-metrics": execution metrics by
 //!   `StateMachineArn`.
 
-use serde_json::Value;
-
-use crate::cfn::{Expr, Handle, Template};
+use crate::cfn::{Expr, Handle, LogicalId, Template};
 use crate::resources::apigateway::RestApi;
 use crate::resources::dms::{ReplicationInstance, ReplicationTask};
 use crate::resources::lambda::Function;
@@ -137,7 +135,7 @@ impl Metric {
         function: &Handle<Function>,
         metric: LambdaMetric,
     ) -> Option<Self> {
-        let name = literal_property(template, function.logical_id().as_str(), "FunctionName")?;
+        let name = literal_property(template, function.logical_id(), "FunctionName")?;
         Some(Metric::new(
             "AWS/Lambda",
             metric.name(),
@@ -173,11 +171,7 @@ impl Metric {
         state_machine: &Handle<StateMachine>,
         metric: StatesMetric,
     ) -> Option<Self> {
-        let name = literal_property(
-            template,
-            state_machine.logical_id().as_str(),
-            "StateMachineName",
-        )?;
+        let name = literal_property(template, state_machine.logical_id(), "StateMachineName")?;
         Some(Metric::new(
             "AWS/States",
             metric.name(),
@@ -226,12 +220,11 @@ impl DmsTask {
         // DMS stores instance identifiers in lower case, and publishes them so.
         let instance_identifier = literal_property(
             template,
-            instance.logical_id().as_str(),
+            instance.logical_id(),
             "ReplicationInstanceIdentifier",
         )?
         .to_lowercase();
-        let resource_id =
-            literal_property(template, task.logical_id().as_str(), "ResourceIdentifier")?;
+        let resource_id = literal_property(template, task.logical_id(), "ResourceIdentifier")?;
         Some(DmsTask {
             instance_identifier,
             resource_id,
@@ -259,7 +252,7 @@ impl ApiStage {
     /// The metric identity of the stage `stage_name` of `api`, or `None` when the API's name is not a literal.
     /// API Gateway strips non-ASCII characters from `ApiName`; migen's names are ASCII.
     pub fn of(template: &Template, api: &Handle<RestApi>, stage_name: &str) -> Option<Self> {
-        let api_name = literal_property(template, api.logical_id().as_str(), "Name")?;
+        let api_name = literal_property(template, api.logical_id(), "Name")?;
         if !api_name.is_ascii() {
             return None;
         }
@@ -272,22 +265,13 @@ impl ApiStage {
 
 /// The literal identifier of an Aurora cluster, in lower case as RDS stores and publishes it.
 fn cluster_identifier(template: &Template, cluster: &Handle<DbCluster>) -> Option<String> {
-    literal_property(
-        template,
-        cluster.logical_id().as_str(),
-        "DBClusterIdentifier",
-    )
-    .map(|id| id.to_lowercase())
+    literal_property(template, cluster.logical_id(), "DBClusterIdentifier")
+        .map(|id| id.to_lowercase())
 }
 
 /// A literal string property of a resource of `template`.
-fn literal_property(template: &Template, id: &str, property: &str) -> Option<String> {
-    template
-        .resources()
-        .find(|(logical_id, _, _)| logical_id.as_str() == id)
-        .and_then(|(_, _, properties)| properties.get(property))
-        .and_then(Value::as_str)
-        .map(str::to_string)
+fn literal_property(template: &Template, id: &LogicalId, property: &str) -> Option<String> {
+    template.literal_property(id, property).map(str::to_string)
 }
 
 /// DMS task metrics (`AWS/DMS`, dimensions `ReplicationInstanceIdentifier`, `ReplicationTaskIdentifier`).

@@ -13,7 +13,7 @@
 //!
 //! Each alarm's description says how it treats missing data, and why.
 
-use crate::cfn::{Expr, Handle};
+use crate::cfn::{Expr, Handle, Template};
 use crate::cloudwatch::{
     ApiGatewayMetric, ApiStage, AuroraMetric, ClusterRole, Dimension, DmsTask, DmsTaskMetric,
     LambdaMetric, Metric,
@@ -74,8 +74,13 @@ fn total_latency(task: &DmsTask) -> AlarmMetric {
     }
 }
 
-fn dms_task(stack: &Stack, replication: &Replication, task: &Handle<ReplicationTask>) -> DmsTask {
-    DmsTask::of(&stack.template, &replication.instance, task).unwrap_or_else(|| {
+/// The metric identity of one of the replication's tasks.
+pub(super) fn dms_task(
+    template: &Template,
+    replication: &Replication,
+    task: &Handle<ReplicationTask>,
+) -> DmsTask {
+    DmsTask::of(template, &replication.instance, task).unwrap_or_else(|| {
         panic!(
             "{}: a DMS task's metrics need the instance's identifier and the task's resource identifier set in \
              the template",
@@ -96,8 +101,8 @@ pub fn build(
     let env = stack.env;
     let topic = notification.operations_topic.topic_arn();
     let threshold = f64::from(env.migration.max_cdc_latency_seconds);
-    let forward = dms_task(stack, replication, &replication.forward_task);
-    let reverse = dms_task(stack, replication, &replication.reverse_task);
+    let forward = dms_task(&stack.template, replication, &replication.forward_task);
+    let reverse = dms_task(&stack.template, replication, &replication.reverse_task);
 
     let gate = |direction: &str, task: &DmsTask| {
         Alarm::new(

@@ -3,9 +3,7 @@
 //! API, the validation results) plus the workflows, the alarms and, with secondary regions, the global
 //! database's lag read in each of them.
 
-use serde_json::Value;
-
-use crate::cfn::{Expr, Template};
+use crate::cfn::{Expr, LogicalId, Template};
 use crate::cloudwatch::dashboard::{Dashboard, Line, Stat, View, Widget};
 use crate::cloudwatch::{
     ApiGatewayMetric, ApiStage, AuroraMetric, ClusterRole, Dimension, DmsTask, DmsTaskMetric,
@@ -18,7 +16,7 @@ use super::super::database::{SourceDatabase, secondary_cluster_identifier};
 use super::super::orchestration::Orchestration;
 use super::super::stack::Stack;
 use super::super::validation::METRIC_NAMESPACE;
-use super::alarms::DATABASE_CPU_ALARM_PERCENT;
+use super::alarms::{DATABASE_CPU_ALARM_PERCENT, dms_task};
 use super::{Alarms, Watched};
 
 /// The dashboard body as a reviewer reads it, beside the templates.
@@ -29,19 +27,11 @@ pub fn dashboard_name(env: &Environment) -> String {
     format!("migration-dashboard-{}", env.name)
 }
 
-fn literal(template: &Template, id: &str, property: &str) -> String {
-    template
-        .resources()
-        .find(|(logical_id, _, _)| logical_id.as_str() == id)
-        .and_then(|(_, _, properties)| properties.get(property))
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("{id}: {property} is a literal"))
-        .to_string()
-}
-
 /// An alarm's ARN from its literal name (an alarm widget takes ARNs; `Ref` gives the name).
-fn alarm_arn(template: &Template, id: &str) -> Expr {
-    let name = literal(template, id, "AlarmName");
+fn alarm_arn(template: &Template, id: &LogicalId) -> Expr {
+    let name = template
+        .literal_property(id, "AlarmName")
+        .unwrap_or_else(|| panic!("{id}: the alarm's name is a literal"));
     Expr::sub(format!(
         "arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{name}"
     ))
@@ -86,12 +76,8 @@ pub fn body(
 
     // Right now: the numbers an operator checks first.
     let replication = watched.replication;
-    let task = |handle| {
-        DmsTask::of(template, &replication.instance, handle)
-            .expect("the tasks' identities are literal")
-    };
-    let forward = task(&replication.forward_task);
-    let reverse = task(&replication.reverse_task);
+    let forward = dms_task(template, replication, &replication.forward_task);
+    let reverse = dms_task(template, replication, &replication.reverse_task);
     let environment = || {
         vec![Dimension {
             name: "Environment",
@@ -123,24 +109,20 @@ pub fn body(
     });
 
     // Alarms: the health composite and its children first, then the gates and the signals.
-    let mut alarm_ids = vec![alarms.health.logical_id().as_str().to_string()];
-    alarm_ids.extend(
-        alarms
-            .health_children
-            .iter()
-            .map(|a| a.logical_id().as_str().to_string()),
-    );
-    alarm_ids.push(alarms.forward_cdc_latency.logical_id().as_str().to_string());
-    alarm_ids.push(alarms.reverse_cdc_latency.logical_id().as_str().to_string());
-    alarm_ids.extend(
-        alarms
-            .signals
-            .iter()
-            .map(|a| a.logical_id().as_str().to_string()),
-    );
+    let alarm_ids: Vec<&LogicalId> = std::iter::once(alarms.health.logical_id())
+        .chain(alarms.health_children.iter().map(|a| a.logical_id()))
+        .chain([
+            alarms.forward_cdc_latency.logical_id(),
+            alarms.reverse_cdc_latency.logical_id(),
+        ])
+        .chain(alarms.signals.iter().map(|a| a.logical_id()))
+        .collect();
     d = d.widget(Widget::AlarmStatus {
         title: "Alarms".into(),
-        alarms: alarm_ids.iter().map(|id| alarm_arn(template, id)).collect(),
+        alarms: alarm_ids
+            .into_iter()
+            .map(|id| alarm_arn(template, id))
+            .collect(),
     });
 
     // Databases: writer and readers of each cluster.

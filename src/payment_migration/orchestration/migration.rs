@@ -762,7 +762,7 @@ pub fn definition(
             Task::new(
                 s3_put_object_formatted(
                     &resources.storage.checkpoints,
-                    super::migration::CHECKPOINT_PREFIX,
+                    CHECKPOINT_PREFIX,
                     "{}/traffic-{}.json",
                     &["$$.Execution.Name", "$.traffic.Percent"],
                     Input::path("States.JsonToString($)"),
