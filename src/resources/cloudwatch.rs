@@ -112,6 +112,18 @@ pub struct AlarmCondition {
     pub datapoints_to_alarm: u32,
 }
 
+impl AlarmCondition {
+    /// In ALARM when the metric compares with `threshold` as `comparison` says in each of the last `periods`.
+    pub fn every_period(comparison: ComparisonOperator, threshold: f64, periods: u32) -> Self {
+        AlarmCondition {
+            comparison,
+            threshold,
+            evaluation_periods: periods,
+            datapoints_to_alarm: periods,
+        }
+    }
+}
+
 /// `AWS::CloudWatch::Alarm`.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]

@@ -30,8 +30,8 @@ use super::super::migration::Replication;
 use super::super::notification::Notification;
 use super::super::stack::{Layer, Stack, name_in};
 use super::super::validation::{METRIC_NAMESPACE, Validation};
-use super::Alarms;
 use super::filters::LogMetrics;
+use super::{Alarms, paging_alarm};
 use crate::spec::Environment;
 
 /// `payment-migration-<direction>-cdc-latency-<env>`: the CDC-latency gate of the `forward` or `reverse` task.
@@ -132,8 +132,10 @@ pub fn build(
 
     let mut health: Vec<Handle<Alarm>> = Vec::new();
 
-    let lag = Alarm::new(
-        Expr::lit(stack.name("replication lag")),
+    health.push(paging_alarm(
+        stack,
+        &topic,
+        "replication lag",
         format!(
             "The forward DMS task's CDC latency (source plus target) has been over {REPLICATION_LAG_ALARM_SECONDS} s \
              for 3 minutes: the migration database is falling behind production. Missing data is not breaching: a \
@@ -141,24 +143,19 @@ pub fn build(
              its own."
         ),
         total_latency(&forward),
-        AlarmCondition {
-            comparison: ComparisonOperator::GreaterThanThreshold,
-            threshold: f64::from(REPLICATION_LAG_ALARM_SECONDS),
-            evaluation_periods: 3,
-            datapoints_to_alarm: 3,
-        },
+        AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, f64::from(REPLICATION_LAG_ALARM_SECONDS), 3),
         TreatMissingData::NotBreaching,
-    )
-    .notify(topic.clone());
-    health.push(stack.add(Layer::Monitoring, "replication lag alarm", lag));
+    ));
 
     let mut clusters = vec![("migration", &databases.migration.cluster)];
     if let SourceDatabase::ProductionCluster(production) = &databases.source {
         clusters.push(("production", &production.cluster));
     }
     for (name, cluster) in clusters {
-        let alarm = Alarm::new(
-            Expr::lit(stack.name(&format!("{name} database cpu"))),
+        health.push(paging_alarm(
+            stack,
+            &topic,
+            &format!("{name} database cpu"),
             format!(
                 "The {name} cluster's writer has averaged over {DATABASE_CPU_ALARM_PERCENT} % CPU for 5 minutes. \
                  Missing data is breaching: a running writer reports every minute, so silence means it is down."
@@ -174,19 +171,8 @@ pub fn build(
                 statistic: Statistic::Average,
                 period: 60,
             },
-            AlarmCondition {
-                comparison: ComparisonOperator::GreaterThanThreshold,
-                threshold: f64::from(DATABASE_CPU_ALARM_PERCENT),
-                evaluation_periods: 5,
-                datapoints_to_alarm: 5,
-            },
+            AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, f64::from(DATABASE_CPU_ALARM_PERCENT), 5),
             TreatMissingData::Breaching,
-        )
-        .notify(topic.clone());
-        health.push(stack.add(
-            Layer::Monitoring,
-            &format!("{name} database cpu alarm"),
-            alarm,
         ));
     }
 
@@ -194,8 +180,10 @@ pub fn build(
         ("validation", &validation.function),
         ("authorizer", &api.authorizer_function),
     ] {
-        let alarm = Alarm::new(
-            Expr::lit(stack.name(&format!("{name} errors"))),
+        health.push(paging_alarm(
+            stack,
+            &topic,
+            &format!("{name} errors"),
             format!(
                 "The {name} function failed (an error or a timeout) in the last 5 minutes. Missing data is not \
                  breaching: no invocation, no error."
@@ -206,22 +194,17 @@ pub fn build(
                 statistic: Statistic::Sum,
                 period: 300,
             },
-            AlarmCondition {
-                comparison: ComparisonOperator::GreaterThanThreshold,
-                threshold: 0.0,
-                evaluation_periods: 1,
-                datapoints_to_alarm: 1,
-            },
+            AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, 0.0, 1),
             TreatMissingData::NotBreaching,
-        )
-        .notify(topic.clone());
-        health.push(stack.add(Layer::Monitoring, &format!("{name} errors alarm"), alarm));
+        ));
     }
 
     let stage = ApiStage::of(&stack.template, &api.rest_api, STAGE)
         .expect("the payment API's name is a literal ASCII string");
-    let api_errors = Alarm::new(
-        Expr::lit(stack.name("api 5xx")),
+    health.push(paging_alarm(
+        stack,
+        &topic,
+        "api 5xx",
         format!(
             "More than {} % of the payment API's requests were answered 5XX in each of 3 minutes. Missing data is \
              not breaching: no request, no error.",
@@ -233,19 +216,14 @@ pub fn build(
             statistic: Statistic::Average,
             period: 60,
         },
-        AlarmCondition {
-            comparison: ComparisonOperator::GreaterThanThreshold,
-            threshold: API_5XX_ALARM_RATE,
-            evaluation_periods: 3,
-            datapoints_to_alarm: 3,
-        },
+        AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, API_5XX_ALARM_RATE, 3),
         TreatMissingData::NotBreaching,
-    )
-    .notify(topic.clone());
-    health.push(stack.add(Layer::Monitoring, "api 5xx alarm", api_errors));
+    ));
 
-    let inconsistent = Alarm::new(
-        Expr::lit(stack.name("validation inconsistent")),
+    health.push(paging_alarm(
+        stack,
+        &topic,
+        "validation inconsistent",
         "The validation function found source and target disagreeing. Missing data is not breaching: the \
          function publishes a verdict only when it runs."
             .to_string(),
@@ -261,19 +239,8 @@ pub fn build(
             statistic: Statistic::Maximum,
             period: 300,
         },
-        AlarmCondition {
-            comparison: ComparisonOperator::GreaterThanOrEqualToThreshold,
-            threshold: 1.0,
-            evaluation_periods: 1,
-            datapoints_to_alarm: 1,
-        },
+        AlarmCondition::every_period(ComparisonOperator::GreaterThanOrEqualToThreshold, 1.0, 1),
         TreatMissingData::NotBreaching,
-    )
-    .notify(topic.clone());
-    health.push(stack.add(
-        Layer::Monitoring,
-        "validation inconsistent alarm",
-        inconsistent,
     ));
 
     let composite = CompositeAlarm::any_of(
@@ -287,8 +254,10 @@ pub fn build(
     let health_alarm = stack.add(Layer::Monitoring, "health alarm", composite);
 
     let mut signals = Vec::new();
-    let denials = Alarm::new(
-        Expr::lit(stack.name("authorizer denials")),
+    signals.push(paging_alarm(
+        stack,
+        &topic,
+        "authorizer denials",
         format!(
             "The authorizer denied more than {AUTHORIZER_DENIALS_ALARM} requests in 5 minutes: someone may be guessing \
              tokens, or clients hold a rotated-out one. A security signal; it does not roll the migration back. \
@@ -299,18 +268,13 @@ pub fn build(
             statistic: Statistic::Sum,
             period: 300,
         },
-        AlarmCondition {
-            comparison: ComparisonOperator::GreaterThanThreshold,
-            threshold: f64::from(AUTHORIZER_DENIALS_ALARM),
-            evaluation_periods: 1,
-            datapoints_to_alarm: 1,
-        },
+        AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, f64::from(AUTHORIZER_DENIALS_ALARM), 1),
         TreatMissingData::NotBreaching,
-    )
-    .notify(topic.clone());
-    signals.push(stack.add(Layer::Monitoring, "authorizer denials alarm", denials));
-    let dms_errors = Alarm::new(
-        Expr::lit(stack.name("dms task errors")),
+    ));
+    signals.push(paging_alarm(
+        stack,
+        &topic,
+        "dms task errors",
         "DMS wrote error lines for the replication tasks in the last 5 minutes: read the task log group. DMS retries \
          many errors itself, so this pages without rolling back; the replication-lag alarm says when they matter. \
          Missing data is not breaching: the filter reports 0 for a quiet period."
@@ -320,16 +284,9 @@ pub fn build(
             statistic: Statistic::Sum,
             period: 300,
         },
-        AlarmCondition {
-            comparison: ComparisonOperator::GreaterThanThreshold,
-            threshold: 0.0,
-            evaluation_periods: 1,
-            datapoints_to_alarm: 1,
-        },
+        AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, 0.0, 1),
         TreatMissingData::NotBreaching,
-    )
-    .notify(topic);
-    signals.push(stack.add(Layer::Monitoring, "dms task errors alarm", dms_errors));
+    ));
 
     Alarms {
         forward_cdc_latency,

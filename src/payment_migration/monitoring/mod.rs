@@ -43,6 +43,28 @@ pub struct Alarms {
     pub logs: filters::LogMetrics,
 }
 
+/// Adds the alarm `payment-migration-<purpose>-<env>` (logical id `Monitoring<Purpose>Alarm`), which tells `topic`
+/// when it fires and when it clears.
+pub(super) fn paging_alarm(
+    stack: &mut Stack,
+    topic: &Expr,
+    purpose: &str,
+    description: impl Into<String>,
+    metric: AlarmMetric,
+    condition: AlarmCondition,
+    missing: TreatMissingData,
+) -> Handle<Alarm> {
+    let alarm = Alarm::new(
+        Expr::lit(stack.name(purpose)),
+        description,
+        metric,
+        condition,
+        missing,
+    )
+    .notify(topic.clone());
+    stack.add(Layer::Monitoring, &format!("{purpose} alarm"), alarm)
+}
+
 /// What the monitoring layer watches.
 pub struct Watched<'a> {
     pub notification: &'a Notification,
@@ -88,36 +110,28 @@ pub fn finish(
             Metric::state_machine(&stack.template, state_machine, m)
                 .expect("the state machines' names are literal")
         };
-        let alarm = Alarm::new(
-            Expr::lit(stack.name(&format!("{purpose} workflow failed"))),
+        let metric = AlarmMetric::Expression {
+            expression: "m1 + m2 + m3".into(),
+            label: format!("{purpose} executions failed, timed out or aborted"),
+            metrics: vec![
+                (metric(StatesMetric::ExecutionsFailed), Statistic::Sum),
+                (metric(StatesMetric::ExecutionsTimedOut), Statistic::Sum),
+                (metric(StatesMetric::ExecutionsAborted), Statistic::Sum),
+            ],
+            period: 300,
+        };
+        let handle = paging_alarm(
+            stack,
+            &topic,
+            &format!("{purpose} workflow failed"),
             format!(
                 "An execution of the {purpose} workflow failed, timed out or was aborted in the last 5 minutes: read \
                  its execution history. A failed migration has already started the rollback; a failed rollback \
                  needs a person now. Missing data is not breaching: no execution, no failure."
             ),
-            AlarmMetric::Expression {
-                expression: "m1 + m2 + m3".into(),
-                label: format!("{purpose} executions failed, timed out or aborted"),
-                metrics: vec![
-                    (metric(StatesMetric::ExecutionsFailed), Statistic::Sum),
-                    (metric(StatesMetric::ExecutionsTimedOut), Statistic::Sum),
-                    (metric(StatesMetric::ExecutionsAborted), Statistic::Sum),
-                ],
-                period: 300,
-            },
-            AlarmCondition {
-                comparison: ComparisonOperator::GreaterThanThreshold,
-                threshold: 0.0,
-                evaluation_periods: 1,
-                datapoints_to_alarm: 1,
-            },
+            metric,
+            AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, 0.0, 1),
             TreatMissingData::NotBreaching,
-        )
-        .notify(topic.clone());
-        let handle = stack.add(
-            Layer::Monitoring,
-            &format!("{purpose} workflow failed alarm"),
-            alarm,
         );
         alarms.signals.push(handle);
     }
@@ -173,12 +187,7 @@ pub fn secondary(stack: &mut Stack, notification: &Notification, cluster: &Handl
             statistic: Statistic::Maximum,
             period: 60,
         },
-        AlarmCondition {
-            comparison: ComparisonOperator::GreaterThanThreshold,
-            threshold: f64::from(GLOBAL_LAG_ALARM_MILLISECONDS),
-            evaluation_periods: 5,
-            datapoints_to_alarm: 5,
-        },
+        AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, f64::from(GLOBAL_LAG_ALARM_MILLISECONDS), 5),
         TreatMissingData::Breaching,
     )
     .notify(notification.operations_topic.topic_arn());
