@@ -279,22 +279,35 @@ pub const DESCRIBE_CONNECTIONS: UnscopedAction = UnscopedAction {
 /// of kilobytes, against the 256 KB state payload quota). Its status is at `$.ReplicationTasks[0].Status`.
 /// DMS authorizes this action only on `*` ([`DESCRIBE_REPLICATION_TASKS`]).
 pub fn dms_describe_replication_task(task: &Handle<ReplicationTask>) -> Integration {
-    let name = placeholder_name(task, "Arn");
-    let mut integration = Integration::new(
+    let mut integration = dms_describe_filtered(
         "arn:aws:states:::aws-sdk:databasemigration:describeReplicationTasks",
-        Service::Dms,
-    );
-    integration.parameters.insert(
-        "Filters".into(),
-        json!([{"Name": "replication-task-arn", "Values": [placeholder(&name)]}]),
+        "replication-task-arn",
+        placeholder_name(task, "Arn"),
+        task.replication_task_arn(),
+        DESCRIBE_REPLICATION_TASKS,
     );
     integration
         .parameters
         .insert("WithoutSettings".into(), json!(true));
     integration
-        .placeholders
-        .push((name, task.replication_task_arn()));
-    integration.unscoped.push(DESCRIBE_REPLICATION_TASKS);
+}
+
+/// A DMS `Describe…` call filtered to the one resource whose ARN the placeholder `name` binds; DMS authorizes
+/// these only on `*` (`unscoped` says why).
+fn dms_describe_filtered(
+    resource: &'static str,
+    filter: &str,
+    name: String,
+    arn: Expr,
+    unscoped: UnscopedAction,
+) -> Integration {
+    let mut integration = Integration::new(resource, Service::Dms);
+    integration.parameters.insert(
+        "Filters".into(),
+        json!([{"Name": filter, "Values": [placeholder(&name)]}]),
+    );
+    integration.placeholders.push((name, arn));
+    integration.unscoped.push(unscoped);
     integration
 }
 
@@ -332,20 +345,13 @@ pub fn dms_test_connection(
 /// `DatabaseMigration.DescribeConnections` filtered to one endpoint; the test's status is at
 /// `$.Connections[0].Status`. DMS authorizes this action only on `*` ([`DESCRIBE_CONNECTIONS`]).
 pub fn dms_describe_connections(endpoint: &Handle<Endpoint>) -> Integration {
-    let name = placeholder_name(endpoint, "Arn");
-    let mut integration = Integration::new(
+    dms_describe_filtered(
         "arn:aws:states:::aws-sdk:databasemigration:describeConnections",
-        Service::Dms,
-    );
-    integration.parameters.insert(
-        "Filters".into(),
-        json!([{"Name": "endpoint-arn", "Values": [placeholder(&name)]}]),
-    );
-    integration
-        .placeholders
-        .push((name, endpoint.endpoint_arn()));
-    integration.unscoped.push(DESCRIBE_CONNECTIONS);
-    integration
+        "endpoint-arn",
+        placeholder_name(endpoint, "Arn"),
+        endpoint.endpoint_arn(),
+        DESCRIBE_CONNECTIONS,
+    )
 }
 
 /// The ARN of a parameter from its name. migen's parameters live under the `/migration/{env}/` hierarchy, so
