@@ -4,7 +4,7 @@
 //! The body is a JSON string inside the template. Its values may hold `${AWS::Region}`, `${AWS::Partition}` and
 //! `${AWS::AccountId}`, so the template wraps it in `Fn::Sub`; every other `${` is escaped as `${!`. A value that
 //! is an expression (a `Ref`, an attribute) becomes a variable of that `Fn::Sub` (`${Value1}`, …).
-//! [`Dashboard::resolved`] gives the same body for one region as a reviewer reads it in `out/<env>/`: the region
+//! [`Dashboard::render`] also gives the same body for one region as a reviewer reads it in `out/<env>/`: the region
 //! and partition filled in, the account (known only when deployed) and any variable left as written.
 
 use serde_json::{Map, Value, json};
@@ -126,24 +126,18 @@ impl Dashboard {
         &self.widgets
     }
 
-    /// The body as `Fn::Sub`: compact JSON whose strings may use the pseudo parameters and its variables.
-    pub fn body(&self) -> Expr {
+    /// The body in both forms, from one layout: the template's `Fn::Sub` (compact JSON whose strings may use the
+    /// pseudo parameters and its variables), and what a reviewer reads: pretty JSON for `region` and `partition`,
+    /// with `${!` unescaped and the account left as `${AWS::AccountId}`.
+    pub fn render(&self, region: &str, partition: &str) -> (Expr, String) {
         let mut variables = Vec::new();
         let text =
             serde_json::to_string(&self.to_json(&mut variables)).expect("a dashboard serializes");
-        Expr::sub_map(text, variables)
-    }
-
-    /// The body as a reviewer reads it: pretty JSON for `region` and `partition`, with `${!` unescaped and the
-    /// account left as `${AWS::AccountId}`.
-    pub fn resolved(&self, region: &str, partition: &str) -> String {
-        let text =
-            serde_json::to_string(&self.to_json(&mut Vec::new())).expect("a dashboard serializes");
-        let text = resolve_sub(&text, region, partition);
-        let value: Value = serde_json::from_str(&text).expect("the resolved body is JSON");
-        let mut out = serde_json::to_string_pretty(&value).expect("a dashboard serializes");
-        out.push('\n');
-        out
+        let value: Value = serde_json::from_str(&resolve_sub(&text, region, partition))
+            .expect("the resolved body is JSON");
+        let mut resolved = serde_json::to_string_pretty(&value).expect("a dashboard serializes");
+        resolved.push('\n');
+        (Expr::sub_map(text, variables), resolved)
     }
 
     fn to_json(&self, variables: &mut Vec<(String, Expr)>) -> Value {
@@ -295,12 +289,11 @@ mod tests {
     #[test]
     fn literal_dollar_braces_are_escaped_in_the_body_and_restored_when_resolved() {
         let dashboard = Dashboard::new().widget(text("Set ${HOME} in ${AWS::Region}"));
-        let Expr::Sub(body, variables) = dashboard.body() else {
+        let (Expr::Sub(body, variables), resolved) = dashboard.render("eu-west-1", "aws") else {
             panic!("the body is Fn::Sub");
         };
         assert!(variables.is_empty());
         assert!(body.contains("Set ${!HOME} in ${!AWS::Region}"), "{body}");
-        let resolved = dashboard.resolved("eu-west-1", "aws");
         assert!(
             resolved.contains("Set ${HOME} in ${AWS::Region}"),
             "{resolved}"
@@ -335,7 +328,7 @@ mod tests {
             period: 60,
             threshold: None,
         });
-        let Expr::Sub(body, variables) = dashboard.body() else {
+        let (Expr::Sub(body, variables), _) = dashboard.render("eu-west-1", "aws") else {
             panic!("the body is Fn::Sub");
         };
         assert_eq!(body.matches("${Value1}").count(), 2, "{body}");

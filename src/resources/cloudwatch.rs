@@ -308,7 +308,7 @@ resource_type!(CompositeAlarm, "AWS::CloudWatch::CompositeAlarm", tags: list, at
     arn => "Arn",
 });
 
-/// `AWS::CloudWatch::Dashboard`, whose body is built by [`crate::cloudwatch::dashboard::Dashboard`].
+/// `AWS::CloudWatch::Dashboard`, whose body is built by [`crate::cloudwatch::dashboard::Dashboard::render`].
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct Dashboard {
@@ -319,10 +319,10 @@ pub struct Dashboard {
 }
 
 impl Dashboard {
-    pub fn new(dashboard_name: Expr, body: &crate::cloudwatch::dashboard::Dashboard) -> Self {
+    pub fn new(dashboard_name: Expr, dashboard_body: Expr) -> Self {
         Dashboard {
             dashboard_name,
-            dashboard_body: body.body(),
+            dashboard_body,
             tags: None,
         }
     }

@@ -138,13 +138,14 @@ pub fn finish(
 
     let body = dashboard::body(stack, watched, alarms, orchestration);
     let name = dashboard::dashboard_name(stack.env);
+    // One layout: the body the template embeds, and the same body resolved for this region beside it.
+    let (embedded, resolved) = body.render(&stack.region, "aws");
     let resource = stack.add(
         Layer::Monitoring,
         "dashboard",
-        Dashboard::new(Expr::lit(&name), &body),
+        Dashboard::new(Expr::lit(&name), embedded),
     );
-    let primary = stack.region.clone();
-    stack.add_artifact(DASHBOARD_FILE, body.resolved(&primary, "aws"));
+    stack.add_artifact(DASHBOARD_FILE, resolved);
     stack.template.output(
         LogicalId::verbatim("DashboardName"),
         Output::new(
