@@ -27,13 +27,11 @@ fn all_primaries() -> Vec<(String, Value)> {
 
 #[test]
 fn every_primary_template_has_the_original_outputs() {
+    // The nineteen outputs of the original design, under their mapped names.
     let original = [
         "ProductionVpcId",
         "MigrationVpcId",
         "TransitGatewayId",
-        "CheckpointsBucketName",
-        "RollbackBucketName",
-        "OperationsTopicArn",
         "ProductionDbEndpoint",
         "ProductionDbReaderEndpoint",
         "MigrationDbEndpoint",
@@ -44,12 +42,25 @@ fn every_primary_template_has_the_original_outputs() {
         "AuthorizerLambdaArn",
         "ApiGatewayEndpoint",
         "ApiGatewayId",
+        "MigrationStateMachineArn",
+        "RollbackStateMachineArn",
+        "CheckpointsBucketName",
+        "RollbackBucketName",
+        "DashboardName",
+        "DashboardArn",
     ];
+    assert_eq!(original.len(), 19);
     for (spec, doc) in all_primaries() {
         let outputs = object_at(&doc, "Outputs");
-        for id in original {
-            assert!(outputs.contains_key(id), "{spec} lacks output {id}");
+        // The runbook's sns_topic_arn, besides the nineteen.
+        for id in original.iter().chain(&["OperationsTopicArn"]) {
+            assert!(outputs.contains_key(*id), "{spec} lacks output {id}");
         }
+        assert_eq!(
+            at(&doc, "Outputs.DashboardArn.Value.Fn::Sub.0"),
+            "arn:${AWS::Partition}:cloudwatch::${AWS::AccountId}:dashboard/${Name}",
+            "{spec}: dashboards are global, so the ARN has no region"
+        );
     }
     // With an on-premises source, the production endpoints name its host.
     let prod = primary("prod");
