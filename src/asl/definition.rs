@@ -6,7 +6,9 @@ use serde_json::{Map, Value, json};
 
 use super::error::{AslError, ErrorName, Problem, Retrier};
 use super::integration::{self, Grant, UnscopedAction};
+use super::sequence::Sequence;
 use super::state::{State, Task, WaitFor};
+use super::worst_case::{self, Unbounded, WorstCase};
 use super::{MAX_DEFINITION_BYTES, MAX_STATE_NAME_LEN};
 use crate::cfn::Expr;
 use crate::resources::iam::Statement;
@@ -30,6 +32,14 @@ impl Branch {
     pub fn state(mut self, name: impl Into<String>, state: impl Into<State>) -> Self {
         self.states.push((name.into(), state.into()));
         self
+    }
+
+    pub(crate) fn states(&self) -> &[(String, State)] {
+        &self.states
+    }
+
+    pub(crate) fn start_at(&self) -> &str {
+        &self.start_at
     }
 
     pub(crate) fn to_json(&self) -> Value {
@@ -70,20 +80,32 @@ impl Branch {
     }
 }
 
+/// How the execution's `TimeoutSeconds` is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Timeout {
+    None,
+    Fixed(u32),
+    /// The worst-case duration plus this many percent, in whole minutes.
+    WorstCasePlus(u32),
+}
+
 /// A state machine definition being built: `StateMachineDefinition::new("First").state("First", …)…build()`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StateMachineDefinition {
     comment: Option<String>,
-    timeout_seconds: Option<u32>,
+    timeout: Timeout,
     body: Branch,
+    /// Loop headers and the rounds each loop may make per entry.
+    loops: BTreeMap<String, u32>,
 }
 
 impl StateMachineDefinition {
     pub fn new(start_at: impl Into<String>) -> Self {
         StateMachineDefinition {
             comment: None,
-            timeout_seconds: None,
+            timeout: Timeout::None,
             body: Branch::new(start_at),
+            loops: BTreeMap::new(),
         }
     }
 
@@ -94,13 +116,44 @@ impl StateMachineDefinition {
 
     /// The longest an execution may run; without it a STANDARD execution may run for a year.
     pub fn timeout_seconds(mut self, seconds: u32) -> Self {
-        self.timeout_seconds = Some(seconds);
+        self.timeout = Timeout::Fixed(seconds);
+        self
+    }
+
+    /// `TimeoutSeconds` from the definition's own worst-case duration ([`Definition::worst_case`]) plus
+    /// `margin_percent`, rounded up to whole minutes: long enough for every path, so a timeout means something
+    /// outside the definition went wrong, and no longer than that.
+    pub fn timeout_from_worst_case(mut self, margin_percent: u32) -> Self {
+        self.timeout = Timeout::WorstCasePlus(margin_percent);
         self
     }
 
     pub fn state(mut self, name: impl Into<String>, state: impl Into<State>) -> Self {
         self.body = self.body.state(name, state);
         self
+    }
+
+    /// Adds the states of `sequence`; its last state without a transition goes to `next`.
+    pub fn sequence(mut self, sequence: Sequence, next: Option<&str>) -> Self {
+        let (states, loops) = sequence.close(next);
+        for (name, state) in states {
+            self.body = self.body.state(name, state);
+        }
+        self.loops.extend(loops);
+        self
+    }
+
+    /// Declares the loop entered at `header`: the states inside it lead back to `header` at most
+    /// `max_back_edges` times each time the loop is entered from outside (a poll loop of at most N polls goes
+    /// back N - 1 times). [`StateMachineDefinition::build`] needs one for every cycle, to compute the worst case.
+    pub fn bounded_loop(mut self, header: impl Into<String>, max_back_edges: u32) -> Self {
+        self.loops.insert(header.into(), max_back_edges);
+        self
+    }
+
+    #[cfg(test)]
+    pub(crate) fn loops_mut(&mut self) -> &mut BTreeMap<String, u32> {
+        &mut self.loops
     }
 
     fn tasks(&self) -> Vec<(&str, &Task)> {
@@ -135,13 +188,13 @@ impl StateMachineDefinition {
         out
     }
 
-    fn to_json(&self) -> Map<String, Value> {
+    fn to_json(&self, timeout_seconds: Option<u32>) -> Map<String, Value> {
         let mut m = Map::new();
         if let Some(c) = &self.comment {
             m.insert("Comment".into(), json!(c));
         }
         m.insert("StartAt".into(), json!(self.body.start_at));
-        if let Some(t) = self.timeout_seconds {
+        if let Some(t) = timeout_seconds {
             m.insert("TimeoutSeconds".into(), json!(t));
         }
         m.insert("States".into(), self.body.states_json());
@@ -181,10 +234,50 @@ impl StateMachineDefinition {
             }
         }
 
-        let json = self.to_json();
-        let size = Value::Object(json.clone()).to_string().len();
-        if size > MAX_DEFINITION_BYTES {
-            errors.push(err(&self.body.start_at, Problem::DefinitionTooLarge(size)));
+        for header in self.loops.keys() {
+            if !self.body.states.iter().any(|(n, _)| n == header) {
+                errors.push(err(header, Problem::UnknownLoopHeader));
+            }
+        }
+        let mut unbounded = Vec::new();
+        let mut worst = worst_case::scope_worst_case(&self.body, &self.loops, &mut unbounded);
+        // The execution's own start and end.
+        worst.history_events += 2;
+        for problem in unbounded {
+            errors.push(match problem {
+                Unbounded::Loop(header) => err(&header, Problem::UnboundedLoop),
+                Unbounded::SeveralEntries(entries) => err(
+                    &entries[0],
+                    Problem::LoopWithSeveralEntries(entries.join(", ")),
+                ),
+                Unbounded::TaskWithoutTimeout(state) => err(&state, Problem::TaskWithoutTimeout),
+                Unbounded::WaitOnData(state) => err(&state, Problem::WaitOnData),
+            });
+        }
+        let timeout_seconds = match self.timeout {
+            Timeout::None => None,
+            Timeout::Fixed(seconds) => Some(seconds),
+            Timeout::WorstCasePlus(margin) => {
+                let seconds = worst.duration_seconds * (100 + u64::from(margin)) / 100;
+                Some(u32::try_from(seconds.div_ceil(60) * 60).unwrap_or(u32::MAX))
+            }
+        };
+
+        let json = self.to_json(timeout_seconds);
+        let text = Value::Object(json.clone()).to_string();
+        if text.len() > MAX_DEFINITION_BYTES {
+            errors.push(err(
+                &self.body.start_at,
+                Problem::DefinitionTooLarge(text.len()),
+            ));
+        }
+        for name in placeholders_in(&text) {
+            if !substitutions.contains_key(name) {
+                errors.push(err(
+                    &self.body.start_at,
+                    Problem::UnboundPlaceholder(name.to_string()),
+                ));
+            }
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -194,8 +287,27 @@ impl StateMachineDefinition {
             unscoped: self.unscoped_actions(),
             json,
             substitutions,
+            worst_case: worst,
+            timeout_seconds,
         })
     }
+}
+
+/// The names of the `${Name}` placeholders in a definition's text (`${` followed by letters and digits and `}`).
+fn placeholders_in(text: &str) -> BTreeSet<&str> {
+    let mut out = BTreeSet::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        let after = &rest[at + 2..];
+        let end = after
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(after.len());
+        if end > 0 && after[end..].starts_with('}') {
+            out.insert(&after[..end]);
+        }
+        rest = after;
+    }
+    out
 }
 
 fn err(state: &str, problem: Problem) -> AslError {
@@ -433,9 +545,22 @@ pub struct Definition {
     substitutions: BTreeMap<String, Expr>,
     statements: Vec<Statement>,
     unscoped: Vec<UnscopedAction>,
+    worst_case: WorstCase,
+    timeout_seconds: Option<u32>,
 }
 
 impl Definition {
+    /// The most history events an execution can record and the longest it can run (see
+    /// [`crate::asl::worst_case`]).
+    pub fn worst_case(&self) -> WorstCase {
+        self.worst_case
+    }
+
+    /// The execution's `TimeoutSeconds`, if it has one.
+    pub fn timeout_seconds(&self) -> Option<u32> {
+        self.timeout_seconds
+    }
+
     /// The ASL document, with `${Placeholder}`s for resources.
     pub fn to_json(&self) -> Map<String, Value> {
         self.json.clone()

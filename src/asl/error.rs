@@ -4,8 +4,8 @@ use serde_json::{Map, Value, json};
 
 /// An error a Retry or Catch matches. The `States.*` names are the runtime's own; the `Lambda.*` names are what
 /// the Lambda integration raises for service-side failures (Step Functions developer guide,
-/// bp-lambda-serviceexception); other services' errors come back as `Service.ErrorName`, e.g.
-/// `DatabaseMigration.InvalidResourceStateFault`, and are written as [`ErrorName::Custom`].
+/// bp-lambda-serviceexception); other services' errors come back as `Prefix.NameException` and are built with
+/// [`ErrorName::aws`], which applies Step Functions' naming rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ErrorName {
     /// `States.ALL`: any error. Must stand alone and in the last retrier or catcher.
@@ -28,6 +28,22 @@ pub enum ErrorName {
 impl ErrorName {
     pub fn custom(name: impl Into<String>) -> Self {
         ErrorName::Custom(name.into())
+    }
+
+    /// The name Step Functions gives the error `api_error` of the service whose exception prefix is `prefix`
+    /// (`DatabaseMigration`, `Ssm`, `S3`, `SNS`, ...). Step Functions names an integration's errors
+    /// `Prefix.ErrorName` in Pascal case and "always" with the `Exception` suffix, "even when the suffix is not
+    /// already part of the error name provided by the service" (developer guide, supported-services-awssdk: S3's
+    /// `BucketAlreadyExists` is caught as `S3.BucketAlreadyExistsException`). The names follow the AWS SDK for
+    /// Java v2, which also turns an API's `...Fault` into `...Exception` (DMS's `InvalidResourceStateFault` is
+    /// its SDK's `InvalidResourceStateException`; public state machines catch RDS's `DBInstanceNotFoundFault` as
+    /// `Rds.DbInstanceNotFoundException`), so a `Fault` suffix is replaced rather than extended.
+    pub fn aws(prefix: &str, api_error: &str) -> Self {
+        let stem = api_error
+            .strip_suffix("Fault")
+            .or_else(|| api_error.strip_suffix("Exception"))
+            .unwrap_or(api_error);
+        ErrorName::Custom(format!("{prefix}.{stem}Exception"))
     }
 
     pub fn as_str(&self) -> &str {
@@ -108,6 +124,29 @@ impl Retrier {
     pub fn max_delay_seconds(mut self, seconds: u32) -> Self {
         self.max_delay_seconds = Some(seconds);
         self
+    }
+
+    /// A retrier that never retries (`MaxAttempts: 0`): placed before a broader one, it keeps `errors` from
+    /// being retried by it, since Step Functions uses the first retrier whose `ErrorEquals` matches.
+    pub fn never(errors: Vec<ErrorName>) -> Self {
+        Retrier::new(errors).max_attempts(0)
+    }
+
+    /// The retries this retrier may make, and the seconds it may wait between them in all: each wait is the
+    /// interval times the backoff rate to the power of the retry's index, capped at `MaxDelaySeconds`.
+    pub fn worst_case(&self) -> (u32, u64) {
+        let attempts = self.effective_max_attempts();
+        let mut delay = f64::from(self.interval_seconds.unwrap_or(1));
+        let mut waited = 0u64;
+        for _ in 0..attempts {
+            let capped = match self.max_delay_seconds {
+                Some(cap) => delay.min(f64::from(cap)),
+                None => delay,
+            };
+            waited += capped.ceil() as u64;
+            delay *= self.effective_backoff_rate();
+        }
+        (attempts, waited)
     }
 
     pub(crate) fn effective_max_attempts(&self) -> u32 {
@@ -223,6 +262,24 @@ pub enum Problem {
         "the definition is {0} bytes; CloudFormation and Step Functions allow at most 1,048,576"
     )]
     DefinitionTooLarge(usize),
+    #[error(
+        "a loop is entered here without a declared bound (bounded_loop): its worst case cannot be computed"
+    )]
+    UnboundedLoop,
+    #[error("a loop is entered at several states ({0}); give it one entry that counts its rounds")]
+    LoopWithSeveralEntries(String),
+    #[error("a bound is declared for a loop at this state, which does not exist")]
+    UnknownLoopHeader,
+    #[error(
+        "the task has no TimeoutSeconds: a Standard workflow's task waits up to 99,999,999 s by default"
+    )]
+    TaskWithoutTimeout,
+    #[error(
+        "a Wait on SecondsPath lasts as long as its data says: its worst case cannot be computed"
+    )]
+    WaitOnData,
+    #[error("`${{{0}}}` is used in the definition but no integration binds it")]
+    UnboundPlaceholder(String),
 }
 
 /// A problem in a named state.

@@ -12,6 +12,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::error::{ErrorName, Retrier};
 use crate::cfn::{Expr, Handle};
 use crate::resources::cloudwatch::{Alarm, CompositeAlarm};
 use crate::resources::dms::{Endpoint, ReplicationInstance, ReplicationTask};
@@ -85,6 +86,44 @@ pub(crate) enum Service {
     StepFunctions,
 }
 
+impl Service {
+    /// The prefix of the service's error names in Step Functions: the developer guide's table of AWS SDK
+    /// integrations for `databasemigration` (`DatabaseMigration`), `ssm` (`Ssm`), `s3` (`S3`) and `cloudwatch`
+    /// (`CloudWatch`); the optimized integrations' own for Lambda, SNS and Step Functions.
+    pub(crate) fn error_prefix(self) -> &'static str {
+        match self {
+            Service::Lambda => "Lambda",
+            Service::Dms => "DatabaseMigration",
+            Service::Ssm => "Ssm",
+            Service::S3 => "S3",
+            Service::Sns => "SNS",
+            Service::CloudWatch => "CloudWatch",
+            Service::StepFunctions => "StepFunctions",
+        }
+    }
+}
+
+/// How a retry of transient errors backs off: the first wait, how many retries, the factor between two waits and
+/// the longest single wait.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Backoff {
+    pub interval_seconds: u32,
+    pub max_attempts: u32,
+    pub rate: f64,
+    pub max_delay_seconds: u32,
+}
+
+/// Which errors of a call are worth retrying.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Transient {
+    /// Every task failure (`States.TaskFailed`) but the integration's permanent errors: a throttled call or a
+    /// service error, whatever name Step Functions gives it, is retried; a refusal that a retry cannot change is
+    /// not.
+    AllButPermanent,
+    /// Only these: a call whose failure may also mean "the work ran and failed", which must not run again.
+    Only(Vec<ErrorName>),
+}
+
 /// What a Task state calls: the `Resource` ARN, its `Parameters`, the placeholders those use, and the IAM
 /// permissions the call needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -95,6 +134,12 @@ pub struct Integration {
     pub(crate) grants: Vec<Grant>,
     pub(crate) unscoped: Vec<UnscopedAction>,
     pub(crate) service: Service,
+    /// The API's errors that say the call cannot succeed as asked (a wrong state, a missing resource): never
+    /// retried, and caught by name where the workflow has an answer to them.
+    pub(crate) permanent: Vec<ErrorName>,
+    pub(crate) transient: Transient,
+    /// Whether calling twice does no more than calling once, so a timed-out call may be retried.
+    pub(crate) idempotent: bool,
 }
 
 /// `${Name}`.
@@ -121,7 +166,61 @@ impl Integration {
             grants: Vec::new(),
             unscoped: Vec::new(),
             service,
+            permanent: Vec::new(),
+            transient: Transient::AllButPermanent,
+            idempotent: true,
         }
+    }
+
+    /// Declares the API errors (as the API reference spells them) that a retry cannot change.
+    fn permanent(mut self, api_errors: &[&str]) -> Self {
+        let prefix = self.service.error_prefix();
+        self.permanent
+            .extend(api_errors.iter().map(|e| ErrorName::aws(prefix, e)));
+        self
+    }
+
+    fn not_idempotent(mut self) -> Self {
+        self.idempotent = false;
+        self
+    }
+
+    /// The name Step Functions gives this service's API error `api_error` (see [`ErrorName::aws`]).
+    pub fn error(&self, api_error: &str) -> ErrorName {
+        ErrorName::aws(self.service.error_prefix(), api_error)
+    }
+
+    /// The errors of this call that are never retried.
+    pub fn permanent_errors(&self) -> &[ErrorName] {
+        &self.permanent
+    }
+
+    /// The Retry list for this call: its permanent errors first, never retried (Step Functions takes the first
+    /// retrier that matches), then the transient ones with `backoff`; a timeout is retried only on an idempotent
+    /// call. A Lambda invocation takes AWS's recommended retry of the Lambda service's transient errors instead.
+    pub fn retriers(&self, backoff: Backoff) -> Vec<Retrier> {
+        if self.service == Service::Lambda {
+            return vec![Retrier::lambda_recommended()];
+        }
+        let mut out = Vec::new();
+        if !self.permanent.is_empty() {
+            out.push(Retrier::never(self.permanent.clone()));
+        }
+        let mut errors = match &self.transient {
+            Transient::AllButPermanent => vec![ErrorName::TaskFailed],
+            Transient::Only(errors) => errors.clone(),
+        };
+        if self.idempotent {
+            errors.push(ErrorName::Timeout);
+        }
+        out.push(
+            Retrier::new(errors)
+                .interval_seconds(backoff.interval_seconds)
+                .max_attempts(backoff.max_attempts)
+                .backoff_rate(backoff.rate)
+                .max_delay_seconds(backoff.max_delay_seconds),
+        );
+        out
     }
 
     fn bind(mut self, key: &str, name: String, value: Expr) -> Self {
@@ -246,6 +345,13 @@ pub fn dms_start_replication_task(
         &["dms:StartReplicationTask"],
         task.replication_task_arn(),
     )
+    .permanent(&[
+        "InvalidResourceStateFault",
+        "ResourceNotFoundFault",
+        "AccessDeniedFault",
+    ])
+    // A start whose answer was lost may have started the task: the workflow reads the status instead.
+    .not_idempotent()
 }
 
 /// `DatabaseMigration.StopReplicationTask` on one task.
@@ -259,6 +365,8 @@ pub fn dms_stop_replication_task(task: &Handle<ReplicationTask>) -> Integration 
         &["dms:StopReplicationTask"],
         task.replication_task_arn(),
     )
+    .permanent(&["InvalidResourceStateFault", "ResourceNotFoundFault"])
+    .not_idempotent()
 }
 
 /// Why `dms:DescribeReplicationTasks` is granted on `*`.
@@ -292,6 +400,33 @@ pub fn dms_describe_replication_task(task: &Handle<ReplicationTask>) -> Integrat
     integration
 }
 
+/// `DatabaseMigration.DescribeReplicationTasks` of several tasks in one call, without their settings. The
+/// answer's order is not the request's (`$.ReplicationTasks[*].Status` lists the statuses in any order). DMS
+/// authorizes this action only on `*` ([`DESCRIBE_REPLICATION_TASKS`]).
+pub fn dms_describe_replication_tasks(tasks: &[&Handle<ReplicationTask>]) -> Integration {
+    let mut integration = Integration::new(
+        "arn:aws:states:::aws-sdk:databasemigration:describeReplicationTasks",
+        Service::Dms,
+    );
+    let mut values = Vec::new();
+    for task in tasks {
+        let name = placeholder_name(task, "Arn");
+        values.push(placeholder(&name));
+        integration
+            .placeholders
+            .push((name, task.replication_task_arn()));
+    }
+    integration.parameters.insert(
+        "Filters".into(),
+        json!([{"Name": "replication-task-arn", "Values": values}]),
+    );
+    integration
+        .parameters
+        .insert("WithoutSettings".into(), json!(true));
+    integration.unscoped.push(DESCRIBE_REPLICATION_TASKS);
+    integration.permanent(&["ResourceNotFoundFault"])
+}
+
 /// A DMS `Describe…` call filtered to the one resource whose ARN the placeholder `name` binds; DMS authorizes
 /// these only on `*` (`unscoped` says why).
 fn dms_describe_filtered(
@@ -308,7 +443,7 @@ fn dms_describe_filtered(
     );
     integration.placeholders.push((name, arn));
     integration.unscoped.push(unscoped);
-    integration
+    integration.permanent(&["ResourceNotFoundFault"])
 }
 
 /// `DatabaseMigration.TestConnection` between a replication instance and an endpoint, authorized on both.
@@ -340,6 +475,13 @@ pub fn dms_test_connection(
         &["dms:TestConnection"],
         endpoint.endpoint_arn(),
     )
+    .permanent(&[
+        "ResourceNotFoundFault",
+        "InvalidResourceStateFault",
+        "KMSKeyNotAccessibleFault",
+        "ResourceQuotaExceededFault",
+        "AccessDeniedFault",
+    ])
 }
 
 /// `DatabaseMigration.DescribeConnections` filtered to one endpoint; the test's status is at
@@ -380,6 +522,11 @@ pub fn ssm_put_parameter(parameter: &Handle<Parameter>, value: Input) -> Integra
             &["ssm:PutParameter"],
             parameter_arn(parameter),
         )
+        .permanent(&[
+            "ParameterPatternMismatchException",
+            "HierarchyTypeMismatchException",
+            "UnsupportedParameterType",
+        ])
 }
 
 /// `SSM.GetParameter`; the value is at `$.Parameter.Value`.
@@ -395,6 +542,32 @@ pub fn ssm_get_parameter(parameter: &Handle<Parameter>) -> Integration {
             &["ssm:GetParameter"],
             parameter_arn(parameter),
         )
+        .permanent(&["ParameterNotFound"])
+}
+
+/// `SSM.GetParameters` of several parameters in one call (five history events where a call each would take five
+/// each). The answer's order is not the request's (`$.Parameters[*].Value` lists the values in any order), and a
+/// parameter that does not exist is listed under `InvalidParameters` rather than failing the call.
+pub fn ssm_get_parameters(parameters: &[&Handle<Parameter>]) -> Integration {
+    let mut integration =
+        Integration::new("arn:aws:states:::aws-sdk:ssm:getParameters", Service::Ssm);
+    let mut names = Vec::new();
+    for parameter in parameters {
+        let name = placeholder_name(parameter, "Name");
+        names.push(placeholder(&name));
+        integration
+            .placeholders
+            .push((name, parameter.parameter_name()));
+        integration = integration.grant(
+            sid("Ssm", parameter),
+            &["ssm:GetParameters"],
+            parameter_arn(parameter),
+        );
+    }
+    integration
+        .parameters
+        .insert("Names".into(), Value::Array(names));
+    integration
 }
 
 /// Escapes the characters `States.Format` treats specially in its template.
@@ -440,6 +613,7 @@ pub fn s3_put_object(
         .set("Key", key)
         .set("Body", body)
         .grant(sid("S3", bucket), &["s3:PutObject"], object_arn)
+        .permanent(&["NoSuchBucket"])
 }
 
 /// `S3.PutObject` of `body` at a key built with `States.Format`: `key_prefix` (a literal, escaped here) followed
@@ -471,6 +645,7 @@ pub fn s3_put_object_formatted(
         .set("Key", Input::path(format))
         .set("Body", body)
         .grant(sid("S3", bucket), &["s3:PutObject"], object_arn)
+        .permanent(&["NoSuchBucket"])
 }
 
 /// `SNS.Publish` of `message` to `topic` (the optimized integration).
@@ -483,7 +658,18 @@ pub fn sns_publish(topic: &Handle<Topic>, message: Input) -> Integration {
         )
         .set("Message", message)
         .grant(sid("Sns", topic), &["sns:Publish"], topic.topic_arn())
+        .permanent(SNS_PERMANENT)
 }
+
+/// SNS Publish's errors that a retry cannot change (SNS API reference, Publish).
+const SNS_PERMANENT: &[&str] = &[
+    "NotFound",
+    "AuthorizationError",
+    "InvalidParameter",
+    "KMSDisabled",
+    "KMSNotFound",
+    "KMSAccessDenied",
+];
 
 /// `SNS.Publish` of `message` (a JSON object) that then waits for the task token to come back (a manual
 /// approval): `TaskToken` is added to the message from `$$.Task.Token`, so whoever answers can call
@@ -509,6 +695,7 @@ pub fn sns_publish_wait_for_task_token(topic: &Handle<Topic>, message: Value) ->
     )
     .set("Message", Input::json(Value::Object(message)))
     .grant(sid("Sns", topic), &["sns:Publish"], topic.topic_arn())
+    .permanent(SNS_PERMANENT)
 }
 
 /// The EventBridge rule Step Functions manages to learn when a child execution started with `.sync` ends.
@@ -551,6 +738,38 @@ pub fn sfn_start_execution_sync(state_machine: &Handle<StateMachine>, input: Inp
         &["events:DescribeRule", "events:PutRule", "events:PutTargets"],
         rule,
     )
+    .permanent(&[
+        "ExecutionAlreadyExists",
+        "InvalidArn",
+        "InvalidExecutionInput",
+        "InvalidName",
+        "StateMachineDeleting",
+        "StateMachineDoesNotExist",
+    ])
+    .start_retried_on_refusal_only()
+}
+
+impl Integration {
+    /// Starting a child execution is retried only when Step Functions refused to start it (too many open
+    /// executions, throttling, a client-side failure), never when the child ran and failed: that comes back as
+    /// `States.TaskFailed`, and the child has already done (and reported) what it could. The developer guide's
+    /// nested-workflow example retries `StepFunctions.ExecutionLimitExceeded`; the integration's recorded
+    /// errors carry the `Exception` suffix; both spellings are listed.
+    fn start_retried_on_refusal_only(mut self) -> Self {
+        let mut transient: Vec<ErrorName> = [
+            "ExecutionLimitExceeded",
+            "Throttling",
+            "SdkClient",
+            "AWSStepFunctions",
+        ]
+        .iter()
+        .map(|e| self.error(e))
+        .collect();
+        transient.push(ErrorName::custom("StepFunctions.ExecutionLimitExceeded"));
+        self.transient = Transient::Only(transient);
+        self.idempotent = false;
+        self
+    }
 }
 
 /// Why `cloudwatch:DescribeAlarms` is granted on `*` for a composite alarm.
@@ -601,6 +820,53 @@ pub fn cloudwatch_describe_composite_alarm(alarm: &Handle<CompositeAlarm>) -> In
         "CompositeAlarm",
     );
     integration.unscoped.push(DESCRIBE_COMPOSITE_ALARMS);
+    integration
+}
+
+/// `CloudWatch.DescribeAlarms` of metric and composite alarms in one call; their states are at
+/// `$.MetricAlarms[*].StateValue` and `$.CompositeAlarms[*].StateValue`. Composite alarms are returned only to a
+/// `*`-scoped permission ([`DESCRIBE_COMPOSITE_ALARMS`]), which then covers the metric alarms too.
+pub fn cloudwatch_describe_alarms(
+    metric_alarms: &[&Handle<Alarm>],
+    composite_alarms: &[&Handle<CompositeAlarm>],
+) -> Integration {
+    let mut integration = Integration::new(
+        "arn:aws:states:::aws-sdk:cloudwatch:describeAlarms",
+        Service::CloudWatch,
+    );
+    let mut names = Vec::new();
+    let mut types = Vec::new();
+    for alarm in metric_alarms {
+        let name = placeholder_name(alarm, "Name");
+        names.push(placeholder(&name));
+        integration.placeholders.push((name, alarm.alarm_name()));
+    }
+    if !metric_alarms.is_empty() {
+        types.push("MetricAlarm");
+    }
+    for alarm in composite_alarms {
+        let name = placeholder_name(alarm, "Name");
+        names.push(placeholder(&name));
+        integration.placeholders.push((name, alarm.alarm_name()));
+    }
+    if !composite_alarms.is_empty() {
+        types.push("CompositeAlarm");
+        integration.unscoped.push(DESCRIBE_COMPOSITE_ALARMS);
+    } else {
+        for alarm in metric_alarms {
+            integration = integration.grant(
+                sid("CloudWatch", alarm),
+                &["cloudwatch:DescribeAlarms"],
+                alarm.arn(),
+            );
+        }
+    }
+    integration
+        .parameters
+        .insert("AlarmNames".into(), Value::Array(names));
+    integration
+        .parameters
+        .insert("AlarmTypes".into(), json!(types));
     integration
 }
 

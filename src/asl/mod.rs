@@ -19,8 +19,12 @@
 mod choice;
 mod definition;
 mod error;
+pub mod explore;
 pub mod integration;
+mod path;
+mod sequence;
 mod state;
+pub mod worst_case;
 
 #[cfg(test)]
 mod tests;
@@ -28,8 +32,11 @@ mod tests;
 pub use choice::{ChoiceRule, Condition};
 pub use definition::{Branch, Definition, StateMachineDefinition};
 pub use error::{AslError, Catcher, ErrorName, Problem, Retrier};
-pub use integration::{Input, Integration, UnscopedAction};
+pub use integration::{Backoff, Input, Integration, UnscopedAction};
+pub use path::Path;
+pub use sequence::{Handling, Poll, Sequence};
 pub use state::{Choice, Fail, Parallel, Pass, State, Succeed, Task, Wait};
+pub use worst_case::WorstCase;
 
 /// The longest state name Step Functions accepts (Step Functions quotas: "State name: 80 characters").
 pub const MAX_STATE_NAME_LEN: usize = 80;

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use super::choice::{ChoiceRule, Condition};
 use super::definition::Branch;
 use super::error::{Catcher, Retrier};
-use super::integration::Integration;
+use super::integration::{Backoff, Integration};
 
 /// Where a state goes next.
 #[derive(Clone, Debug, PartialEq)]
@@ -196,6 +196,15 @@ impl Task {
 
     pub fn integration(&self) -> &Integration {
         &self.integration
+    }
+
+    /// Adds the integration's own retriers ([`Integration::retriers`]) at this `backoff`: its permanent errors
+    /// never retried, its transient ones (and a timeout, when the call is idempotent) retried.
+    pub fn retried(mut self, backoff: Backoff) -> Self {
+        for retrier in self.integration.retriers(backoff) {
+            self = self.retry(retrier);
+        }
+        self
     }
 
     fn to_json(&self) -> Value {
@@ -424,6 +433,8 @@ pub struct Fail {
     pub(crate) comment: Option<String>,
     pub(crate) error: Option<String>,
     pub(crate) cause: Option<String>,
+    pub(crate) error_path: Option<String>,
+    pub(crate) cause_path: Option<String>,
 }
 
 impl Fail {
@@ -446,6 +457,19 @@ impl Fail {
         self
     }
 
+    /// The error name taken from the state's input at `path` (instead of a fixed `Error`), so one Fail state
+    /// can end the execution with whichever error the path to it decided.
+    pub fn error_path(mut self, path: impl Into<String>) -> Self {
+        self.error_path = Some(path.into());
+        self
+    }
+
+    /// The cause taken from the state's input at `path` (instead of a fixed `Cause`).
+    pub fn cause_path(mut self, path: impl Into<String>) -> Self {
+        self.cause_path = Some(path.into());
+        self
+    }
+
     fn to_json(&self) -> Value {
         let mut m = Map::new();
         m.insert("Type".into(), json!("Fail"));
@@ -455,8 +479,14 @@ impl Fail {
         if let Some(e) = &self.error {
             m.insert("Error".into(), json!(e));
         }
+        if let Some(e) = &self.error_path {
+            m.insert("ErrorPath".into(), json!(e));
+        }
         if let Some(c) = &self.cause {
             m.insert("Cause".into(), json!(c));
+        }
+        if let Some(c) = &self.cause_path {
+            m.insert("CausePath".into(), json!(c));
         }
         Value::Object(m)
     }

@@ -44,6 +44,11 @@ fn key() -> Handle<Key> {
     handle("OpsKey")
 }
 
+/// A Task with the timeout every task needs for the worst case to be computed.
+fn timed(integration: Integration) -> Task {
+    Task::new(integration).timeout_seconds(60)
+}
+
 fn json_of(state: impl Into<State>) -> Value {
     state.into().to_json()
 }
@@ -74,26 +79,27 @@ pub(crate) fn sample() -> StateMachineDefinition {
         .timeout_seconds(86_400)
         .state(
             "TestSource",
-            Task::new(dms_test_connection(&instance, &endpoint))
+            timed(dms_test_connection(&instance, &endpoint))
                 .result_path("$.test")
                 .next("DescribeConnection"),
         )
         .state(
             "DescribeConnection",
-            Task::new(dms_describe_connections(&endpoint))
+            timed(dms_describe_connections(&endpoint))
                 .result_selector(json!({"Status.$": "$.Connections[0].Status"}))
                 .result_path("$.connection")
                 .next("StartTask"),
         )
         .state(
             "StartTask",
-            Task::new(dms_start_replication_task(
+            timed(dms_start_replication_task(
                 &task(),
                 StartReplicationTaskType::StartReplication,
             ))
             .retry(
-                Retrier::new(vec![ErrorName::custom(
-                    "DatabaseMigration.InvalidResourceStateFault",
+                Retrier::new(vec![ErrorName::aws(
+                    "DatabaseMigration",
+                    "InvalidResourceStateFault",
                 )])
                 .interval_seconds(30)
                 .max_attempts(5),
@@ -104,7 +110,7 @@ pub(crate) fn sample() -> StateMachineDefinition {
         )
         .state(
             "Describe",
-            Task::new(dms_describe_replication_task(&task()))
+            timed(dms_describe_replication_task(&task()))
                 .result_selector(json!({"Status.$": "$.ReplicationTasks[0].Status"}))
                 .result_path("$.task")
                 .next("IsRunning"),
@@ -128,7 +134,7 @@ pub(crate) fn sample() -> StateMachineDefinition {
         .state("WaitForTask", Wait::seconds(60).next("Describe"))
         .state(
             "Validate",
-            Task::new(lambda_invoke(&function()))
+            timed(lambda_invoke(&function()))
                 .with_lambda_retry()
                 .result_selector(json!({"consistent.$": "$.Payload.consistent"}))
                 .result_path("$.validation")
@@ -145,7 +151,7 @@ pub(crate) fn sample() -> StateMachineDefinition {
         )
         .state(
             "Approve",
-            Task::new(
+            timed(
                 sns_publish_wait_for_task_token(&topic(), json!({"event": "approval"}))
                     .encrypted_with(&key()),
             )
@@ -160,17 +166,17 @@ pub(crate) fn sample() -> StateMachineDefinition {
                 Branch::new("ReadSplit")
                     .state(
                         "ReadSplit",
-                        Task::new(ssm_get_parameter(&parameter()))
+                        timed(ssm_get_parameter(&parameter()))
                             .result_selector(json!({"Value.$": "$.Parameter.Value"}))
                             .next("WriteSplit"),
                     )
                     .state(
                         "WriteSplit",
-                        Task::new(ssm_put_parameter(&parameter(), Input::text("10"))).end(),
+                        timed(ssm_put_parameter(&parameter(), Input::text("10"))).end(),
                     ),
                 Branch::new("Checkpoint").state(
                     "Checkpoint",
-                    Task::new(s3_put_object(
+                    timed(s3_put_object(
                         &bucket(),
                         "checkpoints/",
                         Input::path("$$.Execution.Name"),
@@ -184,11 +190,11 @@ pub(crate) fn sample() -> StateMachineDefinition {
         )
         .state(
             "Stop",
-            Task::new(dms_stop_replication_task(&task())).next("Notify"),
+            timed(dms_stop_replication_task(&task())).next("Notify"),
         )
         .state(
             "Notify",
-            Task::new(
+            timed(
                 sns_publish(&topic(), Input::path("States.JsonToString($)")).encrypted_with(&key()),
             )
             .parameter("Subject", json!("Migration stopped"))
@@ -201,6 +207,7 @@ pub(crate) fn sample() -> StateMachineDefinition {
                 .cause("The migration stopped before cutover"),
         )
         .state("Done", Succeed::new())
+        .bounded_loop("Describe", 10)
 }
 
 #[test]
@@ -510,13 +517,13 @@ fn removing_an_integration_removes_its_permission() {
     let with = StateMachineDefinition::new("Invoke")
         .state(
             "Invoke",
-            Task::new(lambda_invoke(&function()))
+            timed(lambda_invoke(&function()))
                 .with_lambda_retry()
                 .next("Stop"),
         )
-        .state("Stop", Task::new(dms_stop_replication_task(&task())).end());
+        .state("Stop", timed(dms_stop_replication_task(&task())).end());
     let without = StateMachineDefinition::new("Stop")
-        .state("Stop", Task::new(dms_stop_replication_task(&task())).end());
+        .state("Stop", timed(dms_stop_replication_task(&task())).end());
     let actions = |d: StateMachineDefinition| -> Vec<String> {
         d.build()
             .unwrap()
@@ -531,7 +538,7 @@ fn removing_an_integration_removes_its_permission() {
     );
     assert_eq!(actions(without), ["dms:StopReplicationTask"]);
     let describe_only = StateMachineDefinition::new("Stop")
-        .state("Stop", Task::new(dms_stop_replication_task(&task())).end())
+        .state("Stop", timed(dms_stop_replication_task(&task())).end())
         .build()
         .unwrap();
     assert!(describe_only.unscoped_statement().is_none());
@@ -542,7 +549,7 @@ fn s3_grants_are_per_prefix() {
     let definition = StateMachineDefinition::new("A")
         .state(
             "A",
-            Task::new(s3_put_object(
+            timed(s3_put_object(
                 &bucket(),
                 "a/",
                 Input::text("x"),
@@ -552,7 +559,7 @@ fn s3_grants_are_per_prefix() {
         )
         .state(
             "B",
-            Task::new(s3_put_object(
+            timed(s3_put_object(
                 &bucket(),
                 "b/",
                 Input::text("x"),
@@ -724,6 +731,7 @@ fn a_task_token_wait_needs_a_timeout() {
         "Approve",
         Problem::TaskTokenWithoutTimeout,
     );
+    // A heartbeat alone bounds no wait: an answering heartbeat can keep the task open for a year.
     let heartbeat_only = StateMachineDefinition::new("Approve").state(
         "Approve",
         Task::new(sns_publish_wait_for_task_token(
@@ -733,7 +741,7 @@ fn a_task_token_wait_needs_a_timeout() {
         .heartbeat_seconds(600)
         .end(),
     );
-    assert!(heartbeat_only.build().is_ok());
+    assert_reports(heartbeat_only, "Approve", Problem::TaskWithoutTimeout);
     assert_reports(
         StateMachineDefinition::new("Approve").state(
             "Approve",
@@ -777,7 +785,7 @@ fn a_lambda_task_needs_the_recommended_retry() {
     // The helper goes first, so a States.ALL retrier can still be last.
     let helped = StateMachineDefinition::new("Invoke").state(
         "Invoke",
-        Task::new(lambda_invoke(&function()))
+        timed(lambda_invoke(&function()))
             .retry(Retrier::new(vec![ErrorName::All]).max_attempts(1))
             .with_lambda_retry()
             .end(),
@@ -939,7 +947,7 @@ fn template_publishing_to(topic: Option<&Handle<Topic>>) -> crate::cfn::Template
     let definition = StateMachineDefinition::new("Notify")
         .state(
             "Notify",
-            Task::new(sns_publish(topic.unwrap_or(&own), Input::text("hi"))).end(),
+            timed(sns_publish(topic.unwrap_or(&own), Input::text("hi"))).end(),
         )
         .build()
         .unwrap();
