@@ -188,7 +188,10 @@ pub fn build(
                 target.endpoint_arn(),
                 &mappings,
             )
-            .settings(&task_settings(kind != MigrationType::Cdc))
+            .settings(&task_settings(
+                kind != MigrationType::Cdc,
+                &migration.control_schema,
+            ))
             .replication_task_identifier(id.clone())
             .resource_identifier(id.clone()),
         );
@@ -372,9 +375,26 @@ pub fn table_mappings(tables: &[TableRule]) -> Value {
 /// Task settings: row-level validation of every replicated row, logging of each component to CloudWatch Logs
 /// (the log group is the instance's, created above; naming it here is refused on create), and tables prepared
 /// by schema migrations rather than dropped and recreated by DMS.
-fn task_settings(full_load: bool) -> Value {
+///
+/// After the cutover the forward and the reverse task run together, a bidirectional pair: each would capture
+/// the rows the other applied and send them back. Both carry `LoopbackPreventionSettings`, so DMS marks every
+/// transaction it applies in `awsdms_loopback_prevention` and skips the ones so marked when it captures (DMS user
+/// guide, CDC bidirectional replication; PostgreSQL and Aurora PostgreSQL are supported). The table lives in
+/// `control_schema` on both sides, as do DMS's other control tables, so the settings are the same for both
+/// tasks. What loopback prevention requires is kept: batch apply off, only one task of the pair
+/// `full-load-and-cdc` (the reverse task is `cdc`), and DDL capture off on both sources (it tracks DML only).
+/// DMS resolves no conflicts: a row must be written on one side only (see README, "The traffic split").
+fn task_settings(full_load: bool, control_schema: &str) -> Value {
     let component = |id: &str| json!({"Id": id, "Severity": "LOGGER_SEVERITY_DEFAULT"});
     json!({
+        "LoopbackPreventionSettings": {
+            "EnableLoopbackPrevention": true,
+            "SourceSchema": control_schema,
+            "TargetSchema": control_schema
+        },
+        "ControlTablesSettings": {
+            "ControlSchema": control_schema
+        },
         "TargetMetadata": {
             "SupportLobs": true,
             "FullLobMode": false,
@@ -450,8 +470,32 @@ mod tests {
     }
 
     #[test]
+    fn both_tasks_prevent_loopback_through_the_control_schema() {
+        for full_load in [true, false] {
+            let settings = task_settings(full_load, "dms_control");
+            assert_eq!(
+                settings["LoopbackPreventionSettings"],
+                json!({
+                    "EnableLoopbackPrevention": true,
+                    "SourceSchema": "dms_control",
+                    "TargetSchema": "dms_control"
+                })
+            );
+            assert_eq!(
+                settings["ControlTablesSettings"]["ControlSchema"],
+                "dms_control"
+            );
+            // Loopback prevention does not work with batch apply.
+            assert_eq!(
+                settings["ChangeProcessingTuning"]["BatchApplyEnabled"],
+                false
+            );
+        }
+    }
+
+    #[test]
     fn settings_enable_validation_and_logging_without_a_log_group_name() {
-        let settings = task_settings(true);
+        let settings = task_settings(true, "awsdms_control");
         assert_eq!(settings["ValidationSettings"]["EnableValidation"], true);
         assert_eq!(settings["Logging"]["EnableLogging"], true);
         let text = settings.to_string();

@@ -113,6 +113,8 @@ pub struct Migration {
     /// Selection rules in order: includes, then excludes.
     pub tables: Vec<TableRule>,
     pub max_cdc_latency_seconds: u32,
+    /// Where DMS keeps its control tables on both sides, loopback prevention's among them.
+    pub control_schema: String,
 }
 
 /// The payment API: where the load balancer's certificate points and the two sides the authorizer routes to.

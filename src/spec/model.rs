@@ -197,10 +197,21 @@ pub struct MigrationSpec {
     /// Lambda says `not-ready` above it, and the workflow waits for it. 1 to 3600; default 30.
     #[serde(default = "default_max_cdc_latency")]
     pub max_cdc_latency_seconds: u32,
+    /// The schema, on both databases, where DMS keeps its control tables, among them
+    /// `awsdms_loopback_prevention`: the forward and reverse tasks run together after the cutover, and each skips
+    /// the changes the other applied (LoopbackPreventionSettings) instead of replicating them back. It must exist
+    /// on both sides before the migration starts, and no table mapping may select it. A PostgreSQL name: 1 to 63
+    /// lowercase letters, digits and `_`, not starting with a digit; default `awsdms_control`.
+    #[serde(default = "default_control_schema")]
+    pub control_schema: String,
 }
 
 fn default_max_cdc_latency() -> u32 {
     30
+}
+
+fn default_control_schema() -> String {
+    "awsdms_control".into()
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -326,10 +337,15 @@ pub struct BackendSpec {
 #[serde(deny_unknown_fields, default)]
 pub struct OrchestrationSpec {
     /// Percentages of API traffic sent to the migration backend after approval, in order: 1 to 10 steps,
-    /// strictly increasing, each 1 to 100, the last 100. Default `[10, 50, 100]`.
+    /// strictly increasing, each 1 to 100, the last 100. Default `[10, 50, 100]`. While the split is between
+    /// 0 and 100 both databases take writes and DMS carries each side's to the other, so a row written on both
+    /// sides at once keeps the last one applied: `[100]` moves all traffic in one step where that is not
+    /// acceptable.
     pub traffic_steps: Vec<u32>,
-    /// Minutes each step bakes while the workflow watches the migration-health alarm every minute; any ALARM
-    /// rolls back. 1 to 120; default 15.
+    /// Minutes each step bakes while the workflow checks the migration-health alarm, the reverse task's
+    /// CDC-latency gate, both DMS tasks and its own parameters: every minute up to 30 minutes, less often
+    /// beyond (at most 30 checks a step); any ALARM, a stopped task or a parameter changed by an operator ends
+    /// the step. 1 to 120; default 15.
     pub bake_minutes: u32,
     /// Hours an operator has to approve the cutover; without an answer the run ends and traffic stays on
     /// production. 1 to 168; default 24.

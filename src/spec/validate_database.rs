@@ -286,6 +286,7 @@ pub(super) fn migration(
     );
     let source = source(c, spec, on_premises, production);
     let tables = table_mappings(c, spec);
+    control_schema(c, spec);
     Some(Migration {
         replication_instance_class: spec.replication_instance_class.clone(),
         allocated_storage_gb: spec.allocated_storage_gb,
@@ -294,7 +295,49 @@ pub(super) fn migration(
         source: source?,
         tables: tables?,
         max_cdc_latency_seconds: spec.max_cdc_latency_seconds,
+        control_schema: spec.control_schema.clone(),
     })
+}
+
+/// The table DMS writes to skip the changes the other task of the pair applied.
+const LOOPBACK_TABLE: &str = "awsdms_loopback_prevention";
+
+/// A PostgreSQL name that no table mapping selects: were DMS to replicate its own control tables, each task
+/// would carry the other's loopback markers across and loopback prevention would defeat itself.
+fn control_schema(c: &mut Checker, spec: &MigrationSpec) {
+    let name = &spec.control_schema;
+    let is_name = !name.is_empty()
+        && name.len() <= 63
+        && !name.starts_with(|ch: char| ch.is_ascii_digit())
+        && name
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
+    if !c.require(
+        is_name,
+        "migration.control_schema",
+        name,
+        "a PostgreSQL schema name: 1-63 lowercase letters, digits and _, not starting with a digit",
+    ) {
+        return;
+    }
+    let mappings = &spec.table_mappings;
+    let selects =
+        |t: &TableSpec| pattern_covers(&t.schema, name) && pattern_covers(&t.table, LOOPBACK_TABLE);
+    if let Some(i) = mappings.include.iter().position(selects)
+        && !mappings.exclude.iter().any(selects)
+    {
+        c.require(
+            false,
+            "migration.control_schema",
+            name,
+            format!(
+                "a schema no table mapping selects; include[{i}] ({}.{}) selects DMS's own {name}.{LOOPBACK_TABLE}, \
+                 which would replicate each task's loopback markers to the other side: add \
+                 {{schema: {name}, table: \"%\"}} to migration.table_mappings.exclude",
+                mappings.include[i].schema, mappings.include[i].table
+            ),
+        );
+    }
 }
 
 fn source(
