@@ -22,6 +22,10 @@ use super::storage::Storage;
 pub const METRIC_NAMESPACE: &str = "PaymentMigration/Validation";
 /// Where in the checkpoints bucket the reports go.
 pub const REPORT_PREFIX: &str = "validation/";
+/// The error the function raises when an AWS call it makes was throttled or failed transiently: the workflow
+/// retries it. Every other error of the function (a misconfiguration, a refusal) is not retried. The function's
+/// docstring says the same, and tests/lambdas checks that it raises this name.
+pub const TRANSIENT_ERROR: &str = "DependencyUnavailable";
 
 /// The original runbook's name, so `aws lambda invoke --function-name data-validation-<env>` works as written.
 pub fn function_name(env: &Environment) -> String {

@@ -1,9 +1,17 @@
 """Data validation: do source and target agree for every table the task's mappings select?
 
 Embedded verbatim as Code.ZipFile (handler index.handler). Standard library and boto3 only.
-Returns {"verdict": "consistent" | "inconsistent" | "not-ready", ...}; the workflow branches on it.
+Returns a summary the migration workflow branches on: {"verdict": "consistent" | "inconsistent" | "not-ready",
+the tables counted by verdict, the first MAX_NAMED tables of each failing verdict, the report's S3 URI}. It is
+bounded in size whatever the number of tables (a state's data is at most 256 KiB in Step Functions); every
+table's detail is in the report the function writes to S3.
 Reads only DMS statistics and CloudWatch metrics: no row data is read, returned or logged.
-AWS errors are logged as one JSON line and raised again, so the workflow's retry applies.
+
+Errors, each logged as one JSON line and raised:
+- DependencyUnavailable: an AWS call was throttled, or failed in a way a later call may not (a 5xx, a timeout,
+  a dropped connection). The workflow retries it (twice, from 5 s).
+- Any other error (a refused AWS call such as AccessDenied or a task that does not exist, a misconfiguration)
+  is raised as it is. The workflow does not retry it: the run fails and rolls back.
 """
 import datetime
 import json
@@ -11,6 +19,7 @@ import os
 import re
 
 import boto3
+import botocore.exceptions
 
 _REQUIRED_ENV = (
     "ENVIRONMENT",
@@ -37,6 +46,31 @@ VALIDATED = "Validated"
 VALIDATION_FAILED = {"Mismatched records", "Suspended records", "Table error", "Error", "No primary key"}
 # "Not enabled" is expected before a table is loaded; on a completed table validation will never happen.
 VALIDATION_DISABLED = "Not enabled"
+
+# How many tables of each failing verdict, and how many reasons, the summary names; the report names them all.
+MAX_NAMED = 20
+# Error codes of AWS calls worth trying again: throttling, and the service failing on its side.
+TRANSIENT_CODES = {
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded", "TooManyRequestsException",
+    "RequestThrottled", "SlowDown", "ServiceUnavailable", "ServiceUnavailableException", "InternalFailure",
+    "InternalError", "InternalServerError", "InternalServiceError", "RequestTimeout", "RequestTimeoutException",
+}
+
+
+class DependencyUnavailable(Exception):
+    """An AWS call failed in a way that a later call may not: the workflow retries the validation."""
+
+
+def _transient(exc):
+    """Whether an AWS error is throttling or a failure on the service's side, worth retrying."""
+    if isinstance(exc, (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError)):
+        return True
+    if isinstance(exc, botocore.exceptions.ClientError):
+        error = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return error.get("Code") in TRANSIENT_CODES or status >= 500
+    return False
+
 
 _utcnow = lambda: datetime.datetime.now(datetime.timezone.utc)  # noqa: E731 - tests replace it
 _clients = {}
@@ -232,6 +266,29 @@ def _publish(cfg, verdict, tables, latency, now):
     _client("cloudwatch").put_metric_data(Namespace=cfg["METRIC_NAMESPACE"], MetricData=data)
 
 
+def _summary(verdict, environment, checked_at, tables, latency, reasons, report):
+    """What the workflow receives: bounded whatever the number of tables."""
+    def named(which):
+        return ["%s.%s" % (t["schema"], t["table"]) for t in tables if t["verdict"] == which][:MAX_NAMED]
+
+    return {
+        "verdict": verdict,
+        "environment": environment,
+        "checked_at": checked_at,
+        "cdc_latency_seconds": latency,
+        "reasons": reasons[:MAX_NAMED],
+        "tables": {
+            "total": len(tables),
+            "consistent": sum(t["verdict"] == "consistent" for t in tables),
+            "inconsistent": sum(t["verdict"] == "inconsistent" for t in tables),
+            "not_ready": sum(t["verdict"] == "not-ready" for t in tables),
+        },
+        "inconsistent": named("inconsistent"),
+        "not_ready": named("not-ready"),
+        "report": report,
+    }
+
+
 def handler(event, context):
     try:
         cfg = _config()
@@ -239,6 +296,7 @@ def handler(event, context):
         checked_at = now.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (now.microsecond // 1000)
         verdict, tables, latency, reasons = _evaluate(cfg, now)
         key = cfg["REPORT_PREFIX"] + checked_at + ".json"
+        uri = "s3://%s/%s" % (cfg["REPORT_BUCKET"], key)
         report = {
             "verdict": verdict,
             "environment": cfg["ENVIRONMENT"],
@@ -246,7 +304,7 @@ def handler(event, context):
             "cdc_latency_seconds": latency,
             "reasons": reasons,
             "tables": tables,
-            "report": "s3://%s/%s" % (cfg["REPORT_BUCKET"], key),
+            "report": uri,
         }
         _client("s3").put_object(
             Bucket=cfg["REPORT_BUCKET"], Key=key, Body=json.dumps(report, indent=2).encode("utf-8"),
@@ -255,17 +313,16 @@ def handler(event, context):
         _publish(cfg, verdict, tables, latency, now)
     except Exception as exc:
         error = getattr(exc, "response", {}).get("Error", {})
+        transient = _transient(exc)
         record = {"event": "validation-error", "error": type(exc).__name__, "code": error.get("Code"),
-                  "operation": getattr(exc, "operation_name", None)}
+                  "operation": getattr(exc, "operation_name", None), "retried": transient}
         if isinstance(exc, ValueError):  # configuration: the message names the setting, holds no data
             record["message"] = str(exc)[:300]
         _log(record)
+        if transient:
+            raise DependencyUnavailable("%s failed: %s" % (record["operation"], record["code"] or record["error"])) \
+                from exc
         raise
-    _log({
-        "event": "validation", "verdict": verdict, "environment": cfg["ENVIRONMENT"], "checked_at": checked_at,
-        "cdc_latency_seconds": latency, "reasons": reasons, "report": report["report"],
-        "tables": [{"schema": t["schema"], "table": t["table"], "verdict": t["verdict"],
-                    "failed": t["failed_records"], "suspended": t["suspended_records"],
-                    "pending": t["pending_records"]} for t in tables],
-    })
-    return report
+    summary = _summary(verdict, cfg["ENVIRONMENT"], checked_at, tables, latency, reasons, uri)
+    _log({"event": "validation", **summary})
+    return summary

@@ -195,6 +195,11 @@ class ValidationWorld:
         self.dms.assert_no_pending_responses()
         return out
 
+    def report(self, summary):
+        """The full report the run wrote to S3, which names every table."""
+        bucket, key = summary["report"][len("s3://"):].split("/", 1)
+        return json.loads(self.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
 
 def table_stat(schema, table, state="Table completed", validation="Validated", failed=0, suspended=0, pending=0,
                **extra):

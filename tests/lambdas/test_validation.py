@@ -1,18 +1,23 @@
-"""The data-validation Lambda: one verdict from DMS table statistics and CDC latency, a report and metrics."""
+"""The data-validation Lambda: one verdict from DMS table statistics and CDC latency, a bounded summary for the
+workflow, the full report in S3, and metrics."""
 import datetime
 import json
+import pathlib
 
 import botocore.exceptions
 import pytest
 
 from conftest import NAMESPACE, REPORT_BUCKET, table_stat
 
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
 SELECTED = [table_stat("payments", "transactions"), table_stat("payments", "refunds"),
             table_stat("ledger", "entries")]
 
 
-def by_name(out):
-    return {(t["schema"], t["table"]): t for t in out["tables"]}
+def by_name(report):
+    """The full report's tables by (schema, table)."""
+    return {(t["schema"], t["table"]): t for t in report["tables"]}
 
 
 def log_lines(capsys):
@@ -26,10 +31,13 @@ def test_consistent_when_every_selected_table_is_validated_and_latency_is_low(va
     assert out["verdict"] == "consistent"
     assert out["environment"] == "test"
     assert out["cdc_latency_seconds"] == {"source": 2.0, "target": 3.0, "total": 5.0}
-    assert sorted(by_name(out)) == [("ledger", "entries"), ("payments", "refunds"), ("payments", "transactions")]
-    assert all(t["verdict"] == "consistent" for t in out["tables"])
-    assert set(out["tables"][0]) == {"schema", "table", "table_state", "validation_state", "failed_records",
-                                     "suspended_records", "pending_records", "verdict", "reason"}
+    assert out["tables"] == {"total": 3, "consistent": 3, "inconsistent": 0, "not_ready": 0}
+    assert out["inconsistent"] == [] and out["not_ready"] == []
+    report = validation.report(out)
+    assert sorted(by_name(report)) == [("ledger", "entries"), ("payments", "refunds"), ("payments", "transactions")]
+    assert all(t["verdict"] == "consistent" for t in report["tables"])
+    assert set(report["tables"][0]) == {"schema", "table", "table_state", "validation_state", "failed_records",
+                                        "suspended_records", "pending_records", "verdict", "reason"}
     datetime.datetime.strptime(out["checked_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
     assert out["report"] == "s3://%s/validation/%s.json" % (REPORT_BUCKET, out["checked_at"])
 
@@ -47,7 +55,7 @@ def test_failed_records_make_it_inconsistent(validation):
     validation.latency(1, 1)
     out = validation.run()
     assert out["verdict"] == "inconsistent"
-    assert by_name(out)[("ledger", "entries")]["failed_records"] == 2
+    assert by_name(validation.report(out))[("ledger", "entries")]["failed_records"] == 2
 
 
 def test_suspended_records_make_it_inconsistent(validation):
@@ -56,7 +64,7 @@ def test_suspended_records_make_it_inconsistent(validation):
     validation.latency(1, 1)
     out = validation.run()
     assert out["verdict"] == "inconsistent"
-    assert by_name(out)[("ledger", "entries")]["verdict"] == "inconsistent"
+    assert by_name(validation.report(out))[("ledger", "entries")]["verdict"] == "inconsistent"
 
 
 @pytest.mark.parametrize("state", ["Mismatched records", "Suspended records", "Error", "No primary key"])
@@ -92,7 +100,7 @@ def test_explicit_table_missing_after_full_load_is_inconsistent(validation):
     validation.latency(1, 1)
     out = validation.run()
     assert out["verdict"] == "inconsistent"
-    missing = by_name(out)[("ledger", "entries")]
+    missing = by_name(validation.report(out))[("ledger", "entries")]
     assert missing["verdict"] == "inconsistent" and missing["table_state"] is None
 
 
@@ -108,7 +116,7 @@ def test_table_still_loading_is_not_ready(validation):
     validation.latency(1, 1)
     out = validation.run()
     assert out["verdict"] == "not-ready"
-    assert by_name(out)[("ledger", "entries")]["verdict"] == "not-ready"
+    assert by_name(validation.report(out))[("ledger", "entries")]["verdict"] == "not-ready"
 
 
 def test_pending_validation_is_not_ready(validation):
@@ -145,7 +153,7 @@ def test_zero_selected_tables_is_never_consistent(validation, monkeypatch):
     validation.stats([table_stat("public", "sessions")])
     validation.latency(1, 1)
     out = validation.run()
-    assert out["verdict"] == "not-ready" and out["tables"] == []
+    assert out["verdict"] == "not-ready" and out["tables"]["total"] == 0
 
 
 def test_no_statistics_yet_is_not_ready(validation):
@@ -163,7 +171,8 @@ def test_excluded_tables_are_ignored(validation):
     validation.latency(1, 1)
     out = validation.run()
     assert out["verdict"] == "consistent"
-    assert ("payments", "audit_log") not in by_name(out) and ("public", "sessions") not in by_name(out)
+    tables = by_name(validation.report(out))
+    assert ("payments", "audit_log") not in tables and ("public", "sessions") not in tables
 
 
 def test_report_lands_in_s3_and_metrics_are_published(validation):
@@ -173,8 +182,10 @@ def test_report_lands_in_s3_and_metrics_are_published(validation):
     out = validation.run()
     bucket, key = out["report"][len("s3://"):].split("/", 1)
     assert bucket == REPORT_BUCKET and key.startswith("validation/")
-    body = validation.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    assert json.loads(body) == out
+    report = json.loads(validation.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert report["verdict"] == out["verdict"] == "inconsistent"
+    assert len(report["tables"]) == out["tables"]["total"] == 3
+    assert out["inconsistent"] == ["ledger.entries"]
 
     expected = {"ValidationConsistent": 0, "ValidationInconsistent": 1, "ValidationNotReady": 0,
                 "TablesInconsistent": 1, "TablesNotReady": 0, "ValidationFailedRecords": 2,
@@ -197,17 +208,69 @@ def test_log_line_holds_the_verdict_and_counts_but_no_row_data(validation, capsy
     out = validation.run()
     (line,) = log_lines(capsys)
     assert line["event"] == "validation" and line["verdict"] == out["verdict"] == "not-ready"
-    assert {t["table"]: t["pending"] for t in line["tables"]}["entries"] == 7
-    assert set(line["tables"][0]) == {"schema", "table", "verdict", "failed", "suspended", "pending"}
+    assert line["tables"] == {"total": 3, "consistent": 2, "inconsistent": 0, "not_ready": 1}
+    assert line["not_ready"] == ["ledger.entries"]
     assert sentinel not in json.dumps(line) and sentinel not in json.dumps(out)
     assert "100000" not in json.dumps(line)  # FullLoadRows and other volumes stay out of the log
 
 
-def test_aws_errors_are_logged_and_raised(validation, capsys):
+def test_ten_thousand_tables_give_a_bounded_summary_and_a_full_report(validation, capsys, monkeypatch):
+    monkeypatch.setenv("TABLE_MAPPINGS", json.dumps([{"schema": "payments", "table": "%", "action": "include"}]))
+    tables = [table_stat("payments", "t%05d" % i) for i in range(10_000)]
+    for i in range(0, 10_000, 97):
+        tables[i] = table_stat("payments", "t%05d" % i, validation="Mismatched records", failed=1)
+    validation.stats(*[tables[i:i + 500] for i in range(0, 10_000, 500)])
+    validation.latency(1, 1)
+    out = validation.run()
+    assert out["verdict"] == "inconsistent"
+    assert out["tables"] == {"total": 10_000, "consistent": 10_000 - 104, "inconsistent": 104, "not_ready": 0}
+    assert out["inconsistent"] == ["payments.t%05d" % i for i in range(0, 20 * 97, 97)]
+    # The workflow keeps the summary in its state (at most 256 KiB); it stays a few kilobytes.
+    assert len(json.dumps(out)) < 4096, len(json.dumps(out))
+    (line,) = log_lines(capsys)
+    assert len(json.dumps(line)) < 4096
+    assert len(validation.report(out)["tables"]) == 10_000
+
+
+@pytest.mark.parametrize("code,status", [("ThrottlingException", 400), ("Throttling", 400),
+                                         ("InternalFailure", 500), ("ServiceUnavailable", 503)])
+def test_throttled_and_failing_calls_are_raised_to_be_retried(validation, capsys, code, status):
+    validation.dms.add_client_error("describe_table_statistics", service_error_code=code,
+                                    service_message="slow down", http_status_code=status)
+    with pytest.raises(validation.module.DependencyUnavailable) as raised:
+        validation.module.handler({}, None)
+    assert isinstance(raised.value.__cause__, botocore.exceptions.ClientError)
+    (line,) = log_lines(capsys)
+    assert line == {"event": "validation-error", "error": "ClientError", "code": code,
+                    "operation": "DescribeTableStatistics", "retried": True}
+
+
+def test_a_connection_failure_is_raised_to_be_retried(validation, monkeypatch):
+    def unreachable(**kwargs):
+        raise botocore.exceptions.EndpointConnectionError(endpoint_url="https://dms.eu-west-1.amazonaws.com")
+
+    monkeypatch.setattr(validation.module._clients["dms"], "describe_table_statistics", unreachable)
+    with pytest.raises(validation.module.DependencyUnavailable):
+        validation.module.handler({}, None)
+
+
+def test_refused_calls_are_raised_as_they_are_and_not_retried(validation, capsys):
     validation.dms.add_client_error("describe_table_statistics", service_error_code="ResourceNotFoundFault",
                                     service_message="task not found", http_status_code=400)
     with pytest.raises(botocore.exceptions.ClientError):
         validation.module.handler({}, None)
     (line,) = log_lines(capsys)
     assert line == {"event": "validation-error", "error": "ResourceNotFoundFault", "code": "ResourceNotFoundFault",
-                    "operation": "DescribeTableStatistics"}
+                    "operation": "DescribeTableStatistics", "retried": False}
+
+
+def test_the_docstring_the_workflow_and_the_function_agree_on_what_is_retried(validation):
+    """The error the function raises for a transient failure is the one the rendered workflow retries, and the
+    docstring says so; the function's other errors are not retried by name."""
+    name = validation.module.DependencyUnavailable.__name__
+    assert name in validation.module.__doc__
+    definition = json.loads((ROOT / "out" / "dev" / "migration.asl.json").read_text())
+    retried = [error for retrier in definition["States"]["Validate"]["Retry"] if retrier.get("MaxAttempts", 3)
+               for error in retrier["ErrorEquals"]]
+    assert name in retried
+    assert not {"States.ALL", "States.TaskFailed", "ClientError", "ValueError"} & set(retried), retried
