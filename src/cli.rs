@@ -341,6 +341,19 @@ fn check(
                     t.template.body.len()
                 ),
             )?;
+            for w in &t.workflows {
+                write(
+                    out,
+                    &format!(
+                        "  {}: at worst {} history events (budget {}), {} s; TimeoutSeconds {}\n",
+                        w.name,
+                        w.worst_case.history_events,
+                        crate::payment_migration::orchestration::HISTORY_EVENTS_BUDGET,
+                        w.worst_case.duration_seconds,
+                        w.timeout_seconds
+                    ),
+                )?;
+            }
         }
     }
     Ok(())

@@ -26,6 +26,8 @@ pub struct RegionTemplate {
     /// The region's alarms, for the runbook: name, whether it pages the operations topic, and its description
     /// (what it means, and how it treats missing data).
     pub alarms: Vec<AlarmSummary>,
+    /// The region's workflows: each one's computed worst case and the timeout set from it.
+    pub workflows: Vec<payment_migration::orchestration::WorkflowLimits>,
 }
 
 /// One alarm as the runbook lists it.
@@ -116,6 +118,7 @@ pub fn region_template(
         template,
         extra,
         alarms,
+        workflows: stack.workflow_limits.clone(),
     })
 }
 
@@ -238,11 +241,11 @@ fn runbook(
                 forward_gate => monitoring::alarms::gate_name(env, "forward"),
                 reverse_gate => monitoring::alarms::gate_name(env, "reverse"),
                 health_alarm => monitoring::alarms::health_alarm_name(env),
-                connection_seconds => orchestration::migration::CONNECTION_POLL_SECONDS * orchestration::migration::CONNECTION_MAX_POLLS,
-                full_load_poll_minutes => orchestration::migration::FULL_LOAD_POLL_SECONDS / 60,
+                connection_seconds => orchestration::pace::CONNECTION_TESTS.seconds(),
+                full_load_poll_minutes => orchestration::pace::Pace::of(env).full_load.interval_seconds / 60,
                 full_load_hours => env.orchestration.full_load_timeout_hours,
                 cdc_minutes => env.orchestration.cdc_catch_up_minutes,
-                validation_retry_minutes => orchestration::migration::VALIDATION_RETRY_SECONDS / 60,
+                validation_retry_minutes => orchestration::pace::Pace::of(env).validation.interval_seconds / 60,
                 validation_minutes => env.orchestration.validation_timeout_minutes,
                 approval_hours => env.orchestration.approval_timeout_hours,
                 traffic_steps => env.orchestration.traffic_steps.iter().map(u32::to_string).collect::<Vec<_>>().join(", "),

@@ -108,11 +108,26 @@ fn the_migration_document_carries_the_specs_pace() {
             at(definition, "States.RequestApproval.TimeoutSeconds"),
             &json!(spec.orchestration.approval_timeout_hours * 3600)
         );
-        let bake = array_at(definition, "States.IsMigrationHealthy.Choices");
-        assert_eq!(
-            at(&bake[1], "NumericLessThan"),
-            &json!(spec.orchestration.bake_minutes),
-            "one health check a minute while a step bakes"
+        // A step bakes for at least the spec's minutes: its checks, that many apart, cover them.
+        let bake = array_at(definition, "States.IsStepHealthy.Choices");
+        let checks = bake
+            .iter()
+            .filter(|rule| rule["Next"] == "NextTrafficStep")
+            .flat_map(|rule| rule["And"].as_array().into_iter().flatten().chain([rule]))
+            .filter(|c| c["Variable"] == "$.poll.Polls")
+            .filter_map(|c| c["NumericGreaterThanEquals"].as_u64())
+            .collect::<Vec<_>>();
+        let [checks] = checks[..] else {
+            panic!("{env}: one count of checks moves a step on: {checks:?}")
+        };
+        let interval = at(definition, "States.WaitForBake.Seconds")
+            .as_u64()
+            .unwrap();
+        assert!(interval >= 60, "{env}: {interval}");
+        assert!(
+            checks * interval >= u64::from(spec.orchestration.bake_minutes) * 60,
+            "{env}: {checks} checks {interval} s apart bake less than {} min",
+            spec.orchestration.bake_minutes
         );
         // Nothing reads the execution input (`--input '{}'` works): the first state replaces it.
         let first = str_at(definition, "StartAt");
@@ -193,7 +208,7 @@ fn the_health_gate_is_the_stacks_composite_alarm_over_every_paging_alarm() {
         let (_, migration) = state_machine(&doc, &format!("payment-migration-migration-{env}"));
         let read = str_at(
             migration,
-            "Properties.Definition.States.CheckMigrationHealth.Parameters.AlarmNames.0",
+            "Properties.Definition.States.DescribeAlarmsWhileBaking.Parameters.AlarmNames.1",
         );
         let placeholder = read.trim_start_matches("${").trim_end_matches('}');
         let bound = at(

@@ -11,21 +11,67 @@ use super::notification::Notification;
 use super::stack::{Layer, Stack};
 use super::storage::Storage;
 
-/// Phases the migration workflow moves through, in order, then its two other ends (`cutover-declined` when the
-/// approval is rejected or times out) and the rollback workflow's `rolling-back` and `rolled-back`.
-pub const PHASES: &[&str] = &[
-    "not-started",
-    "preparing",
-    "full-load",
-    "cdc",
-    "validating",
-    "awaiting-approval",
-    "cutover",
-    "complete",
-    "cutover-declined",
-    "rolling-back",
-    "rolled-back",
-];
+/// The values of `workflow/phase`: the phases the migration workflow moves through, in order, then its other
+/// ends and the rollback workflow's two. The workflows write only these, and the parameter's `AllowedPattern` is
+/// made of these, so no write can be refused by the pattern.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    NotStarted,
+    Preparing,
+    FullLoad,
+    Cdc,
+    Validating,
+    AwaitingApproval,
+    Cutover,
+    Complete,
+    /// The approval was rejected or not given in time: traffic never moved.
+    CutoverDeclined,
+    /// An operator changed the traffic split or the cutover switch while the migration ran: it stopped shifting
+    /// and left the rest (the rollback workflow) to the operator.
+    TakenBack,
+    RollingBack,
+    RolledBack,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 12] = [
+        Phase::NotStarted,
+        Phase::Preparing,
+        Phase::FullLoad,
+        Phase::Cdc,
+        Phase::Validating,
+        Phase::AwaitingApproval,
+        Phase::Cutover,
+        Phase::Complete,
+        Phase::CutoverDeclined,
+        Phase::TakenBack,
+        Phase::RollingBack,
+        Phase::RolledBack,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::NotStarted => "not-started",
+            Phase::Preparing => "preparing",
+            Phase::FullLoad => "full-load",
+            Phase::Cdc => "cdc",
+            Phase::Validating => "validating",
+            Phase::AwaitingApproval => "awaiting-approval",
+            Phase::Cutover => "cutover",
+            Phase::Complete => "complete",
+            Phase::CutoverDeclined => "cutover-declined",
+            Phase::TakenBack => "taken-back",
+            Phase::RollingBack => "rolling-back",
+            Phase::RolledBack => "rolled-back",
+        }
+    }
+
+    /// The phase parameter's `AllowedPattern`.
+    pub fn allowed_pattern() -> String {
+        let names: Vec<&str> = Phase::ALL.iter().map(|p| p.as_str()).collect();
+        format!("^({})$", names.join("|"))
+    }
+}
 
 pub struct Configuration {
     pub enable_cutover: Handle<Parameter>,
@@ -54,13 +100,12 @@ pub fn build(
         "Percentage of API traffic routed to the migration database, 0 to 100",
         Some("^([0-9]|[1-9][0-9]|100)$"),
     );
-    let phases = format!("^({})$", PHASES.join("|"));
     let phase = parameter(
         stack,
         "workflow/phase",
-        PHASES[0].into(),
+        Phase::NotStarted.as_str().into(),
         "Current phase of the migration",
-        Some(&phases),
+        Some(&Phase::allowed_pattern()),
     );
     parameter(
         stack,

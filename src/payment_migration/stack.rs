@@ -67,6 +67,8 @@ pub struct Stack<'e> {
     /// Files rendered beside the template (`path` relative to `out/<env>/`, contents), such as a workflow's
     /// standalone ASL document.
     artifacts: Vec<(String, String)>,
+    /// Each workflow's computed worst case, which [`super::preflight`] checks against Step Functions' limits.
+    pub workflow_limits: Vec<super::orchestration::WorkflowLimits>,
 }
 
 /// Uses of shared resources that layers register, so that adding a layer never means editing the key or topic
@@ -110,6 +112,7 @@ impl<'e> Stack<'e> {
             subnet_plans: Vec::new(),
             grants: Grants::default(),
             artifacts: Vec::new(),
+            workflow_limits: Vec::new(),
         }
     }
 

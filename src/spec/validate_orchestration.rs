@@ -1,11 +1,13 @@
 //! Validation of the orchestration section: traffic steps the cutover can walk, and bounds that keep the
 //! migration workflow's worst-case run inside Step Functions' limits.
 //!
-//! A Standard execution keeps at most 25,000 history events. The workflow's polling loops are what grow the
-//! history (about six events per poll), so each bound is capped so that all loops at their maximum stay well
-//! under that: full load 72 h at one poll per 5 min (864 polls), CDC catch-up 240 min at one per minute,
-//! validation 720 min at one per 5 min (144), and 10 steps of at most 120 min baking at one alarm check per
-//! minute (1,200): about 2,450 polls, under 15,000 events.
+//! A Standard execution keeps at most 25,000 history events and runs at most a year. The polling loops are
+//! what grow the history, so their pace (orchestration::pace) caps each loop's polls and polls less often for
+//! a longer bound: the full load at most 288 polls, the CDC catch-up 60, the validation 72 attempts, a step's
+//! bake 30 checks. The bounds here keep the spec's values sensible; the workflow's real worst case (every loop
+//! at its bound, every retry spent, the rollback it starts) is computed from the rendered definition, and a
+//! spec whose run could exceed the limits is refused at render time naming the orchestration fields to lower
+//! (the spec at every maximum, tests/fixtures/specs/verify-full.yaml, stays within them).
 
 use super::Orchestration;
 use super::check::Checker;

@@ -35,7 +35,10 @@ To behave as AWS does where moto 5.2.5 does not (each of these failed a rendered
 - an execution started without a name is named with a UUID, as AWS does (moto names it "None", so a second one
   collides with the first); the migration starts its rollback without a name;
 - DMS testConnection on an instance and endpoint tested before starts a new test, as in AWS (moto raises
-  UnboundLocalError), so the migration can run twice in one world.
+  UnboundLocalError), so the migration can run twice in one world;
+- DMS errors are named as Step Functions names them on AWS, `DatabaseMigration.<Name>Exception` (the service's
+  `...Fault` becomes `...Exception`, as in the AWS SDK for Java v2 whose names Step Functions uses), where moto says
+  `dms.<Name>FaultException`: the workflows catch AWS's names, so the tests exercise those catchers.
 
 What moto cannot model, so no test here claims it:
 - IAM and KMS: the execution roles' policies and the encryption of the topic and the buckets (created unencrypted
@@ -44,9 +47,9 @@ What moto cannot model, so no test here claims it:
 - CloudWatch: no metric is evaluated. The gate alarms and the composite health alarm are put in a state by the
   test (moto has no put_composite_alarm: the composite is created through moto's backend with a rule);
 - DMS: no data moves. A task's status and full-load percentage are what the test sets (moto hard-codes 100 %),
-  moto ignores StartReplicationTaskType, and connection tests always succeed. moto names a failed SDK call
-  `dms.<Error>Exception` where AWS says `DatabaseMigration.<Error>`, so the workflows' DatabaseMigration.* catches
-  cannot be triggered;
+  moto ignores StartReplicationTaskType, connection tests always succeed, a start leaves a task `running` at once
+  (AWS: `starting` first), and a filter that matches no task answers an empty list (AWS: ResourceNotFoundFault);
+  every path with `starting` tasks and AWS's answers is explored in tests/workflow_paths.rs instead;
 - the validation function is not run: the Lambda invoke returns the verdicts the test queues (the function need
   not exist in moto), and tests/lambdas tests the function itself.
 """
@@ -70,10 +73,14 @@ from moto.cloudwatch.models import cloudwatch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.exceptions import JsonRESTError
 from moto.dms.models import DatabaseMigrationServiceBackend, dms_backends
+from moto.ssm.models import SimpleSystemManagerBackend
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import StateTaskService
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (
+    StateTaskServiceAwsSdk,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
 )
@@ -241,6 +248,21 @@ def patch_moto(monkeypatch):
         return test_connection(self, replication_instance_arn, endpoint_arn)
 
     monkeypatch.setattr(DatabaseMigrationServiceBackend, "test_connection", test_connection_again)
+
+    normalise_exception_name = StateTaskServiceAwsSdk._normalise_exception_name
+
+    def dms_errors_named_like_aws(norm_service_name, ex):
+        if norm_service_name != "dms":
+            return normalise_exception_name(norm_service_name, ex)
+        name = ex.__class__.__name__
+        if name == "ClientError":
+            name = ex.response["Error"]["Code"]
+        stem = name[: -len("Fault")] if name.endswith("Fault") else name.removesuffix("Exception")
+        return f"DatabaseMigration.{stem}Exception"
+
+    monkeypatch.setattr(
+        StateTaskServiceAwsSdk, "_normalise_exception_name", staticmethod(dms_errors_named_like_aws)
+    )
     return waits, retry_sleeps
 
 
@@ -249,6 +271,13 @@ class LambdaServiceException(JsonRESTError):
 
     def __init__(self):
         super().__init__("ServiceException", "injected transient failure")
+
+
+class SsmInternalServerError(JsonRESTError):
+    code = 500
+
+    def __init__(self):
+        super().__init__("InternalServerError", "injected failure")
 
 
 # --- the world -----------------------------------------------------------------------------------------------------
@@ -550,6 +579,21 @@ class World:
 
         self._monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke)
         return calls
+
+    def fail_parameter_writes(self, key):
+        """Every write of this parameter fails with Parameter Store's InternalServerError (HTTP 500); returns the
+        list of failed writes, which grows as they happen."""
+        failed = []
+        original = SimpleSystemManagerBackend.put_parameter
+
+        def put_parameter(backend, name, *args, **kwargs):
+            if name == PARAMETERS[key]:
+                failed.append(name)
+                raise SsmInternalServerError()
+            return original(backend, name, *args, **kwargs)
+
+        self._monkeypatch.setattr(SimpleSystemManagerBackend, "put_parameter", put_parameter)
+        return failed
 
     # --- executions
 

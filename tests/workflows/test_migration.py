@@ -4,28 +4,29 @@ Lambda, through the `world` fixture (harness.py lists what it changes in the doc
 Every failure path also runs the rendered rollback document, which the migration starts with
 `states:startExecution.sync:2` and waits for.
 
+These tests run chosen paths in a real interpreter: they prove the definition's paths, intrinsics and service
+parameters work as written. Every path, with AWS's behaviours moto lacks (a task `starting` before it runs, a
+throttled call, an outage, an operator at any wait), is explored against the workflows' guarantees in
+tests/workflow_paths.rs.
+
 Each test starts the execution as the runbook does (`start-execution --input '{}'`); the operator's approval is
 given with send_task_success / send_task_failure on the task token published to the operations topic. Numbers the
-tests depend on (the traffic steps, the polls of a bake, the waits, the retry interval) are read from the document.
-Waits and retry intervals are recorded instead of slept; a test changes the world at a given wait (the full load
-progresses, the CDC gate opens, the health alarm fires).
+tests depend on (the traffic steps, the checks of a bake, the waits, the retry interval) are read from the
+document. Waits and retry intervals are recorded instead of slept; a test changes the world at a given wait (the
+full load progresses, the CDC gate opens, the health alarm fires, an operator takes traffic back).
 
 What moto cannot model, so these tests do not claim it (besides the list in harness.py):
-- the validation function's logic: its verdicts are queued by the test (tests/lambdas covers the function);
-- DMS: connection tests always succeed, no data is copied, and a task's status and full-load percentage are set
-  by the test; moto ignores StartReplicationTaskType, so only the parameter the workflow sends is checked;
+- the validation function's logic: its answers are queued by the test (tests/lambdas covers the function);
 - CloudWatch: the gates and the health composite are put in a state by the test, no metric is evaluated;
 - the SendTaskFailure cause: moto's handler drops it, so the declined checkpoint holds the error name only;
-- the approval timeout: the test lowers RequestApproval's TimeoutSeconds to 2 s (moto really waits it);
-- the timestamps of SDK answers: moto's are turned into ISO-8601 strings (see harness.py), AWS's format may
-  differ, and no test reads them.
+- the approval timeout: the test lowers RequestApproval's TimeoutSeconds to 2 s (moto really waits it).
 """
 
 import json
 
 import pytest
 
-from .harness import ALARMS, CHECKPOINTS_BUCKET, ROLLBACK_BUCKET, choice_rule, operand
+from .harness import ALARMS, CHECKPOINTS_BUCKET, PARAMETERS, ROLLBACK_BUCKET, choice_rule, operand
 
 PHASES_TO_APPROVAL = ["preparing", "full-load", "cdc", "validating", "awaiting-approval"]
 
@@ -43,10 +44,10 @@ def traffic_steps(world):
     return steps
 
 
-def bake_polls(world):
-    """Health checks per traffic step: the bake goes on while fewer polls than this were made."""
-    rule = choice_rule(world.documents["migration"], "IsMigrationHealthy", "WaitWhileBaking")
-    return operand(rule, "$.bake.Polls", "NumericLessThan")
+def bake_checks(world):
+    """Health checks per traffic step: the step moves on once this many were made (and the last could be read)."""
+    rule = choice_rule(world.documents["migration"], "IsStepHealthy", "NextTrafficStep")
+    return operand(rule, "$.poll.Polls", "NumericGreaterThanEquals")
 
 
 def seconds(world, state):
@@ -70,6 +71,10 @@ def reject(world, execution_arn):
     token = approval_request(world, execution_arn)["TaskToken"]
     world.sfn.send_task_failure(taskToken=token, error="Approval.Rejected", cause="not tonight")
     return world.wait(execution_arn)
+
+
+def set_parameter(world, key, value):
+    world.ssm.put_parameter(Name=PARAMETERS[key], Value=value, Type="String", Overwrite=True)
 
 
 # --- observing it
@@ -108,7 +113,7 @@ def assert_rolled_back(world, run, failing_state):
     production. Returns the rollback's run and the state it saved."""
     assert run.status == "FAILED", run.describe()
     assert run.error == "Migration.RolledBack"
-    assert run.entered[-4:] == [failing_state, "SaveFailure", "RollBack", "RolledBack"]
+    assert run.entered[-5:] == [failing_state, "SaveFailure", "KeepTheError", "RollBack", "RolledBack"]
     error = states(world)[failing_state]["Result"]
     assert checkpoints(world, run)["failed"]["error"] == error
     error = error["Error"]
@@ -136,14 +141,14 @@ def assert_rolled_back(world, run, failing_state):
 def test_migration_reaches_100_percent(world):
     world.queue_validation("consistent")
     steps = traffic_steps(world)
-    polls = bake_polls(world)
+    checks = bake_checks(world)
     bakes = []
 
     def record_switches_when_a_bake_starts(n):
-        if (n - 1) % polls == 0:
+        if (n - 1) % checks == 0:
             bakes.append((world.parameter("split"), world.parameter("cutover")))
 
-    world.waits.on("WaitWhileBaking", record_switches_when_a_bake_starts)
+    world.waits.on("WaitForBake", record_switches_when_a_bake_starts)
 
     run = approve(world, world.start("migration", "{}"))
 
@@ -154,10 +159,13 @@ def test_migration_reaches_100_percent(world):
     assert world.parameter("cutover") == "true"
     assert splits_set(run) == steps
     order = run.entered
+    assert order.index("ReadWorkflowParameters") < order.index("RecordPreparing")
     assert order.index("TestSourceConnection") < order.index("RecordFullLoad")
     assert world.waits.seconds("WaitForConnectionTests") == [seconds(world, "WaitForConnectionTests")]
     assert order.index("RecordCutover") < order.index("EnableCutover") < order.index("StartReverseTask")
-    assert order.index("StartReverseTask") < order.index("SetTrafficSplit")
+    # The reverse task runs, and its gate is OK, before the split leaves 0.
+    assert order.index("StartReverseTask") < order.index("IsReverseTaskRunning")
+    assert order.index("IsReverseReplicationCaughtUp") < order.index("SetTrafficSplit")
     tested = run.task_parameters("TestSourceConnection") + run.task_parameters("TestTargetConnection")
     assert [(p["ReplicationInstanceArn"], p["EndpointArn"]) for p in tested] == [
         (world.instance, world.source),
@@ -167,12 +175,17 @@ def test_migration_reaches_100_percent(world):
     assert [p["StartReplicationTaskType"] for p in run.task_parameters("StartReverseTask")] == ["start-replication"]
     assert world.status(world.forward) == "running"
     assert world.status(world.reverse) == "running"
-    # Each step bakes for the whole bake with cutover enabled: one health check a minute.
+    # Before each step, the switches and both tasks are read again.
+    assert run.count("ReadSwitchesBeforeStep") == run.count("DescribeTasksBeforeStep") == len(steps)
+    # Each step bakes for the whole bake with cutover enabled: switches, tasks and alarms at each check.
     assert bakes == [(step, "true") for step in steps]
-    assert run.count("CheckMigrationHealth") == polls * len(steps)
-    assert world.waits.seconds("WaitWhileBaking") == [seconds(world, "WaitWhileBaking")] * (polls * len(steps))
-    [health] = {p["AlarmNames"][0] for p in run.task_parameters("CheckMigrationHealth")}
-    assert health == ALARMS["health"]
+    for read in ("ReadSwitchesWhileBaking", "DescribeTasksWhileBaking", "DescribeAlarmsWhileBaking"):
+        assert run.count(read) == checks * len(steps), read
+    assert world.waits.seconds("WaitForBake") == [seconds(world, "WaitForBake")] * (checks * len(steps))
+    [alarms] = {tuple(p["AlarmNames"]) for p in run.task_parameters("DescribeAlarmsWhileBaking")}
+    assert set(alarms) == {ALARMS["health"], ALARMS["reverse-gate"]}
+    [tasks] = {tuple(p["Filters"][0]["Values"]) for p in run.task_parameters("DescribeTasksWhileBaking")}
+    assert set(tasks) == {world.forward, world.reverse}
 
     saved = checkpoints(world, run)
     assert set(saved) == {*PHASES_TO_APPROVAL, "cutover", *(f"traffic-{s}" for s in steps), "complete"}
@@ -181,7 +194,7 @@ def test_migration_reaches_100_percent(world):
         assert saved[phase]["execution"] == run.arn
     for step in steps:
         assert saved[f"traffic-{step}"]["traffic"]["Percent"] == step
-    assert saved["awaiting-approval"]["validation"] == {"Verdict": "consistent"}
+    assert saved["awaiting-approval"]["validation"]["Summary"]["verdict"] == "consistent"
     assert saved["cutover"]["approval"] == {"approvedBy": "alice"}
 
     messages = world.messages()
@@ -189,8 +202,9 @@ def test_migration_reaches_100_percent(world):
     assert [m["phase"] for m in messages if m["event"] == "phase"] == PHASES_TO_APPROVAL + ["cutover", "complete"]
     assert [m["trafficSplitPercentage"] for m in messages if m["event"] == "traffic-step"] == steps
     [request] = [m for m in messages if m["event"] == "approval-requested"]
-    assert request["validation"] == {"Verdict": "consistent"}
+    assert request["validation"]["Summary"]["verdict"] == "consistent"
     assert request["expiresInHours"] * 3600 == states(world)["RequestApproval"]["TimeoutSeconds"]
+    assert "--region ap-southeast-1" in request["approve"] and "--region ap-southeast-1" in request["reject"]
     assert world.executions("rollback") == []
 
 
@@ -204,8 +218,8 @@ def test_full_load_taking_several_polls(world):
     assert run.status == "SUCCEEDED", run.describe()
     assert run.count("DescribeFullLoad") == len(progress)
     assert world.waits.seconds("WaitForFullLoad") == [seconds(world, "WaitForFullLoad")] * len(progress)
-    assert [o["forward"]["Progress"] for o in run.state_outputs("DescribeFullLoad")] == [[30], [70], [100]]
-    assert [o["fullLoad"]["Loaded"] for o in run.state_outputs("CountFullLoadPoll")] == [False, False, True]
+    assert [o["reads"]["Forward"]["Progress"] for o in run.state_outputs("DescribeFullLoad")] == [[30], [70], [100]]
+    assert [o["poll"]["Loaded"] for o in run.state_outputs("CountFullLoadPoll")] == [False, False, True]
     assert run.entered.index("RecordCdc") > run.entered.index("IsFullLoadComplete")
     assert phase_messages(world)[:3] == ["preparing", "full-load", "cdc"]
 
@@ -215,14 +229,14 @@ def test_cdc_catch_up_taking_several_polls(world):
     gate = ALARMS["forward-gate"]
     world.set_alarm(gate, "ALARM")
     later = {1: "INSUFFICIENT_DATA", 2: "ALARM", 3: "OK"}
-    world.waits.on("WaitForCdc", lambda n: world.set_alarm(gate, later[n]))
+    world.waits.on("WaitForCdcCatchUp", lambda n: world.set_alarm(gate, later[n]))
 
     run = reject(world, world.start("migration"))
 
     assert run.status == "SUCCEEDED", run.describe()
     assert run.count("DescribeCdcLatencyGate") == 4
-    assert world.waits.seconds("WaitForCdc") == [seconds(world, "WaitForCdc")] * 3
-    assert [o["gate"]["States"] for o in run.state_outputs("DescribeCdcLatencyGate")] == [
+    assert world.waits.seconds("WaitForCdcCatchUp") == [seconds(world, "WaitForCdcCatchUp")] * 3
+    assert [o["reads"]["Gate"]["States"] for o in run.state_outputs("DescribeCdcLatencyGate")] == [
         ["ALARM"],
         ["INSUFFICIENT_DATA"],
         ["ALARM"],
@@ -240,11 +254,9 @@ def test_inconsistent_data_rolls_back(world):
     rollback, saved = assert_rolled_back(world, run, "DataInconsistent")
     assert "RecordAwaitingApproval" not in run.entered
     assert recorded_phases(run) == ["preparing", "full-load", "cdc", "validating"]
-    assert saved["phase"] == "validating"
-    assert saved["trafficSplitPercentage"] == "0"
-    assert saved["forwardTaskStatus"] == ["running"]
-    assert saved["reverseTaskStatus"] == ["ready"]
-    assert "StartDrain" not in rollback.entered
+    assert saved["phase"] == ["validating"]
+    assert sorted(saved["taskStatuses"]) == ["ready", "running"]
+    assert "StartDrainPolls" not in rollback.entered
     assert world.status(world.reverse) == "ready"
     assert set(checkpoints(world, run)) == {"preparing", "full-load", "cdc", "validating", "failed"}
 
@@ -256,10 +268,10 @@ def test_not_ready_then_consistent(world):
 
     assert run.status == "SUCCEEDED", run.describe()
     assert run.count("Validate") == 3
-    assert world.waits.seconds("WaitBeforeRevalidating") == [seconds(world, "WaitBeforeRevalidating")] * 2
-    assert [o["validationAttempts"]["Attempts"] for o in run.state_outputs("CountValidation")] == [1, 2, 3]
+    assert world.waits.seconds("WaitForValidation") == [seconds(world, "WaitForValidation")] * 2
+    assert [o["poll"]["Polls"] for o in run.state_outputs("CountValidationPoll")] == [1, 2, 3]
     assert "RecordAwaitingApproval" in run.entered
-    assert checkpoints(world, run)["awaiting-approval"]["validation"] == {"Verdict": "consistent"}
+    assert checkpoints(world, run)["awaiting-approval"]["validation"]["Summary"]["verdict"] == "consistent"
 
 
 def assert_cutover_declined(world, run, error):
@@ -309,23 +321,76 @@ def test_alarm_during_the_traffic_shift_rolls_back(world):
     assert len(steps) >= 2
     # The health alarm fires while the second step bakes.
     world.waits.on(
-        "WaitWhileBaking", lambda n: world.parameter("split") == steps[1] and world.set_alarm(ALARMS["health"], "ALARM")
+        "WaitForBake", lambda n: world.parameter("split") == steps[1] and world.set_alarm(ALARMS["health"], "ALARM")
     )
 
     run = approve(world, world.start("migration"))
 
     rollback, saved = assert_rolled_back(world, run, "MigrationUnhealthy")
     assert splits_set(run) == steps[:2]
-    assert run.count("CheckMigrationHealth") == bake_polls(world) + 1
-    assert saved["phase"] == "cutover"
-    assert saved["trafficSplitPercentage"] == steps[1]
-    assert saved["enableCutover"] == "true"
-    assert saved["reverseTaskStatus"] == ["running"]
-    # The rollback drained the reverse task (its gate is OK), then stopped it.
+    assert run.count("DescribeAlarmsWhileBaking") == bake_checks(world) + 1
+    assert saved["phase"] == ["cutover"]
+    assert saved["taskStatuses"] == ["running", "running"]
+    # The rollback moved traffic first, then drained the reverse task (its gate is OK) and stopped it.
+    assert rollback.entered.index("RouteAllTrafficToProduction") < rollback.entered.index("ReadPhaseBeforeRollback")
     assert rollback.entered.index("WaitForLastChanges") < rollback.entered.index("StopReverseTask")
     assert world.status(world.reverse) == "stopped"
     traffic = {f"traffic-{s}" for s in steps[:2]}
     assert set(checkpoints(world, run)) == {*PHASES_TO_APPROVAL, "cutover", *traffic, "failed"}
+
+
+def test_the_reverse_task_stopping_during_a_bake_rolls_back(world):
+    world.queue_validation("consistent")
+    world.waits.on("WaitForBake", lambda n: n == 2 and world.set_task_status(world.reverse, "stopped"))
+
+    run = approve(world, world.start("migration"))
+
+    rollback, _ = assert_rolled_back(world, run, "ReplicationStopped")
+    assert splits_set(run) == traffic_steps(world)[:1]
+    # The rollback found the reverse task stopped after a cutover: it resumed it to drain, then stopped it.
+    assert [p["StartReplicationTaskType"] for p in rollback.task_parameters("ResumeReverseTask")] == [
+        "resume-processing"
+    ]
+    assert "StopReverseTask" in rollback.entered
+    assert world.status(world.reverse) == "stopped"
+
+
+def test_an_operator_taking_traffic_back_ends_the_run_without_a_rollback_of_its_own(world):
+    world.queue_validation("consistent")
+    # The runbook's emergency move, during the first step's second check.
+    world.waits.on("WaitForBake", lambda n: n == 2 and set_parameter(world, "split", "0"))
+
+    run = approve(world, world.start("migration"))
+
+    assert run.status == "FAILED", run.describe()
+    assert run.error == "Migration.TakenBack"
+    assert run.entered[-6:] == [
+        "TakenBack",
+        "IsARollbackRunning",
+        "RecordTakenBack",
+        "CheckpointTakenBack",
+        "NotifyTakenBack",
+        "TakenBackByOperator",
+    ]
+    assert world.parameter("phase") == "taken-back"
+    assert world.parameter("split") == "0"
+    assert splits_set(run) == traffic_steps(world)[:1]
+    assert world.executions("rollback") == []
+    [message] = [m for m in world.messages() if m["event"] == "taken-back"]
+    assert "start the rollback workflow" in message["left"]
+
+
+def test_a_completed_migration_is_not_run_again(world):
+    for key, value in (("phase", "complete"), ("split", "100"), ("cutover", "true")):
+        set_parameter(world, key, value)
+
+    run = world.run("migration")
+
+    assert run.status == "FAILED", run.describe()
+    assert run.error == "Migration.Refused"
+    assert run.entered == ["Initialize", "ReadWorkflowParameters", "AssessStart", "MayMigrationStart", "Refused"]
+    assert world.parameter("split") == "100" and world.parameter("phase") == "complete"
+    assert world.messages() == []
 
 
 def test_validation_service_error_is_retried(world):
@@ -340,7 +405,7 @@ def test_validation_service_error_is_retried(world):
     assert world.retries == [float(retry["IntervalSeconds"])]
     assert run.task_failures() == [("Validate", "Lambda.ServiceException"), ("RequestApproval", "Approval.Rejected")]
     assert run.count("Validate") == 1
-    assert checkpoints(world, run)["awaiting-approval"]["validation"] == {"Verdict": "consistent"}
+    assert checkpoints(world, run)["awaiting-approval"]["validation"]["Summary"]["verdict"] == "consistent"
 
 
 def test_second_run_resumes_the_forward_task(world):
@@ -389,7 +454,7 @@ def test_a_running_forward_task_is_not_started_again(world):
 def assert_rolled_back_before_the_full_load(world, run, failing_state):
     assert run.status == "FAILED", run.describe()
     assert run.error == "Migration.RolledBack"
-    assert run.entered[-4:] == [failing_state, "SaveFailure", "RollBack", "RolledBack"]
+    assert run.entered[-5:] == [failing_state, "SaveFailure", "KeepTheError", "RollBack", "RolledBack"]
     assert checkpoints(world, run)["failed"]["error"] == states(world)[failing_state]["Result"]
     [rollback] = world.executions("rollback")
     assert rollback.status == "SUCCEEDED", rollback.describe()
@@ -398,11 +463,34 @@ def assert_rolled_back_before_the_full_load(world, run, failing_state):
 
 
 def test_a_forward_task_that_cannot_start_rolls_back(world):
+    """A forward task being modified cannot be started: the migration rolls back, and the rollback awaits the end
+    of the modification instead of stopping the task."""
     world.set_task_status(world.forward, "modifying")
+    world.waits.on("WaitForForwardTaskStop", lambda n: n == 1 and world.set_task_status(world.forward, "stopped"))
 
     run = world.run("migration")
 
     assert_rolled_back_before_the_full_load(world, run, "ForwardTaskNotStartable")
+    [rollback] = world.executions("rollback")
+    assert "StopForwardTask" not in rollback.entered
+    assert world.status(world.forward) == "stopped"
+
+
+def test_a_rollback_that_cannot_complete_fails_the_migration_saying_so(world):
+    """A forward task that stays `modifying`: the rollback pages that it did not stop, and the migration does not
+    claim a rollback: it fails with Migration.RollbackNotCompleted and publishes the rollback's error."""
+    world.set_task_status(world.forward, "modifying")
+
+    run = world.run("migration")
+
+    assert run.status == "FAILED", run.describe()
+    assert run.error == "Migration.RollbackNotCompleted"
+    assert run.entered[-3:] == ["RollBack", "NotifyRollbackNotCompleted", "RollbackNotCompleted"]
+    [rollback] = world.executions("rollback")
+    assert rollback.error == "Rollback.ForwardTaskNotStopped"
+    assert world.parameter("split") == "0"
+    assert world.parameter("cutover") == "false"
+    assert world.parameter("phase") == "rolling-back"
     assert world.status(world.forward) == "modifying"
 
 
@@ -412,7 +500,7 @@ def test_a_failed_connection_test_rolls_back(world):
     run = world.run("migration")
 
     assert_rolled_back_before_the_full_load(world, run, "ConnectionFailed")
-    assert [o["connections"]["TargetFailed"] for o in run.state_outputs("CountConnectionPoll")] == [True]
+    assert [o["poll"]["TargetFailed"] for o in run.state_outputs("CountConnectionTestsPoll")] == [True]
 
 
 def test_the_input_is_ignored(world):

@@ -1,22 +1,59 @@
 //! The orchestration layer: the Step Functions workflows that drive the migration and undo it.
 //!
 //! - [`migration`]: `payment-migration-migration-<env>`, started with `--input '{}'`: preparation, replication,
-//!   CDC catch-up, validation, a human's approval, cutover and the traffic shift in the spec's steps, each step
-//!   baked under the migration-health alarm. Any failure starts the rollback workflow and waits for it.
-//! - [`rollback`]: `payment-migration-rollback-<env>`: traffic to production first, then the DMS tasks stopped
-//!   (the reverse task only once it has drained), the state before the change saved, the phase recorded.
+//!   CDC catch-up, validation, a human's approval, then [`cutover`]: the reverse task running, and the traffic
+//!   shift in the spec's steps, each checked before and baked after. Any failure starts the rollback workflow
+//!   and waits for it.
+//! - [`rollback`]: `payment-migration-rollback-<env>`: traffic to production first, then the forward task stopped,
+//!   the reverse task drained and stopped, the state saved, the phase recorded.
+//!
+//! # What the workflows guarantee
+//!
+//! These are the invariants the exploring tests (`tests/workflow_paths.rs`) check at every step of every path of
+//! both rendered definitions, against a model of AWS in which any call may fail, DMS tasks start, stop and fail
+//! as DMS's statuses allow, alarms change, and an operator acts at any wait:
+//!
+//! 1. **Traffic moves only with a live way back.** The split is raised above `0` only while `enable-cutover` is
+//!    `true`, only after a `consistent` validation and an approval in the same execution, and only right after
+//!    both DMS tasks were read `running`; while a step bakes, the reverse task, the forward task, the reverse
+//!    task's CDC-latency gate and the migration-health alarm are read at every check, and anything but
+//!    `running` and `OK` rolls back.
+//! 2. **The split only rises, through exactly the spec's steps**, within one execution; success means the split
+//!    at 100, cutover on and both tasks running, and only then is `complete` written. A migration is started
+//!    only from `not-started`, `cutover-declined` or `rolled-back` with the split at 0 and cutover off: a re-run
+//!    of a running or completed migration is refused before it changes anything.
+//! 3. **The operator's hand wins.** Before each step and at each check, the split and the switch must be what the
+//!    execution last wrote; if not, it stops shifting and ends in `taken-back` (left alone when a rollback is
+//!    already writing the phase), without starting a rollback of its own.
+//! 4. **Every failure ends through the rollback** (split 0, cutover off), **or pages** what is left
+//!    (`rollback-not-completed`).
+//! 5. **The rollback moves traffic first**, before any other call, and nothing can keep that move from
+//!    happening but Parameter Store refusing it for minutes (then it pages). From any state the migration or an
+//!    operator can leave, it ends with the split at 0, cutover off, the forward task not running and the
+//!    reverse task drained by its gate and stopped, or it fails with a page that says what is left (replication
+//!    back to production incomplete, a task that will not stop). Running it twice is safe.
+//! 6. **The phase tells the truth.** Every value written matches the parameter's `AllowedPattern` (the phases
+//!    are one [`super::configuration::Phase`] type); the last phase written is where the run is.
+//! 7. **Inside Step Functions' limits by construction.** Every loop is bounded and declares its bound; each
+//!    workflow's worst-case history and duration are computed from its definition ([`crate::asl::worst_case`]);
+//!    `TimeoutSeconds` is that duration plus [`TIMEOUT_MARGIN_PERCENT`], and a spec whose bounds would take a run
+//!    past [`HISTORY_EVENTS_BUDGET`] events or a year is refused ([`check_limits`]).
 //!
 //! Each workflow is a Standard state machine with its own execution role, whose policy is derived from the
 //! integrations its definition uses, an encrypted log group (level ALL, without execution data) and X-Ray
 //! tracing. Its definition is also written beside the template as `<workflow>.asl.json`, byte for byte the
 //! `Definition` the template embeds.
 
+pub mod cutover;
 pub mod migration;
+pub mod pace;
+mod pieces;
 pub mod rollback;
 
 use serde_json::json;
 
-use crate::asl::{Catcher, Definition, ErrorName, Retrier};
+use crate::asl::worst_case::{MAX_EXECUTION_SECONDS, MAX_HISTORY_EVENTS};
+use crate::asl::{Definition, Pass, WorstCase};
 use crate::cfn::{Attributes, Expr, Handle, LogicalId, Output};
 use crate::resources::iam::{ManagedPolicy, PolicyDocument, Principal, Role, Statement};
 use crate::resources::kms::Key;
@@ -24,6 +61,7 @@ use crate::resources::stepfunctions::{
     EncryptionConfiguration, LogLevel, LoggingConfiguration, StateMachine, StateMachineType,
     TracingConfiguration,
 };
+use crate::spec::Problem;
 
 use super::configuration::Configuration;
 use super::migration::Replication;
@@ -33,8 +71,20 @@ use super::stack::{Layer, Stack};
 use super::storage::Storage;
 use super::validation::Validation;
 
-pub use migration::{MIGRATION_ASL_FILE, migration_state_machine_name};
+pub use migration::{APPROVAL_REJECTED, MIGRATION_ASL_FILE, migration_state_machine_name};
+pub use pieces::CHECKPOINT_PREFIX;
 pub use rollback::{ROLLBACK_ASL_FILE, rollback_state_machine_name};
+
+/// The most history events a workflow's worst case may reach: Step Functions fails an execution, uncatchably,
+/// at 25,000; 10 % is kept for what the count cannot see (events AWS adds that the analysis does not know of).
+pub const HISTORY_EVENTS_BUDGET: u64 = MAX_HISTORY_EVENTS * 9 / 10;
+/// `TimeoutSeconds` is the worst-case duration plus this share: slow calls, a region under load.
+pub const TIMEOUT_MARGIN_PERCENT: u32 = 10;
+
+/// Where every failure of the migration goes: it records the error and starts the rollback.
+const FAILED: &str = "SaveFailure";
+/// Where the migration goes when an operator changed the split or the switch.
+const TAKEN_BACK: &str = "TakenBack";
 
 pub struct Orchestration {
     pub migration: Handle<StateMachine>,
@@ -52,46 +102,38 @@ pub struct Resources<'a> {
     pub alarms: &'a Alarms,
 }
 
-/// Parameter Store, S3 and SNS calls are idempotent here; retry what is transient (throttling, a 5xx).
-pub(super) fn transient() -> Retrier {
-    Retrier::new(vec![ErrorName::TaskFailed])
-        .interval_seconds(1)
-        .max_attempts(3)
-        .backoff_rate(2.0)
-}
-
-/// Catches every error into `$.error` and goes to `state`.
-pub(super) fn catch_all(state: &str) -> Catcher {
-    Catcher::new(vec![ErrorName::All], state).result_path("$.error")
-}
-
-/// A task's status list: `$.ReplicationTasks[*].Status` is `["running"]`, `["stopped"]`, … or `[]`, never an
-/// error, so the Choice after it reads a Boolean rather than an index that may not exist.
-pub(super) fn statuses() -> serde_json::Value {
-    json!({"Statuses.$": "$.ReplicationTasks[*].Status"})
-}
-
-/// `ResultPath: null` is not expressible as a path string; `$.discarded` keeps the input and drops the result
-/// into one field that nothing reads.
-pub(super) fn null_path() -> &'static str {
-    "$.discarded"
+/// A failure the migration decides on (a bound, a verdict, an alarm): sets `$.error` like a caught error and goes
+/// to the rollback.
+fn failure(error: &str, cause: impl Into<String>) -> Pass {
+    Pass::new()
+        .result(json!({"Error": error, "Cause": cause.into()}))
+        .result_path("$.error")
+        .next(FAILED)
 }
 
 /// Panics with every problem of a definition the layer built: these are programming errors, caught by the tests
 /// of every spec, never by a user's input.
-pub(super) fn built(
-    name: &str,
-    result: Result<Definition, Vec<crate::asl::AslError>>,
-) -> Definition {
+fn built(name: &str, result: Result<Definition, Vec<crate::asl::AslError>>) -> Definition {
     result.unwrap_or_else(|errors| {
         let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
         panic!("the {name} workflow is invalid: {}", list.join("; "))
     })
 }
 
+/// A workflow's computed worst case and the timeout set from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkflowLimits {
+    pub name: String,
+    pub worst_case: WorstCase,
+    pub timeout_seconds: u32,
+}
+
 pub fn build(stack: &mut Stack, resources: &Resources) -> Orchestration {
     let env = stack.env;
     let rollback_definition = rollback::definition(env, resources);
+    let rollback_timeout = rollback_definition
+        .timeout_seconds()
+        .unwrap_or_else(|| unreachable!("the rollback's timeout is computed"));
     let rollback = workflow(
         stack,
         resources.key,
@@ -100,7 +142,7 @@ pub fn build(stack: &mut Stack, resources: &Resources) -> Orchestration {
         &rollback_definition,
         ROLLBACK_ASL_FILE,
     );
-    let migration_definition = migration::definition(env, resources, &rollback);
+    let migration_definition = migration::definition(env, resources, &rollback, rollback_timeout);
     let migration = workflow(
         stack,
         resources.key,
@@ -130,6 +172,46 @@ pub fn build(stack: &mut Stack, resources: &Resources) -> Orchestration {
         migration,
         rollback,
     }
+}
+
+/// The spec fields that make a workflow long: what to shorten when its worst case does not fit.
+const BOUND_FIELDS: &str = "orchestration.traffic_steps, orchestration.bake_minutes, \
+                            orchestration.approval_timeout_hours, orchestration.full_load_timeout_hours, \
+                            orchestration.cdc_catch_up_minutes, orchestration.validation_timeout_minutes";
+
+/// Whether each workflow's worst case fits Step Functions' limits with the margins stated above; a problem
+/// names the spec's bounds, which drive it.
+pub fn check_limits(limits: &[WorkflowLimits]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for l in limits {
+        if l.worst_case.history_events > HISTORY_EVENTS_BUDGET {
+            problems.push(Problem {
+                field: "orchestration".into(),
+                value: format!(
+                    "bounds under which {} may record {} history events",
+                    l.name, l.worst_case.history_events
+                ),
+                allowed: format!(
+                    "bounds whose worst case stays within {HISTORY_EVENTS_BUDGET} events (Step Functions fails \
+                     an execution at {MAX_HISTORY_EVENTS}); shorten {BOUND_FIELDS}"
+                ),
+            });
+        }
+        if u64::from(l.timeout_seconds) > MAX_EXECUTION_SECONDS {
+            problems.push(Problem {
+                field: "orchestration".into(),
+                value: format!(
+                    "bounds under which {} may run {} s (with its {TIMEOUT_MARGIN_PERCENT} % margin)",
+                    l.name, l.timeout_seconds
+                ),
+                allowed: format!(
+                    "bounds within Step Functions' one-year limit ({MAX_EXECUTION_SECONDS} s); shorten \
+                     {BOUND_FIELDS}"
+                ),
+            });
+        }
+    }
+    problems
 }
 
 /// One workflow: its log group, execution role and policies, the state machine, and the standalone ASL
@@ -258,5 +340,10 @@ fn workflow(
             .depends_on(&unscoped_policy),
     );
     stack.add_artifact(asl_file, definition.to_pretty_string());
+    stack.workflow_limits.push(WorkflowLimits {
+        name: name.to_string(),
+        worst_case: definition.worst_case(),
+        timeout_seconds: definition.timeout_seconds().unwrap_or(u32::MAX),
+    });
     handle
 }
