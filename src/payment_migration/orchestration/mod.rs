@@ -347,3 +347,48 @@ fn workflow(
     });
     handle
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(history_events: u64, timeout_seconds: u32) -> WorkflowLimits {
+        WorkflowLimits {
+            name: "payment-migration-migration-dev".into(),
+            worst_case: WorstCase {
+                history_events,
+                duration_seconds: u64::from(timeout_seconds),
+            },
+            timeout_seconds,
+        }
+    }
+
+    #[test]
+    fn a_worst_case_within_the_budget_and_a_year_passes() {
+        assert!(check_limits(&[limits(HISTORY_EVENTS_BUDGET, 365 * 24 * 3600)]).is_empty());
+    }
+
+    #[test]
+    fn a_worst_case_past_the_event_budget_is_refused_naming_the_bounds() {
+        let [problem] = &check_limits(&[limits(HISTORY_EVENTS_BUDGET + 1, 3600)])[..] else {
+            panic!("one problem expected")
+        };
+        assert_eq!(problem.field, "orchestration");
+        assert!(
+            problem
+                .value
+                .contains(&(HISTORY_EVENTS_BUDGET + 1).to_string())
+        );
+        assert!(problem.allowed.contains("orchestration.bake_minutes"));
+        assert!(problem.allowed.contains(&HISTORY_EVENTS_BUDGET.to_string()));
+    }
+
+    #[test]
+    fn a_timeout_past_a_year_is_refused() {
+        let year = u32::try_from(MAX_EXECUTION_SECONDS).unwrap();
+        let [problem] = &check_limits(&[limits(100, year + 1)])[..] else {
+            panic!("one problem expected")
+        };
+        assert!(problem.allowed.contains("one-year limit"));
+    }
+}
