@@ -250,6 +250,21 @@ fn runbook(
                 approval_hours => env.orchestration.approval_timeout_hours,
                 traffic_steps => env.orchestration.traffic_steps.iter().map(u32::to_string).collect::<Vec<_>>().join(", "),
                 bake_minutes => env.orchestration.bake_minutes,
+                bake_check_minutes => orchestration::pace::Pace::of(env).bake.interval_seconds / 60,
+                bake_checks => orchestration::pace::Pace::of(env).bake.max_polls,
+                unknown_checks => orchestration::pace::UNKNOWN_CHECKS_TOLERATED,
+                reverse_start_seconds => orchestration::pace::TASK_START.seconds(),
+                reverse_gate_seconds => orchestration::pace::REVERSE_GATE.seconds(),
+                task_stop_seconds => orchestration::pace::TASK_STOP.seconds(),
+                drain_min_minutes => orchestration::rollback::drain_min_polls() * orchestration::rollback::DRAIN_POLL_SECONDS / 60,
+                workflows => templates.first().map(|t| t.workflows.iter().map(|w| minijinja::context! {
+                    name => &w.name,
+                    events => w.worst_case.history_events,
+                    hours => w.worst_case.duration_seconds.div_ceil(3600),
+                    timeout_hours => u64::from(w.timeout_seconds).div_ceil(3600),
+                }).collect::<Vec<_>>()).unwrap_or_default(),
+                events_budget => orchestration::HISTORY_EVENTS_BUDGET,
+                control_schema => &env.migration.control_schema,
                 dashboard => monitoring::dashboard::dashboard_name(env),
                 external_source => match &env.migration.source {
                     crate::spec::Source::External(external) => Some(minijinja::context! {

@@ -25,8 +25,8 @@
 //! 3. **The operator's hand wins.** Before each step and at each check, the split and the switch must be what the
 //!    execution last wrote; if not, it stops shifting and ends in `taken-back` (left alone when a rollback is
 //!    already writing the phase), without starting a rollback of its own.
-//! 4. **Every failure ends through the rollback** (split 0, cutover off), **or pages** what is left
-//!    (`rollback-not-completed`).
+//! 4. **Every failure ends through the rollback** (split 0, cutover off), **or pages** what is left: the
+//!    rollback's own page, and the migration's `rollback-not-completed` message with the rollback's error.
 //! 5. **The rollback moves traffic first**, before any other call, and nothing can keep that move from
 //!    happening but Parameter Store refusing it for minutes (then it pages). From any state the migration or an
 //!    operator can leave, it ends with the split at 0, cutover off, the forward task not running and the
