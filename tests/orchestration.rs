@@ -225,6 +225,7 @@ fn the_health_gate_is_the_stacks_composite_alarm_over_every_paging_alarm() {
         // fix (a security signal, DMS's own retried errors, the workflows' failures); the gates page nobody.
         let signals: BTreeSet<&str> = [
             "MonitoringAuthorizerDenialsAlarm",
+            "MonitoringAuthorizerDegradedAlarm",
             "MonitoringDmsTaskErrorsAlarm",
             "MonitoringMigrationWorkflowFailedAlarm",
             "MonitoringRollbackWorkflowFailedAlarm",

@@ -348,12 +348,20 @@ const VALIDATION_ROWS: [Published; 8] = [
 ];
 
 /// `PaymentMigration/Logs/<env>`: counts the stack's CloudWatch Logs metric filters make of log events (the
-/// authorizer's denials, the DMS task's error lines, the validation verdicts by their `Verdict` field). A filter
-/// without dimensions publishes its metric with none; one with a dimension, with exactly that one.
-const LOG_FILTER_ROWS: [Published; 3] = [
+/// authorizer's denials and degraded requests, the DMS task's error lines, the validation verdicts by their
+/// `Verdict` field). A filter without dimensions publishes its metric with none; one with a dimension, with
+/// exactly that one.
+const LOG_FILTER_ROWS: [Published; 4] = [
     prefixed(
         "PaymentMigration/Logs/",
         "AuthorizerDenials",
+        &[],
+        "Count",
+        LOG_FILTERS,
+    ),
+    prefixed(
+        "PaymentMigration/Logs/",
+        "AuthorizerDegraded",
         &[],
         "Count",
         LOG_FILTERS,
@@ -809,6 +817,6 @@ mod tests {
                 );
             }
         }
-        assert_eq!(PUBLISHED.len(), 34);
+        assert_eq!(PUBLISHED.len(), 35);
     }
 }

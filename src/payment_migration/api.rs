@@ -498,6 +498,14 @@ fn authorizer_function(
                     "SETTINGS_TTL_SECONDS",
                     Expr::lit(SETTINGS_TTL_SECONDS.to_string()),
                 ),
+                (
+                    "SETTINGS_MAX_STALENESS_SECONDS",
+                    Expr::lit(env.api.settings_max_staleness_seconds.to_string()),
+                ),
+                (
+                    "TOKEN_MAX_STALENESS_SECONDS",
+                    Expr::lit(env.api.token_max_staleness_seconds.to_string()),
+                ),
                 ("API_ID", rest_api.rest_api_id()),
                 ("STAGE", Expr::lit(STAGE)),
             ],

@@ -127,6 +127,8 @@ pub struct Api {
     pub health_check_path: String,
     pub authorizer_concurrency: u32,
     pub token_rotation_window_minutes: u32,
+    pub settings_max_staleness_seconds: u32,
+    pub token_max_staleness_seconds: u32,
 }
 
 /// The migration workflow's pace and bounds, validated (see `OrchestrationSpec`).

@@ -300,6 +300,26 @@ pub struct ApiSpec {
     /// clients can switch without an outage. 0 to 1440; default 60.
     #[serde(default = "default_token_rotation_window")]
     pub token_rotation_window_minutes: u32,
+    /// Seconds past the settings' 5-second TTL during which the authorizer keeps routing by the last split and
+    /// switch it read, while Parameter Store throttles or fails; after that, and on an instance that never read
+    /// them, every valid caller goes to production. Each request so served is logged and pages. 0 to 3600;
+    /// default 300.
+    #[serde(default = "default_settings_max_staleness")]
+    pub settings_max_staleness_seconds: u32,
+    /// Seconds past their one-minute TTL during which the authorizer keeps checking tokens against the versions
+    /// it last read, while Secrets Manager throttles or fails (a rotation done meanwhile applies once it can read
+    /// again); after that it cannot check a token and denies. Each request so served is logged and pages. 0 to
+    /// 3600; default 900.
+    #[serde(default = "default_token_max_staleness")]
+    pub token_max_staleness_seconds: u32,
+}
+
+fn default_settings_max_staleness() -> u32 {
+    300
+}
+
+fn default_token_max_staleness() -> u32 {
+    900
 }
 
 fn default_health_check_path() -> String {

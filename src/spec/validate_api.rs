@@ -60,6 +60,18 @@ pub(super) fn api(
         0,
         1440,
     );
+    let settings_stale_ok = c.range(
+        "api.settings_max_staleness_seconds",
+        spec.settings_max_staleness_seconds,
+        0,
+        3600,
+    );
+    let token_stale_ok = c.range(
+        "api.token_max_staleness_seconds",
+        spec.token_max_staleness_seconds,
+        0,
+        3600,
+    );
     let production = backend(
         c,
         "api.backends.production",
@@ -82,7 +94,14 @@ pub(super) fn api(
             ]
         }),
     );
-    (host_ok && certificate_ok && path_ok && concurrency_ok && window_ok).then_some(())?;
+    (host_ok
+        && certificate_ok
+        && path_ok
+        && concurrency_ok
+        && window_ok
+        && settings_stale_ok
+        && token_stale_ok)
+        .then_some(())?;
     Some(Api {
         host_name: spec.host_name.clone(),
         certificate_arn: spec.certificate_arn.clone(),
@@ -91,6 +110,8 @@ pub(super) fn api(
         health_check_path: spec.health_check_path.clone(),
         authorizer_concurrency: spec.authorizer_concurrency,
         token_rotation_window_minutes: spec.token_rotation_window_minutes,
+        settings_max_staleness_seconds: spec.settings_max_staleness_seconds,
+        token_max_staleness_seconds: spec.token_max_staleness_seconds,
     })
 }
 

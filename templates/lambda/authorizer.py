@@ -1,8 +1,19 @@
 """API Gateway REST REQUEST authorizer: authenticates the caller and picks the backend.
 
 Embedded verbatim as Code.ZipFile (handler index.handler). Standard library and boto3 only.
-Deny by default: any doubt (configuration, AWS call, event shape) ends in a Deny policy.
-Never logs or returns the token, the Authorization header or the secret.
+Deny by default: any doubt about the caller (configuration, event shape, a token that cannot be checked) ends
+in a Deny policy. Never logs or returns the token, the Authorization header or the secret.
+
+A dependency's failure degrades, it does not deny a valid caller:
+- settings (Parameter Store) that cannot be read once their TTL has passed: the last good ones are kept while
+  they are at most SETTINGS_MAX_STALENESS_SECONDS past the TTL, then, and on a cold instance whose first read
+  fails, every valid caller goes to production (the side that needs no settings);
+- token versions (Secrets Manager) that cannot be read once their TTL has passed: the last good ones are kept
+  while they are at most TOKEN_MAX_STALENESS_SECONDS past it. A cold instance that cannot read them cannot check
+  a token, and denies.
+A failing read is tried again at most once per RETRY_SECONDS per instance, not on every request. Each request
+served in a degraded state logs {"event": "degraded", "reason": ...}, which a metric filter counts and an alarm
+pages on; a wrong token is denied in every state.
 """
 import datetime
 import hashlib
@@ -20,20 +31,32 @@ _REQUIRED_ENV = (
     "ENABLE_CUTOVER_PARAMETER",
     "TRAFFIC_SPLIT_PARAMETER",
     "SETTINGS_TTL_SECONDS",
+    "SETTINGS_MAX_STALENESS_SECONDS",
+    "TOKEN_MAX_STALENESS_SECONDS",
     "API_ID",
     "STAGE",
+)
+_SECONDS_ENV = (
+    "ROTATION_WINDOW_SECONDS",
+    "SETTINGS_TTL_SECONDS",
+    "SETTINGS_MAX_STALENESS_SECONDS",
+    "TOKEN_MAX_STALENESS_SECONDS",
 )
 SECRET_TTL_SECONDS = 60.0
 # A token that matches neither cached value may be one issued by a rotation newer than the cache:
 # re-read the secret then, but at most this often, so bad tokens cannot flood Secrets Manager.
 SECRET_REFRESH_MIN_SECONDS = 5.0
+# After a failed read of the settings or the secret, the next read waits this long: a throttled service is not
+# called again by every request.
+RETRY_SECONDS = 1.0
 
 _now = time.monotonic  # cache clock; tests replace it
 _wall = time.time  # wall clock for the rotation window (compared with the version's CreatedDate)
 
 _clients = {}
-_secret_cache = None  # (fetched_at, current, current_created_epoch, previous or None)
-_settings_cache = None  # (fetched_at, enabled, split)
+_secret_cache = None  # (fetched_at, current, current_created_epoch, previous or None): the last good read
+_settings_cache = None  # (fetched_at, enabled, split): the last good read
+_failed_at = {}  # "settings" / "secret": when the last read failed, until one succeeds
 _config_error_logged = False
 
 _CLIENT_ID_RE = re.compile(r"^[\x20-\x7e]{1,128}$")
@@ -55,6 +78,7 @@ def _reset():
     _clients.clear()
     _secret_cache = None
     _settings_cache = None
+    _failed_at.clear()
     _config_error_logged = False
 
 
@@ -75,14 +99,12 @@ def _config():
     if not missing:
         try:
             cfg = {k: os.environ[k] for k in _REQUIRED_ENV}
-            cfg["ROTATION_WINDOW_SECONDS"] = float(cfg["ROTATION_WINDOW_SECONDS"])
-            cfg["SETTINGS_TTL_SECONDS"] = float(cfg["SETTINGS_TTL_SECONDS"])
-            if not (0 <= cfg["ROTATION_WINDOW_SECONDS"] < float("inf")) or not (
-                0 <= cfg["SETTINGS_TTL_SECONDS"] < float("inf")
-            ):
-                raise ValueError
+            for k in _SECONDS_ENV:
+                cfg[k] = float(cfg[k])
+                if not 0 <= cfg[k] < float("inf"):
+                    raise ValueError
         except ValueError:
-            missing, cfg = ["ROTATION_WINDOW_SECONDS or SETTINGS_TTL_SECONDS (not a number >= 0)"], None
+            missing, cfg = [" or ".join(_SECONDS_ENV) + " (not a number >= 0)"], None
     if cfg is None:
         if not _config_error_logged:
             _config_error_logged = True
@@ -149,21 +171,66 @@ def _token_version(cfg, stage):
     return token, created
 
 
-def _secrets(cfg, force=False):
-    global _secret_cache
-    now = _now()
-    if _secret_cache is not None and now - _secret_cache[0] < SECRET_TTL_SECONDS:
-        if not force or now - _secret_cache[0] < SECRET_REFRESH_MIN_SECONDS:
-            return _secret_cache, False
+class _Degraded:
+    """Why a request is served from less than fresh data: logged once per request so served."""
+
+    def __init__(self, reason, age, error):
+        self.reason, self.age, self.error = reason, age, error
+
+    def log(self, client):
+        _log({"event": "degraded", "reason": self.reason, "client": client,
+              "age": None if self.age is None else round(self.age, 3), "error": self.error})
+
+
+def _error_name(exc):
+    """The AWS error code of a failed call (ThrottlingException, ...), else the exception's type."""
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+    return code if isinstance(code, str) and code else type(exc).__name__
+
+
+def _read(what, read):
+    """Calls read() unless a read of `what` failed less than RETRY_SECONDS ago; returns (value, error name)."""
+    failed = _failed_at.get(what)
+    if failed is not None and _now() - failed < RETRY_SECONDS:
+        return None, "retry-wait"
+    try:
+        value = read()
+    except Exception as exc:  # the caller decides what a failed read means
+        _failed_at[what] = _now()
+        return None, _error_name(exc)
+    _failed_at.pop(what, None)
+    return value, None
+
+
+def _read_secret(cfg):
     current, created = _token_version(cfg, "AWSCURRENT")
     if created is None:
         raise ValueError("AWSCURRENT has no CreatedDate")
     previous, _ = _token_version(cfg, "AWSPREVIOUS")
-    _secret_cache = (now, current, created, previous)
-    return _secret_cache, True
+    return current, created, previous
+
+
+def _secrets(cfg, force=False):
+    """(cache, fresh, degraded): the token versions, whether they were just read, and why they are stale."""
+    global _secret_cache
+    now = _now()
+    cache = _secret_cache
+    if cache is not None and now - cache[0] < SECRET_TTL_SECONDS:
+        if not force or now - cache[0] < SECRET_REFRESH_MIN_SECONDS:
+            return cache, False, None
+    read, error = _read("secret", lambda: _read_secret(cfg))
+    if read is not None:
+        _secret_cache = (now,) + read
+        return _secret_cache, True, None
+    if cache is not None and now - cache[0] < SECRET_TTL_SECONDS + cfg["TOKEN_MAX_STALENESS_SECONDS"]:
+        stale = now - cache[0] >= SECRET_TTL_SECONDS
+        return cache, False, _Degraded("token-stale", now - cache[0], error) if stale else None
+    _Degraded("token-unavailable", None if cache is None else now - cache[0], error).log(None)
+    raise _Deny("token-unavailable")
 
 
 def _token_matches(token, cfg):
+    """(matches, degraded)."""
     def check(cache):
         _, current, created, previous = cache
         ok = hmac.compare_digest(token.encode("utf-8"), current.encode("utf-8"))
@@ -172,22 +239,36 @@ def _token_matches(token, cfg):
             ok = hmac.compare_digest(token.encode("utf-8"), previous.encode("utf-8")) or ok
         return ok
 
-    cache, fresh = _secrets(cfg)
+    cache, fresh, degraded = _secrets(cfg)
     if check(cache):
-        return True
+        return True, degraded
     if not fresh:
-        cache, fresh = _secrets(cfg, force=True)
+        cache, fresh, _ = _secrets(cfg, force=True)
         if fresh:
-            return check(cache)
-    return False
+            return check(cache), None
+    return False, degraded
 
 
 def _settings(cfg):
-    """(enabled, split) at most SETTINGS_TTL_SECONDS old; invalid or missing values fail safe."""
+    """(enabled, split, degraded): at most SETTINGS_TTL_SECONDS old, or the last good ones while a read fails
+    (at most SETTINGS_MAX_STALENESS_SECONDS past the TTL), or production's (cutover off) when there are none;
+    invalid or missing values fail safe to production."""
     global _settings_cache
     now = _now()
-    if _settings_cache is not None and now - _settings_cache[0] < cfg["SETTINGS_TTL_SECONDS"]:
-        return _settings_cache[1], _settings_cache[2]
+    cache = _settings_cache
+    ttl = cfg["SETTINGS_TTL_SECONDS"]
+    if cache is not None and now - cache[0] < ttl:
+        return cache[1], cache[2], None
+    read, error = _read("settings", lambda: _read_settings(cfg))
+    if read is not None:
+        _settings_cache = (now,) + read
+        return read + (None,)
+    if cache is not None and now - cache[0] < ttl + cfg["SETTINGS_MAX_STALENESS_SECONDS"]:
+        return cache[1], cache[2], _Degraded("settings-stale", now - cache[0], error)
+    return False, 0, _Degraded("settings-unavailable", None if cache is None else now - cache[0], error)
+
+
+def _read_settings(cfg):
     names = [cfg["ENABLE_CUTOVER_PARAMETER"], cfg["TRAFFIC_SPLIT_PARAMETER"]]
     resp = _client("ssm").get_parameters(Names=names)
     values = {p["Name"]: p.get("Value") for p in resp.get("Parameters", [])}
@@ -203,7 +284,6 @@ def _settings(cfg):
     else:
         _log({"event": "warning", "reason": "invalid-traffic-split", "parameter": names[1],
               "present": split_raw is not None})
-    _settings_cache = (now, enabled, split)
     return enabled, split
 
 
@@ -244,9 +324,13 @@ def handler(event, context):
         key = _client_key(event)
         client = _hash(key)
         token = _bearer(event)
-        if not _token_matches(token, cfg):
+        matches, token_degraded = _token_matches(token, cfg)
+        if not matches:
             raise _Deny("invalid-token")
-        enabled, split = _settings(cfg)
+        enabled, split, settings_degraded = _settings(cfg)
+        for degraded in (token_degraded, settings_degraded):
+            if degraded is not None:
+                degraded.log(client)
         backend = "migration" if enabled and _bucket(key) < split else "production"
         _log({"event": "authorized", "reason": "valid-token", "backend": backend, "client": client, "split": split})
         return _policy(client, "Allow", resource, {"backend": backend, "splitPercentage": split})

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import boto3
+import botocore.exceptions
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
@@ -61,6 +62,26 @@ class Clock:
 _DEFAULT = object()
 
 
+class FailingClient:
+    """A boto3 client whose calls raise the AWS error the world has set for its service (botocore's
+    ClientError, as a throttled or failing AWS answer reaches the code), and otherwise reach moto."""
+
+    def __init__(self, client, world, service):
+        self._client, self._world, self._service = client, world, service
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        code = self._world.failures.get(self._service)
+        if code is None or not callable(attr):
+            return attr
+
+        def fail(*args, **kwargs):
+            self._world.failed_calls.append((self._service, name))
+            raise botocore.exceptions.ClientError({"Error": {"Code": code, "Message": "injected"}}, name)
+
+        return fail
+
+
 class AuthorizerWorld:
     def __init__(self, module, clock, secret_arn):
         self.module = module
@@ -68,6 +89,15 @@ class AuthorizerWorld:
         self.secret_arn = secret_arn
         self.sm = boto3.client("secretsmanager", region_name=REGION)
         self.ssm = boto3.client("ssm", region_name=REGION)
+        self.failures = {}
+        self.failed_calls = []
+
+    def fail(self, service, code="ThrottlingException"):
+        """Every call of the authorizer to `service` ("ssm", "secretsmanager") fails with `code` until heal()."""
+        self.failures[service] = code
+
+    def heal(self, service):
+        self.failures.pop(service, None)
 
     def rotate(self, token):
         """What rotation leaves behind: a new AWSCURRENT version, the old one AWSPREVIOUS."""
@@ -122,6 +152,8 @@ def authorizer():
             "ENABLE_CUTOVER_PARAMETER": ENABLE,
             "TRAFFIC_SPLIT_PARAMETER": SPLIT,
             "SETTINGS_TTL_SECONDS": "5",
+            "SETTINGS_MAX_STALENESS_SECONDS": "300",
+            "TOKEN_MAX_STALENESS_SECONDS": "900",
             "API_ID": API_ID,
             "STAGE": STAGE,
         }
@@ -132,8 +164,11 @@ def authorizer():
         mp.setattr(module, "_now", clock)
         mp.setattr(module, "_wall", clock.wall)
         module._reset()
+        world = AuthorizerWorld(module, clock, arn)
+        real_client = module._client
+        mp.setattr(module, "_client", lambda name: FailingClient(real_client(name), world, name))
         try:
-            yield AuthorizerWorld(module, clock, arn)
+            yield world
         finally:
             mp.undo()
             module._reset()

@@ -237,3 +237,137 @@ def test_raising_the_split_never_moves_a_client_back_to_production(authorizer):
     authorizer.clock.advance(5)
     at50 = {c for c in ids if authorizer.backend(c) == "migration"}
     assert at10 and at10 < at50
+
+
+# --- degraded states: a dependency's failure never denies a valid caller it can still check -----------------
+
+SETTINGS_TTL = 5.0
+SETTINGS_STALENESS = 300.0  # SETTINGS_MAX_STALENESS_SECONDS in the fixture
+TOKEN_STALENESS = 900.0  # TOKEN_MAX_STALENESS_SECONDS in the fixture
+
+
+def degraded(lines):
+    return [line for line in lines if line["event"] == "degraded"]
+
+
+def migrating(authorizer):
+    """Settings read and cached at split 100 with cutover on: every caller on the migration side."""
+    authorizer.set(enable="true", split=100)
+    assert authorizer.backend("merchant-1") == "migration"
+
+
+def test_throttled_settings_keep_the_last_good_ones_within_the_staleness_bound(authorizer, capsys):
+    migrating(authorizer)
+    capsys.readouterr()
+    authorizer.fail("ssm")
+    authorizer.clock.advance(SETTINGS_TTL + SETTINGS_STALENESS - 1)
+    out = authorizer.call(client_id="merchant-1")
+    assert effect(out) == "Allow"
+    assert out["context"] == {"backend": "migration", "splitPercentage": 100}
+    (line,) = degraded(log_lines(capsys))
+    assert line["reason"] == "settings-stale"
+    assert line["error"] == "ThrottlingException"
+    assert line["age"] == SETTINGS_TTL + SETTINGS_STALENESS - 1
+    assert line["client"] == out["principalId"]
+
+
+def test_settings_past_the_staleness_bound_send_valid_callers_to_production(authorizer, capsys):
+    migrating(authorizer)
+    capsys.readouterr()
+    authorizer.fail("ssm", "InternalServerError")
+    authorizer.clock.advance(SETTINGS_TTL + SETTINGS_STALENESS)
+    out = authorizer.call(client_id="merchant-1")
+    assert effect(out) == "Allow"
+    assert out["context"] == {"backend": "production", "splitPercentage": 0}
+    (line,) = degraded(log_lines(capsys))
+    assert (line["reason"], line["error"]) == ("settings-unavailable", "InternalServerError")
+
+
+def test_a_cold_instance_whose_first_settings_read_fails_sends_valid_callers_to_production(authorizer, capsys):
+    authorizer.set(enable="true", split=100)
+    authorizer.fail("ssm")
+    assert {authorizer.backend(c) for c in clients(20)} == {"production"}
+    lines = degraded(log_lines(capsys))
+    assert len(lines) == 20  # one per request served so
+    assert {(line["reason"], line["age"]) for line in lines} == {("settings-unavailable", None)}
+
+
+def test_a_failing_settings_read_is_retried_once_a_second_not_per_request(authorizer):
+    migrating(authorizer)
+    authorizer.fail("ssm")
+    authorizer.clock.advance(SETTINGS_TTL)
+    for _ in range(50):
+        authorizer.call()
+    assert authorizer.failed_calls == [("ssm", "get_parameters")]
+    authorizer.clock.advance(authorizer.module.RETRY_SECONDS)
+    authorizer.call()
+    assert authorizer.failed_calls == [("ssm", "get_parameters")] * 2
+
+
+def test_settings_recover_at_the_first_good_read(authorizer, capsys):
+    migrating(authorizer)
+    authorizer.fail("ssm")
+    authorizer.clock.advance(SETTINGS_TTL + SETTINGS_STALENESS)
+    assert authorizer.backend("merchant-1") == "production"
+    authorizer.heal("ssm")
+    authorizer.clock.advance(authorizer.module.RETRY_SECONDS)
+    capsys.readouterr()
+    assert authorizer.backend("merchant-1") == "migration"
+    assert degraded(log_lines(capsys)) == []
+
+
+def test_a_failing_secret_read_keeps_the_last_good_token_versions_within_their_bound(authorizer, capsys):
+    assert effect(authorizer.call()) == "Allow"  # token versions cached
+    authorizer.fail("secretsmanager")
+    authorizer.clock.advance(60 + TOKEN_STALENESS - 1)
+    capsys.readouterr()
+    assert effect(authorizer.call()) == "Allow"
+    assert [line["reason"] for line in degraded(log_lines(capsys))] == ["token-stale"]
+    assert effect(authorizer.call(token="tok-wrong")) == "Deny"
+
+
+def test_token_versions_past_their_bound_are_not_trusted(authorizer, capsys):
+    assert effect(authorizer.call()) == "Allow"
+    authorizer.fail("secretsmanager")
+    authorizer.clock.advance(60 + TOKEN_STALENESS)
+    capsys.readouterr()
+    out = authorizer.call()
+    assert effect(out) == "Deny"
+    lines = log_lines(capsys)
+    assert [line["reason"] for line in degraded(lines)] == ["token-unavailable"]
+    assert lines[-1]["event"] == "denied" and lines[-1]["reason"] == "token-unavailable"
+
+
+def test_a_cold_instance_that_cannot_read_the_secret_denies_and_says_so(authorizer, capsys):
+    authorizer.fail("secretsmanager", "AccessDeniedException")
+    assert effect(authorizer.call()) == "Deny"
+    (line,) = degraded(log_lines(capsys))
+    assert (line["reason"], line["error"], line["age"]) == ("token-unavailable", "AccessDeniedException", None)
+
+
+def test_a_rotated_out_token_is_not_revived_by_a_secrets_manager_outage(authorizer):
+    authorizer.rotate("tok-next")
+    assert effect(authorizer.call(token="tok-next")) == "Allow"  # caches next (current) and tok-current (previous)
+    authorizer.fail("secretsmanager")
+    authorizer.clock.wall_offset = 3601  # past the rotation window
+    authorizer.clock.advance(61)
+    assert effect(authorizer.call(token="tok-current")) == "Deny"
+    assert effect(authorizer.call(token="tok-next")) == "Allow"
+
+
+@pytest.mark.parametrize("state", ["settings-stale", "settings-unavailable", "settings-cold", "token-stale",
+                                   "both-stale"])
+def test_a_wrong_token_is_denied_in_every_degraded_state(authorizer, state, capsys):
+    if state != "settings-cold":
+        migrating(authorizer)
+    if state.startswith("settings") or state == "both-stale":
+        authorizer.fail("ssm")
+    if state in ("token-stale", "both-stale"):
+        authorizer.fail("secretsmanager")
+    authorizer.clock.advance({"settings-unavailable": SETTINGS_TTL + SETTINGS_STALENESS, "settings-cold": 0}.get(
+        state, 61))
+    assert effect(authorizer.call(token="tok-current")) == "Allow"
+    lines = log_lines(capsys)
+    assert degraded(lines), "the state is a degraded one"
+    for wrong in ("tok-wrong", "tok-current-", "tok-curren"):
+        assert effect(authorizer.call(token=wrong)) == "Deny"

@@ -274,6 +274,25 @@ pub fn build(
     signals.push(paging_alarm(
         stack,
         &topic,
+        "authorizer degraded",
+        "The authorizer could not read Parameter Store or Secrets Manager in the last minute and served requests \
+         in a degraded state: with the last settings or token versions it read (bounded by \
+         api.settings_max_staleness_seconds and api.token_max_staleness_seconds), every caller on production for \
+         want of settings, or denials for want of token versions. The authorizer log's \"degraded\" events say \
+         which and why. Moving traffic would not fix it, so it does not roll the migration back. Missing data is \
+         not breaching: the filter reports 0 for a quiet minute."
+            .to_string(),
+        AlarmMetric::Single {
+            metric: logs.authorizer_degraded.clone(),
+            statistic: Statistic::Sum,
+            period: 60,
+        },
+        AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, 0.0, 1),
+        TreatMissingData::NotBreaching,
+    ));
+    signals.push(paging_alarm(
+        stack,
+        &topic,
         "dms task errors",
         "DMS wrote error lines for the replication tasks in the last 5 minutes: read the task log group. DMS retries \
          many errors itself, so this pages without rolling back; the replication-lag alarm says when they matter. \

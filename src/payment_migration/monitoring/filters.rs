@@ -12,6 +12,9 @@ use super::super::stack::{Layer, Stack};
 pub struct LogMetrics {
     /// Requests the authorizer denied (a missing, wrong or expired token, or a configuration it cannot read).
     pub authorizer_denials: Metric,
+    /// Requests the authorizer served from stale settings or token versions, or sent to production for want of
+    /// settings, or denied for want of token versions, because Parameter Store or Secrets Manager failed.
+    pub authorizer_degraded: Metric,
     /// Error lines (`]E:`) DMS wrote for the replication tasks.
     pub dms_task_errors: Metric,
     /// The validation function's verdicts, one per run, by `Verdict`.
@@ -46,6 +49,18 @@ pub fn build(
             "AuthorizerDenials",
         ),
     );
+    let degraded = stack.name("authorizer degraded");
+    stack.add(
+        Layer::Monitoring,
+        "authorizer degraded filter",
+        MetricFilter::count(
+            degraded,
+            "{ $.event = \"degraded\" }",
+            authorizer_logs.log_group_name(),
+            namespace.clone(),
+            "AuthorizerDegraded",
+        ),
+    );
     // DMS task log lines read `<timestamp> [<COMPONENT> ]E:  <message>` for errors (DMS user guide, task logs).
     let errors = stack.name("dms task errors");
     stack.add(
@@ -75,6 +90,7 @@ pub fn build(
     );
     LogMetrics {
         authorizer_denials: Metric::custom(namespace.clone(), "AuthorizerDenials", Vec::new()),
+        authorizer_degraded: Metric::custom(namespace.clone(), "AuthorizerDegraded", Vec::new()),
         dms_task_errors: Metric::custom(namespace.clone(), "DmsTaskErrors", Vec::new()),
         validation_verdicts: VERDICTS
             .iter()
