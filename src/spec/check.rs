@@ -6,6 +6,20 @@ use ipnet::Ipv4Net;
 
 use super::Problem;
 
+/// How many items of a list a message shows.
+const SHOWN: usize = 6;
+
+/// A list as a message shows it: whole when short, else the first few and how many in all, so that one problem
+/// stays one readable line.
+pub(super) fn first_few<T: Display>(items: &[T]) -> String {
+    let shown: Vec<String> = items.iter().take(SHOWN).map(T::to_string).collect();
+    if items.len() <= SHOWN {
+        shown.join(", ")
+    } else {
+        format!("{}, ... ({} in all)", shown.join(", "), items.len())
+    }
+}
+
 /// Collects every problem of a spec, so one run reports all of them.
 #[derive(Default)]
 pub(super) struct Checker {

@@ -42,7 +42,7 @@ pub(super) fn validate(file: SpecFile) -> Result<Environment, Vec<Problem>> {
         regions::region(&file.primary_region).is_some(),
         "primary_region",
         &file.primary_region,
-        region_list(),
+        region_list(&file.primary_region),
     );
     check_tags(&mut c, &file);
     c.require(
@@ -88,6 +88,9 @@ pub(super) fn validate(file: SpecFile) -> Result<Environment, Vec<Problem>> {
         network.as_ref().filter(|_| network_ok),
     );
     let orchestration = validate_orchestration::orchestration(&mut c, &file.orchestration);
+    if let (Some(api), Some(migration)) = (&api, &migration) {
+        validate_api::backends_apart_from_the_source(&mut c, api, &migration.source);
+    }
 
     if let (Some(database), Some(migration)) = (&database, &migration) {
         check_instance_classes_in_regions(&mut c, &file, database, migration);
@@ -326,7 +329,7 @@ fn check_secondary_regions(
         let field = format!("secondary_regions[{i}].region");
         let region = &secondary.region;
         if regions::region(region).is_none() {
-            c.push(&field, region, region_list());
+            c.push(&field, region, region_list(region));
         } else if *region == file.primary_region {
             c.push(&field, region, "a region other than primary_region");
         } else if file.secondary_regions[..i]
@@ -446,12 +449,29 @@ fn vpc_cidr(c: &mut Checker, field: &str, value: &str) -> Option<Ipv4Net> {
     .then_some(net)
 }
 
-fn region_list() -> String {
+/// What a region field allows: the regions of the asked one's family (`ap-southeast-9` shows `ap-southeast-*`),
+/// or the first few of all.
+fn region_list(asked: &str) -> String {
     let names: Vec<&str> = regions::commercial_regions().collect();
-    format!(
-        "a commercial AWS region the pinned cfn-lint knows (it lints templates for that region): {}",
-        names.join(", ")
-    )
+    let family = asked
+        .rsplit_once('-')
+        .map(|(family, _)| format!("{family}-"));
+    let near: Vec<&str> = names
+        .iter()
+        .filter(|n| family.as_ref().is_some_and(|f| n.starts_with(f.as_str())))
+        .copied()
+        .collect();
+    let allowed =
+        "a commercial AWS region the pinned cfn-lint knows (it lints templates for that region)";
+    if near.is_empty() {
+        format!("{allowed}: {}", super::check::first_few(&names))
+    } else {
+        format!(
+            "{allowed}, {} in all; of its family: {}",
+            names.len(),
+            super::check::first_few(&near)
+        )
+    }
 }
 
 fn join(values: &[u32]) -> String {

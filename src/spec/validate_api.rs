@@ -7,7 +7,7 @@ use ipnet::Ipv4Net;
 use super::check::Checker;
 use super::model::{ApiSpec, BackendSpec};
 use super::validate::is_host_name;
-use super::{Api, Backend, Network};
+use super::{Api, Backend, Network, Source, VpcLayout};
 
 /// Most addresses per side: each is a target of the side's target group, and a payment API's instances are
 /// counted in tens.
@@ -43,10 +43,11 @@ pub(super) fn api(
     );
     let path = &spec.health_check_path;
     let path_ok = c.require(
-        path.starts_with('/') && path.len() <= 1024 && path.chars().all(|ch| ch.is_ascii_graphic()),
+        path.starts_with('/') && path.len() <= 1024 && is_url_path(path),
         "api.health_check_path",
         path,
-        "a path starting with / of at most 1024 printable characters",
+        "a URL path starting with / of at most 1024 characters: letters, digits, - . _ ~ ! & ' ( ) * + , ; = : @ / \
+         and %XX escapes (no $, no query, no spaces)",
     );
     let concurrency_ok = c.range(
         "api.authorizer_concurrency",
@@ -82,6 +83,7 @@ pub(super) fn api(
                 ("network.on_premises_cidr", n.on_premises_cidr),
             ]
         }),
+        network.map(|n| subnets_of(&n.production_vpc)),
     );
     let migration = backend(
         c,
@@ -93,14 +95,20 @@ pub(super) fn api(
                 ("network.on_premises_cidr", n.on_premises_cidr),
             ]
         }),
+        network.map(|n| subnets_of(&n.migration_vpc)),
     );
+    let sides_ok = match (&production, &migration) {
+        (Some(p), Some(m)) => distinct_sides(c, p, m),
+        _ => true,
+    };
     (host_ok
         && certificate_ok
         && path_ok
         && concurrency_ok
         && window_ok
         && settings_stale_ok
-        && token_stale_ok)
+        && token_stale_ok
+        && sides_ok)
         .then_some(())?;
     Some(Api {
         host_name: spec.host_name.clone(),
@@ -122,6 +130,7 @@ fn backend(
     field: &str,
     spec: &BackendSpec,
     reachable: Option<[(&str, Ipv4Net); 2]>,
+    subnets: Option<Vec<Ipv4Net>>,
 ) -> Option<Backend> {
     let mut ok = c.require(
         (1..=MAX_ADDRESSES).contains(&spec.addresses.len()),
@@ -159,6 +168,17 @@ fn backend(
                 ),
             );
         }
+        if let Some((subnet, what)) = subnets.as_deref().and_then(|s| reserved(s, address)) {
+            ok = c.require(
+                false,
+                &item,
+                text,
+                format!(
+                    "an address AWS does not reserve: it is {what} of the stack's subnet {subnet} (AWS keeps the \
+                     first four and the last address of every subnet; no instance can hold it)"
+                ),
+            );
+        }
         if let Some(first) = addresses.iter().position(|a| *a == address) {
             ok = c.require(
                 false,
@@ -173,6 +193,108 @@ fn backend(
         addresses,
         port: spec.port,
     })
+}
+
+/// No backend is the migration source's database host: a target there would open the load balancer's security
+/// group, and a path for API traffic, to the cardholder database. (The stack's own databases have DNS
+/// endpoints, never an address a spec could name.)
+pub(super) fn backends_apart_from_the_source(c: &mut Checker, api: &Api, source: &Source) {
+    let Source::External(external) = source else {
+        return;
+    };
+    let Ok(host) = external.host.parse::<Ipv4Addr>() else {
+        return;
+    };
+    for (side, backend) in [
+        ("production", &api.production),
+        ("migration", &api.migration),
+    ] {
+        for (i, address) in backend.addresses.iter().enumerate() {
+            if *address == host {
+                c.require(
+                    false,
+                    &format!("api.backends.{side}.addresses[{i}]"),
+                    address,
+                    "an application's address, not the database host of migration.source.external.host: the load \
+                     balancer's security group would reach the cardholder database",
+                );
+            }
+        }
+    }
+}
+
+/// The stack's subnets of a VPC, public and private.
+fn subnets_of(vpc: &VpcLayout) -> Vec<Ipv4Net> {
+    vpc.public_subnets
+        .iter()
+        .chain(&vpc.private_subnets)
+        .copied()
+        .collect()
+}
+
+/// What AWS keeps `address` for, when it is one of the five addresses AWS reserves in the subnet that holds it
+/// (VPC user guide, "Subnet CIDR blocks"): the network address, the VPC router, the DNS server, one for future
+/// use, and the network broadcast address.
+fn reserved(subnets: &[Ipv4Net], address: Ipv4Addr) -> Option<(Ipv4Net, &'static str)> {
+    let subnet = subnets.iter().find(|s| s.contains(&address))?;
+    let offset = u32::from(address) - u32::from(subnet.network());
+    let last = u32::from(subnet.broadcast()) - u32::from(subnet.network());
+    let what = match offset {
+        0 => "the network address",
+        1 => "the VPC router's address",
+        2 => "the Amazon DNS server's address",
+        3 => "the address AWS keeps for future use",
+        o if o == last => "the broadcast address",
+        _ => return None,
+    };
+    Some((*subnet, what))
+}
+
+/// The two sides are two applications: an address and port on both would make the split move nothing (and two
+/// identical security-group rules, which EC2 refuses).
+fn distinct_sides(c: &mut Checker, production: &Backend, migration: &Backend) -> bool {
+    if production.port != migration.port {
+        return true;
+    }
+    let mut ok = true;
+    for (i, address) in migration.addresses.iter().enumerate() {
+        if let Some(j) = production.addresses.iter().position(|a| a == address) {
+            ok = c.require(
+                false,
+                &format!("api.backends.migration.addresses[{i}]"),
+                format!("{address} port {}", migration.port),
+                format!(
+                    "an address and port that are not the production side's (api.backends.production.addresses[{j}] \
+                     is {address} on the same port): the split would send both sides' traffic to one application"
+                ),
+            );
+        }
+    }
+    ok
+}
+
+/// RFC 3986's path characters (unreserved, sub-delimiters but `$`, `:`, `@`, `/`, percent escapes): what a load
+/// balancer sends as the health check's request path. `$` is left out: `${...}` in a template string is a
+/// substitution to CloudFormation's linters.
+fn is_url_path(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' {
+            let escape = bytes.get(i + 1..i + 3);
+            if !escape.is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)) {
+                return false;
+            }
+            i += 3;
+            continue;
+        }
+        if !(b.is_ascii_alphanumeric() || b"-._~!&'()*+,;=:@/".contains(&b)) {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// `arn:aws:acm:<region>:<account>:certificate/<id>` in the commercial partition. While the primary region is
@@ -195,4 +317,49 @@ fn is_certificate_arn(arn: &str, region: &str) -> bool {
         && !id.is_empty()
         && id.len() <= 64
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_paths_take_rfc_3986_characters_and_whole_escapes_only() {
+        for ok in [
+            "/",
+            "/health",
+            "/v1/health-check_2.json",
+            "/a%20b",
+            "/~user/x;y=1",
+            "/@:!*'(),+&=",
+        ] {
+            assert!(is_url_path(ok), "{ok}");
+        }
+        for bad in [
+            "/health/${Stage}",
+            "/a b",
+            "/a?b=1",
+            "/a#b",
+            "/%2",
+            "/%zz",
+            "/a\"b",
+            "/é",
+        ] {
+            assert!(!is_url_path(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_five_addresses_aws_reserves_in_a_subnet_are_named() {
+        let subnets: Vec<Ipv4Net> = vec!["10.0.0.0/24".parse().unwrap()];
+        let at = |a: &str| reserved(&subnets, a.parse().unwrap()).map(|(_, what)| what);
+        assert_eq!(at("10.0.0.0"), Some("the network address"));
+        assert_eq!(at("10.0.0.1"), Some("the VPC router's address"));
+        assert_eq!(at("10.0.0.2"), Some("the Amazon DNS server's address"));
+        assert_eq!(at("10.0.0.3"), Some("the address AWS keeps for future use"));
+        assert_eq!(at("10.0.0.255"), Some("the broadcast address"));
+        assert_eq!(at("10.0.0.4"), None);
+        assert_eq!(at("10.0.0.254"), None);
+        assert_eq!(at("10.0.1.1"), None, "outside every subnet of the stack");
+    }
 }

@@ -161,7 +161,7 @@ fn engine_major(c: &mut Checker, version: &str) -> Option<u32> {
                 format!(
                     "a version Aurora PostgreSQL still creates clusters at: {version} is deprecated; current \
                      versions of this major: {}",
-                    offered.join(", ")
+                    super::check::first_few(&offered)
                 ),
             ),
             VersionStatus::Unknown => c.require(
@@ -170,7 +170,7 @@ fn engine_major(c: &mut Checker, version: &str) -> Option<u32> {
                 version,
                 format!(
                     "a version Aurora PostgreSQL offers (from the pinned cfn-lint's data); of this major: {}",
-                    offered.join(", ")
+                    super::check::first_few(&offered)
                 ),
             ),
         }
