@@ -154,8 +154,12 @@ fn stateful_resources_survive_stack_deletion_and_are_encrypted_with_the_stack_ke
             let retention = at(group, "Properties.RetentionInDays").as_u64().unwrap();
             assert!(retention >= 365, "{env} {id}");
         }
-        // S3 server access logging delivers only to SSE-S3 buckets; every other bucket uses the stack's key.
-        resource(&doc, "StorageAccessLogsBucket");
+        // S3 server access logging and ELB access logging deliver only to SSE-S3 buckets; every other bucket
+        // uses the stack's key.
+        let log_sinks = ["StorageAccessLogsBucket", "StorageLoadBalancerLogsBucket"];
+        for id in log_sinks {
+            resource(&doc, id);
+        }
         for (id, bucket) in resources(&doc, "AWS::S3::Bucket") {
             assert_eq!(
                 str_at(bucket, "Properties.VersioningConfiguration.Status"),
@@ -166,7 +170,7 @@ fn stateful_resources_survive_stack_deletion_and_are_encrypted_with_the_stack_ke
                 bucket,
                 "Properties.BucketEncryption.ServerSideEncryptionConfiguration.0.ServerSideEncryptionByDefault",
             );
-            if id.as_str() == "StorageAccessLogsBucket" {
+            if log_sinks.contains(&id.as_str()) {
                 assert_eq!(str_at(sse, "SSEAlgorithm"), "AES256", "{env} {id}");
                 absent(sse, "KMSMasterKeyID");
             } else {

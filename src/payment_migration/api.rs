@@ -40,6 +40,7 @@ use super::configuration::Configuration;
 use super::functions::{BuiltFunction, FunctionSpec, vpc_function};
 use super::network::{Network, aws_apis};
 use super::stack::{Layer, SYSTEM, Stack};
+use super::storage::{LOAD_BALANCER_LOG_PREFIX, Storage};
 
 /// How old the authorizer's view of the two workflow parameters may be: the bound within which a change of the
 /// split, or a rollback, reaches every request.
@@ -70,6 +71,7 @@ pub fn build(
     key: &Handle<Key>,
     network: &Network,
     configuration: &Configuration,
+    storage: &Storage,
 ) -> Api {
     let env = stack.env;
     let api = &env.api;
@@ -130,14 +132,21 @@ pub fn build(
         ),
     );
 
-    let load_balancer = stack.add(
+    // Every request to the cardholder data environment is logged (PCI DSS 10.2.1); ELB checks the bucket's
+    // policy when logging is switched on, hence the dependency.
+    let load_balancer = stack.add_with(
         Layer::Api,
         "load balancer",
         LoadBalancer::internal_application(
             subnet_ids.clone(),
             vec![balancer_group.group_id()],
             env.database.deletion_protection,
+        )
+        .access_logs(
+            storage.load_balancer_logs.bucket_name(),
+            LOAD_BALANCER_LOG_PREFIX,
         ),
+        Attributes::new().depends_on(&storage.load_balancer_log_delivery),
     );
     stack.claim_addresses(&subnets, "API load balancer", LOAD_BALANCER_ADDRESSES);
     let production = target_group(stack, "production", &api.production, vpc_id.clone());

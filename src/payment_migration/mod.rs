@@ -47,7 +47,7 @@ pub fn build(env: &Environment) -> Stack<'_> {
         &databases,
         &replication,
     );
-    let api = api::build(&mut stack, &key, &network, &configuration);
+    let api = api::build(&mut stack, &key, &network, &configuration, &storage);
     let validation = validation::build(&mut stack, &key, &network, &replication, &storage);
     let watched = monitoring::Watched {
         notification: &notification,

@@ -1,6 +1,8 @@
-//! The storage layer: versioned buckets for workflow checkpoints and rollback state. Deleting the stack must not
-//! lose a checkpoint, so every bucket is retained on delete and replacement, replicated to a replica bucket,
-//! encrypted with the region's key, reachable only over TLS, and access-logged.
+//! The storage layer: versioned buckets for workflow checkpoints and rollback state, and for the API load
+//! balancer's access logs. Deleting the stack must not lose a checkpoint, so every data bucket is retained on
+//! delete and replacement, replicated to a replica bucket, encrypted with the region's key, reachable only over
+//! TLS, and access-logged. The log buckets are retained and kept for the spec's log retention (at least a year in
+//! PCI scope, PCI DSS 10.5.1), encrypted with SSE-S3 because S3 and ELB log delivery accept nothing else.
 
 use crate::cfn::{Attributes, Expr, Handle, LogicalId, Output};
 use crate::resources::iam::{ManagedPolicy, PolicyDocument, Principal, Role, Statement};
@@ -9,13 +11,22 @@ use crate::resources::s3::{
     Bucket, BucketEncryption, BucketPolicy, LifecycleRule, ReplicationConfiguration,
 };
 
+use crate::spec::regions::{self, LoadBalancerLogDelivery};
+
 use super::stack::{Layer, Stack};
 
 /// What later layers need from storage.
 pub struct Storage {
     pub checkpoints: Handle<Bucket>,
     pub rollback_state: Handle<Bucket>,
+    /// Where the API's load balancer writes its access logs, under [`LOAD_BALANCER_LOG_PREFIX`].
+    pub load_balancer_logs: Handle<Bucket>,
+    /// The policy that lets the region's log delivery write there: ELB checks it when logging is switched on.
+    pub load_balancer_log_delivery: Handle<BucketPolicy>,
 }
+
+/// The key prefix of the load balancer's access logs in their bucket.
+pub const LOAD_BALANCER_LOG_PREFIX: &str = "load-balancer";
 
 /// Noncurrent versions stay in S3 Standard this long before moving to Standard-IA (S3's minimum is 30 days).
 const NONCURRENT_TO_IA_DAYS: u32 = 30;
@@ -32,11 +43,19 @@ const LOG_SINK_ENCRYPTION_REASON: &str = "S3 delivers server access logs only to
 const LOG_SINK_REPLICATION_REASON: &str = "Server access logs are best-effort request records, retained here for \
                                            the spec's log retention; their replica could log nowhere but into \
                                            this bucket, a dependency cycle. The data buckets are replicated.";
+const LOAD_BALANCER_LOGS_ENCRYPTION_REASON: &str = "Elastic Load Balancing delivers access logs only to buckets \
+                                                   encrypted with SSE-S3, so this bucket cannot use the stack's \
+                                                   key; it holds request records, never cardholder data.";
+const LOAD_BALANCER_LOGS_REPLICATION_REASON: &str = "Load balancer access logs are request records kept for the \
+                                                    spec's log retention (PCI DSS 10.5.1) in a retained, versioned \
+                                                    bucket; a replica would copy records, not protect data the \
+                                                    migration depends on.";
 
 pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Storage {
     // The buckets encrypt with the key (SSE-KMS).
     stack.use_key_via("s3");
     let retention = stack.env.log_retention_days;
+    let stack_region = stack.region.clone();
 
     // S3 delivers server access logs only to buckets encrypted with SSE-S3, not SSE-KMS.
     let (logs, log_delivery) = retained_bucket(
@@ -63,6 +82,30 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Storage {
                     .from_this_account(),
             ]
         },
+    );
+
+    let (load_balancer_logs, load_balancer_log_delivery) = retained_bucket(
+        stack,
+        "load balancer logs bucket",
+        Bucket::private_versioned(BucketEncryption::s3_managed())
+            .lifecycle_rules(vec![
+                LifecycleRule::enabled("expire-load-balancer-logs")
+                    .expire_current_after(retention)
+                    .expire_noncurrent_after(NONCURRENT_TO_IA_DAYS)
+                    .abort_incomplete_uploads_after(ABORT_UPLOADS_AFTER_DAYS),
+            ])
+            .access_logs_to(logs.bucket_name(), "load-balancer-logs/"),
+        Attributes::new()
+            .depends_on(&log_delivery)
+            .suppress_guard_rule(
+                "S3_BUCKET_REPLICATION_ENABLED",
+                LOAD_BALANCER_LOGS_REPLICATION_REASON,
+            )
+            .suppress_guard_rule(
+                "MIGEN_BUCKET_ENCRYPTED_WITH_STACK_KEY",
+                LOAD_BALANCER_LOGS_ENCRYPTION_REASON,
+            ),
+        |bucket| vec![load_balancer_log_delivery_statement(&stack_region, bucket)],
     );
 
     let data_bucket = || {
@@ -138,7 +181,29 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Storage {
     Storage {
         checkpoints,
         rollback_state,
+        load_balancer_logs,
+        load_balancer_log_delivery,
     }
+}
+
+/// Lets the region's Elastic Load Balancing log delivery write the load balancer's access logs of this account:
+/// the region's ELB account in regions available before August 2022, the log delivery service principal in later
+/// ones (ELB user guide, "Enable access logs for your Application Load Balancer").
+fn load_balancer_log_delivery_statement(region: &str, bucket: &Handle<Bucket>) -> Statement {
+    let principal = match regions::load_balancer_log_delivery(region) {
+        Some(LoadBalancerLogDelivery::Account(account)) => Principal::aws(Expr::sub(format!(
+            "arn:${{AWS::Partition}}:iam::{account}:root"
+        ))),
+        Some(LoadBalancerLogDelivery::Service) | None => {
+            Principal::service(regions::LOAD_BALANCER_LOG_DELIVERY_SERVICE)
+        }
+    };
+    Statement::allow("AllowLoadBalancerLogDelivery", &["s3:PutObject"])
+        .principal(principal)
+        .resource(Expr::sub_with(
+            format!("${{Bucket}}/{LOAD_BALANCER_LOG_PREFIX}/AWSLogs/${{AWS::AccountId}}/*"),
+            [("Bucket", bucket.arn())],
+        ))
 }
 
 /// A bucket kept when the stack is deleted or the bucket replaced, with a bucket policy that refuses requests

@@ -99,9 +99,92 @@ fn lists_class(list: &[&str], class: &str) -> bool {
     })
 }
 
+/// Who writes an Application Load Balancer's access logs into S3 in a region, which the log bucket's policy must
+/// allow (ELB user guide, "Enable access logs for your Application Load Balancer", step 2). The guide now
+/// documents the service principal for every region and calls the per-region accounts legacy but supported; the
+/// accounts are kept where they were the documented form, which the same IDs in aws-cdk's region facts and
+/// terraform-provider-aws's ELB service account data confirm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoadBalancerLogDelivery {
+    /// A region available before August 2022: the region's Elastic Load Balancing account.
+    Account(&'static str),
+    /// A region available from August 2022 on: the log delivery service principal,
+    /// [`LOAD_BALANCER_LOG_DELIVERY_SERVICE`].
+    Service,
+}
+
+/// The service principal that delivers load balancer access logs in the newer regions.
+pub const LOAD_BALANCER_LOG_DELIVERY_SERVICE: &str =
+    "logdelivery.elasticloadbalancing.amazonaws.com";
+
+/// Every commercial region cfn-lint knows ([`COMMERCIAL_REGIONS`]), with who delivers its load balancer logs. A
+/// test keeps the two lists equal, so a region added by a cfn-lint upgrade needs an entry here first.
+const LOAD_BALANCER_LOG_DELIVERY: &[(&str, LoadBalancerLogDelivery)] = {
+    use LoadBalancerLogDelivery::{Account, Service};
+    &[
+        ("af-south-1", Account("098369216593")),
+        ("ap-east-1", Account("754344448648")),
+        ("ap-east-2", Service),
+        ("ap-northeast-1", Account("582318560864")),
+        ("ap-northeast-2", Account("600734575887")),
+        ("ap-northeast-3", Account("383597477331")),
+        ("ap-south-1", Account("718504428378")),
+        ("ap-south-2", Service),
+        ("ap-southeast-1", Account("114774131450")),
+        ("ap-southeast-2", Account("783225319266")),
+        ("ap-southeast-3", Account("589379963580")),
+        ("ap-southeast-4", Service),
+        ("ap-southeast-5", Service),
+        ("ap-southeast-6", Service),
+        ("ap-southeast-7", Service),
+        ("ca-central-1", Account("985666609251")),
+        ("ca-west-1", Service),
+        ("eu-central-1", Account("054676820928")),
+        ("eu-central-2", Service),
+        ("eu-north-1", Account("897822967062")),
+        ("eu-south-1", Account("635631232127")),
+        ("eu-south-2", Service),
+        ("eu-west-1", Account("156460612806")),
+        ("eu-west-2", Account("652711504416")),
+        ("eu-west-3", Account("009996457667")),
+        ("il-central-1", Service),
+        ("me-central-1", Service),
+        ("mx-central-1", Service),
+        ("sa-east-1", Account("507241528517")),
+        ("us-east-1", Account("127311923021")),
+        ("us-east-2", Account("033677994240")),
+        ("us-west-1", Account("027434742980")),
+        ("us-west-2", Account("797873946194")),
+    ]
+};
+
+/// Who delivers load balancer access logs in `region`; `None` for a region that is not commercial.
+pub fn load_balancer_log_delivery(region: &str) -> Option<LoadBalancerLogDelivery> {
+    LOAD_BALANCER_LOG_DELIVERY
+        .iter()
+        .find(|(r, _)| *r == region)
+        .map(|(_, delivery)| *delivery)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_commercial_region_says_who_delivers_load_balancer_logs() {
+        let listed: Vec<&str> = LOAD_BALANCER_LOG_DELIVERY.iter().map(|(r, _)| *r).collect();
+        let known: Vec<&str> = commercial_regions().collect();
+        assert_eq!(listed, known);
+        for (region, delivery) in LOAD_BALANCER_LOG_DELIVERY {
+            if let LoadBalancerLogDelivery::Account(account) = delivery {
+                assert!(
+                    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()),
+                    "{region}: {account}"
+                );
+            }
+        }
+        assert_eq!(load_balancer_log_delivery("mars-1"), None);
+    }
 
     #[test]
     fn the_classes_named_in_messages_run_aurora_postgresql() {
