@@ -235,6 +235,19 @@ impl Attributes {
         self
     }
 
+    /// Skips a checkov check on this resource (`Metadata.checkov.skip`), with the reason checkov reports beside
+    /// the skip; scripts/checkov refuses a skip without one.
+    pub fn skip_checkov_check(mut self, check: &str, reason: &str) -> Self {
+        let checkov = self
+            .metadata
+            .entry("checkov".to_string())
+            .or_insert_with(|| serde_json::json!({"skip": []}));
+        if let Some(skips) = checkov["skip"].as_array_mut() {
+            skips.push(serde_json::json!({"id": check, "comment": reason}));
+        }
+        self
+    }
+
     /// Suppresses a cfn-guard rule on this resource. The reason is rendered beside the suppression so a reviewer
     /// sees why the rule does not fit; README lists every suppression migen makes.
     pub fn suppress_guard_rule(mut self, rule: &str, reason: &str) -> Self {

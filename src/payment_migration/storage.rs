@@ -69,6 +69,7 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Storage {
         ]),
         Attributes::new()
             .suppress_guard_rule("S3_BUCKET_LOGGING_ENABLED", LOG_SINK_LOGGING_REASON)
+            .skip_checkov_check("CKV_AWS_18", LOG_SINK_LOGGING_REASON)
             .suppress_guard_rule("S3_BUCKET_REPLICATION_ENABLED", LOG_SINK_REPLICATION_REASON)
             .suppress_guard_rule(
                 "MIGEN_BUCKET_ENCRYPTED_WITH_STACK_KEY",

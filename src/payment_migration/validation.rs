@@ -123,6 +123,7 @@ pub fn build(
                               condition).",
             subnets: &network.migration.private_subnets,
             security_group: &network.security_groups.validation,
+            invoked_by: "the migration workflow (lambda:invoke, waiting for the verdict)",
         },
     );
     stack.template.output(
