@@ -230,7 +230,7 @@ fn runbook(
                 on_premises_cidr => env.network.on_premises_cidr.to_string(),
                 log_retention_days => env.log_retention_days,
                 token_secret => crate::payment_migration::api::token_secret_name(env),
-                settings_ttl => crate::payment_migration::api::SETTINGS_TTL_SECONDS,
+                settings_ttl => env.api.settings_ttl_seconds,
                 rotation_window => env.api.token_rotation_window_minutes,
                 validation_function => crate::payment_migration::validation::function_name(env),
                 max_cdc_latency => env.migration.max_cdc_latency_seconds,
@@ -256,7 +256,7 @@ fn runbook(
                 reverse_start_seconds => orchestration::pace::TASK_START.seconds(),
                 reverse_gate_seconds => orchestration::pace::REVERSE_GATE.seconds(),
                 task_stop_seconds => orchestration::pace::TASK_STOP.seconds(),
-                drain_min_minutes => orchestration::rollback::drain_min_polls() * orchestration::rollback::DRAIN_POLL_SECONDS / 60,
+                drain_min_minutes => orchestration::rollback::drain_min_polls(env) * orchestration::rollback::DRAIN_POLL_SECONDS / 60,
                 workflows => templates.first().map(|t| t.workflows.iter().map(|w| minijinja::context! {
                     name => &w.name,
                     events => w.worst_case.history_events,

@@ -226,6 +226,8 @@ fn the_health_gate_is_the_stacks_composite_alarm_over_every_paging_alarm() {
         let signals: BTreeSet<&str> = [
             "MonitoringAuthorizerDenialsAlarm",
             "MonitoringAuthorizerDegradedAlarm",
+            "MonitoringAuthorizerThrottlesAlarm",
+            "MonitoringAuthorizerFailuresAlarm",
             "MonitoringDmsTaskErrorsAlarm",
             "MonitoringMigrationWorkflowFailedAlarm",
             "MonitoringRollbackWorkflowFailedAlarm",

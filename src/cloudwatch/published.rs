@@ -348,10 +348,17 @@ const VALIDATION_ROWS: [Published; 8] = [
 ];
 
 /// `PaymentMigration/Logs/<env>`: counts the stack's CloudWatch Logs metric filters make of log events (the
-/// authorizer's denials and degraded requests, the DMS task's error lines, the validation verdicts by their
+/// authorizer's denials, degraded requests and failures, the DMS task's error lines, the validation verdicts by their
 /// `Verdict` field). A filter without dimensions publishes its metric with none; one with a dimension, with
 /// exactly that one.
-const LOG_FILTER_ROWS: [Published; 4] = [
+const LOG_FILTER_ROWS: [Published; 5] = [
+    prefixed(
+        "PaymentMigration/Logs/",
+        "AuthorizerFailures",
+        &[],
+        "Count",
+        LOG_FILTERS,
+    ),
     prefixed(
         "PaymentMigration/Logs/",
         "AuthorizerDenials",
@@ -817,6 +824,6 @@ mod tests {
                 );
             }
         }
-        assert_eq!(PUBLISHED.len(), 35);
+        assert_eq!(PUBLISHED.len(), 36);
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! Clients reach the API only through the stack's `execute-api` VPC endpoint. The authorizer checks the bearer
 //! token (kept in Secrets Manager), reads `workflow/enable-cutover` and `workflow/traffic-split-percentage` (at
-//! most [`SETTINGS_TTL_SECONDS`] old) and returns the side in its context; its result is never cached, so a
+//! most the spec's `api.settings_ttl_seconds` old) and returns the side in its context; its result is never
+//! cached, so a
 //! change of the split or a rollback applies to every request within that bound, without a redeploy. The method
 //! passes the side to an internal Application Load Balancer as the [`BACKEND_HEADER`] header, through a VPC
 //! link; a listener rule forwards `migration` to the migration backends and everything else to production, over
@@ -42,9 +43,6 @@ use super::network::{Network, aws_apis};
 use super::stack::{Layer, SYSTEM, Stack};
 use super::storage::{LOAD_BALANCER_LOG_PREFIX, Storage};
 
-/// How old the authorizer's view of the two workflow parameters may be: the bound within which a change of the
-/// split, or a rollback, reaches every request.
-pub const SETTINGS_TTL_SECONDS: u32 = 5;
 /// The stage clients call.
 pub const STAGE: &str = "live";
 /// The header that carries the authorizer's decision to the load balancer.
@@ -63,6 +61,9 @@ pub struct Api {
     pub authorizer_function: Handle<Function>,
     /// The authorizer's log group: one JSON line per decision.
     pub authorizer_logs: Handle<LogGroup>,
+    /// The stage's access log group: one JSON line per request
+    /// ([`crate::resources::apigateway::ACCESS_LOG_FORMAT`]).
+    pub access_logs: Handle<LogGroup>,
     pub load_balancer: Handle<LoadBalancer>,
 }
 
@@ -362,6 +363,7 @@ pub fn build(
         rest_api,
         authorizer_function,
         authorizer_logs,
+        access_logs,
         load_balancer,
     }
 }
@@ -496,7 +498,7 @@ fn authorizer_function(
             source: include_str!("../../templates/lambda/authorizer.py"),
             timeout_seconds: 5,
             memory_mb: 256,
-            reserved_concurrency: env.api.authorizer_concurrency,
+            reserved_concurrency: super::capacity::authorizer_concurrency(env),
             environment: vec![
                 ("TOKEN_SECRET_ARN", token.secret_arn()),
                 (
@@ -507,7 +509,7 @@ fn authorizer_function(
                 ("TRAFFIC_SPLIT_PARAMETER", split),
                 (
                     "SETTINGS_TTL_SECONDS",
-                    Expr::lit(SETTINGS_TTL_SECONDS.to_string()),
+                    Expr::lit(env.api.settings_ttl_seconds.to_string()),
                 ),
                 (
                     "SETTINGS_MAX_STALENESS_SECONDS",

@@ -5,6 +5,7 @@
 //! region's stack: its own key, a private VPC and the global database's secondary cluster.
 
 pub mod api;
+pub mod capacity;
 pub mod configuration;
 pub mod database;
 pub mod encryption;

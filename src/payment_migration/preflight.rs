@@ -25,6 +25,7 @@ pub fn check(stack: &Stack, rebuild: &dyn Fn(&Environment) -> usize) -> Vec<Prob
     problems.extend(security_group_problems(stack));
     problems.extend(resource_count_problems(stack, rebuild));
     problems.extend(super::orchestration::check_limits(&stack.workflow_limits));
+    problems.extend(super::capacity::problems(stack));
     problems
 }
 

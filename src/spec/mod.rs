@@ -18,7 +18,7 @@ use std::path::Path;
 
 use ipnet::Ipv4Net;
 
-pub use model::{Egress, PciScope, SourceKind, SpecFile};
+pub use model::{Egress, ParameterStoreThroughput, PciScope, SourceKind, SpecFile};
 pub use validate::MAX_ENVIRONMENT_LEN;
 
 /// The specs in `specs/`, by environment name, compiled into the binary.
@@ -125,7 +125,10 @@ pub struct Api {
     pub production: Backend,
     pub migration: Backend,
     pub health_check_path: String,
-    pub authorizer_concurrency: u32,
+    pub peak_requests_per_second: u32,
+    pub settings_ttl_seconds: u32,
+    pub lambda_concurrency_quota: u32,
+    pub parameter_store_throughput: ParameterStoreThroughput,
     pub token_rotation_window_minutes: u32,
     pub settings_max_staleness_seconds: u32,
     pub token_max_staleness_seconds: u32,

@@ -292,17 +292,37 @@ pub struct ApiSpec {
     /// Path the load balancer's health checks request over HTTPS on every backend address.
     #[serde(default = "default_health_check_path")]
     pub health_check_path: String,
-    /// Concurrency reserved for the authorizer, which runs on every request (its result is never cached, so
-    /// that a change of the split applies at once). 1 to 1000; default 50.
-    #[serde(default = "default_authorizer_concurrency")]
-    pub authorizer_concurrency: u32,
+    /// Requests per second the payment API must carry at its peak. The authorizer runs once per request (its
+    /// result is never cached, so that a change of the split applies at once), so its reserved concurrency is
+    /// derived from this (README, "Capacity"). 1 to 10000; default 100.
+    #[serde(default = "default_peak_requests_per_second")]
+    pub peak_requests_per_second: u32,
+    /// Seconds the authorizer keeps the split and the cutover switch before it reads them again: how long a
+    /// change, a rollback's among them, takes to reach every request. Every warm authorizer instance reads them
+    /// once per TTL, which Parameter Store's throughput must carry. 1 to 60; default 5.
+    #[serde(default = "default_settings_ttl")]
+    pub settings_ttl_seconds: u32,
+    /// The account's Lambda concurrent-executions quota in the stack's regions (AWS's default is 1,000). The
+    /// stack's functions reserve their concurrency out of it, and Lambda keeps 100 unreserved. 100 to 1000000;
+    /// default 1000.
+    #[serde(default = "default_lambda_concurrency_quota")]
+    pub lambda_concurrency_quota: u32,
+    /// The account's Parameter Store throughput setting in the primary region: `standard` (GetParameters shares
+    /// 40 transactions per second across the account) or `higher` (10,000, billed per request). Default
+    /// `standard`.
+    #[serde(default)]
+    pub parameter_store_throughput: ParameterStoreThroughput,
+    /// Derived from `peak_requests_per_second` since the authorizer's capacity is computed; refused when set.
+    #[serde(default)]
+    #[schemars(skip)]
+    pub authorizer_concurrency: Option<u32>,
     /// Minutes after a rotation of the API token during which the previous token is still accepted, so that
     /// clients can switch without an outage. 0 to 1440; default 60.
     #[serde(default = "default_token_rotation_window")]
     pub token_rotation_window_minutes: u32,
-    /// Seconds past the settings' 5-second TTL during which the authorizer keeps routing by the last split and
-    /// switch it read, while Parameter Store throttles or fails; after that, and on an instance that never read
-    /// them, every valid caller goes to production. Each request so served is logged and pages. 0 to 3600;
+    /// Seconds past the settings' TTL (`settings_ttl_seconds`) during which the authorizer keeps routing by the
+    /// last split and switch it read, while Parameter Store throttles or fails; after that, and on an instance
+    /// that never read them, every valid caller goes to production. Each request so served is logged and pages. 0 to 3600;
     /// default 300.
     #[serde(default = "default_settings_max_staleness")]
     pub settings_max_staleness_seconds: u32,
@@ -326,8 +346,37 @@ fn default_health_check_path() -> String {
     "/health".into()
 }
 
-fn default_authorizer_concurrency() -> u32 {
-    50
+fn default_peak_requests_per_second() -> u32 {
+    100
+}
+
+fn default_settings_ttl() -> u32 {
+    5
+}
+
+fn default_lambda_concurrency_quota() -> u32 {
+    1000
+}
+
+/// Parameter Store's throughput setting for an account and region.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ParameterStoreThroughput {
+    /// 40 transactions per second for GetParameters, shared by the whole account.
+    #[default]
+    Standard,
+    /// The higher-throughput setting: 10,000 transactions per second, billed per request.
+    Higher,
+}
+
+impl ParameterStoreThroughput {
+    /// GetParameters transactions per second the account may make.
+    pub fn transactions_per_second(self) -> u32 {
+        match self {
+            ParameterStoreThroughput::Standard => 40,
+            ParameterStoreThroughput::Higher => 10_000,
+        }
+    }
 }
 
 fn default_token_rotation_window() -> u32 {

@@ -49,12 +49,24 @@ pub(super) fn api(
         "a URL path starting with / of at most 1024 characters: letters, digits, - . _ ~ ! & ' ( ) * + , ; = : @ / \
          and %XX escapes (no $, no query, no spaces)",
     );
-    let concurrency_ok = c.range(
+    let concurrency_ok = c.require(
+        spec.authorizer_concurrency.is_none(),
         "api.authorizer_concurrency",
-        spec.authorizer_concurrency,
+        spec.authorizer_concurrency.unwrap_or_default(),
+        "not set: the authorizer's reserved concurrency is derived from api.peak_requests_per_second (README, \
+         \"Capacity\"); state the API's peak rate there instead",
+    ) & c.range(
+        "api.peak_requests_per_second",
+        spec.peak_requests_per_second,
         1,
-        1000,
-    );
+        10_000,
+    ) & c.range("api.settings_ttl_seconds", spec.settings_ttl_seconds, 1, 60)
+        & c.range(
+            "api.lambda_concurrency_quota",
+            spec.lambda_concurrency_quota,
+            100,
+            1_000_000,
+        );
     let window_ok = c.range(
         "api.token_rotation_window_minutes",
         spec.token_rotation_window_minutes,
@@ -116,7 +128,10 @@ pub(super) fn api(
         production: production?,
         migration: migration?,
         health_check_path: spec.health_check_path.clone(),
-        authorizer_concurrency: spec.authorizer_concurrency,
+        peak_requests_per_second: spec.peak_requests_per_second,
+        settings_ttl_seconds: spec.settings_ttl_seconds,
+        lambda_concurrency_quota: spec.lambda_concurrency_quota,
+        parameter_store_throughput: spec.parameter_store_throughput,
         token_rotation_window_minutes: spec.token_rotation_window_minutes,
         settings_max_staleness_seconds: spec.settings_max_staleness_seconds,
         token_max_staleness_seconds: spec.token_max_staleness_seconds,

@@ -15,6 +15,9 @@ pub struct LogMetrics {
     /// Requests the authorizer served from stale settings or token versions, or sent to production for want of
     /// settings, or denied for want of token versions, because Parameter Store or Secrets Manager failed.
     pub authorizer_degraded: Metric,
+    /// Requests API Gateway answered 500 because the authorizer failed (an error, a timeout, or Lambda
+    /// throttling it at its reserved concurrency), from the stage's access log.
+    pub authorizer_failures: Metric,
     /// Error lines (`]E:`) DMS wrote for the replication tasks.
     pub dms_task_errors: Metric,
     /// The validation function's verdicts, one per run, by `Verdict`.
@@ -32,6 +35,7 @@ const VERDICTS: [&str; 3] = ["consistent", "inconsistent", "not-ready"];
 pub fn build(
     stack: &mut Stack,
     authorizer_logs: &Handle<LogGroup>,
+    access_logs: &Handle<LogGroup>,
     task_logs: &Handle<LogGroup>,
     validation_logs: &Handle<LogGroup>,
 ) -> LogMetrics {
@@ -59,6 +63,19 @@ pub fn build(
             authorizer_logs.log_group_name(),
             namespace.clone(),
             "AuthorizerDegraded",
+        ),
+    );
+    // API Gateway writes "-" for a context variable without a value (the stage's access log format).
+    let failures = stack.name("authorizer failures");
+    stack.add(
+        Layer::Monitoring,
+        "authorizer failures filter",
+        MetricFilter::count(
+            failures,
+            "{ ($.status = \"500\") && ($.authorizerError != \"-\") }",
+            access_logs.log_group_name(),
+            namespace.clone(),
+            "AuthorizerFailures",
         ),
     );
     // DMS task log lines read `<timestamp> [<COMPONENT> ]E:  <message>` for errors (DMS user guide, task logs).
@@ -91,6 +108,7 @@ pub fn build(
     LogMetrics {
         authorizer_denials: Metric::custom(namespace.clone(), "AuthorizerDenials", Vec::new()),
         authorizer_degraded: Metric::custom(namespace.clone(), "AuthorizerDegraded", Vec::new()),
+        authorizer_failures: Metric::custom(namespace.clone(), "AuthorizerFailures", Vec::new()),
         dms_task_errors: Metric::custom(namespace.clone(), "DmsTaskErrors", Vec::new()),
         validation_verdicts: VERDICTS
             .iter()

@@ -79,6 +79,7 @@ pub fn alarms(stack: &mut Stack, watched: &Watched) -> Alarms {
     let logs = filters::build(
         stack,
         &watched.api.authorizer_logs,
+        &watched.api.access_logs,
         &watched.replication.task_logs,
         &watched.validation.logs,
     );

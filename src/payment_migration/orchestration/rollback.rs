@@ -37,7 +37,6 @@ use crate::cfn::Handle;
 use crate::resources::dms::ReplicationTask;
 use crate::spec::Environment;
 
-use super::super::api::SETTINGS_TTL_SECONDS;
 use super::super::configuration::Phase;
 use super::super::monitoring::GATE_MINUTES;
 use super::pace;
@@ -73,8 +72,8 @@ pub fn rollback_state_machine_name(env: &Environment) -> String {
 }
 
 /// Polls before the gate's OK counts: its window of [`GATE_MINUTES`] must start after the settings TTL.
-pub fn drain_min_polls() -> u32 {
-    (SETTINGS_TTL_SECONDS + GATE_MINUTES * 60).div_ceil(DRAIN_POLL_SECONDS)
+pub fn drain_min_polls(env: &Environment) -> u32 {
+    (env.api.settings_ttl_seconds + GATE_MINUTES * 60).div_ceil(DRAIN_POLL_SECONDS)
 }
 
 /// Polls after which the drain gives up.
@@ -442,7 +441,7 @@ fn settle_reverse(r: &Resources) -> Sequence {
 
 fn drain_reverse(r: &Resources, env: &Environment) -> Sequence {
     let task = &r.replication.reverse_task;
-    let min_polls = drain_min_polls();
+    let min_polls = drain_min_polls(env);
     let max_polls = drain_max_polls();
     let poll = Poll::new("Drain", DRAIN, DRAIN_POLL_SECONDS, max_polls);
     let count = poll.count_state();
