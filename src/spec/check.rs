@@ -6,6 +6,45 @@ use ipnet::Ipv4Net;
 
 use super::Problem;
 
+/// The bounds of the spec's whole-number fields, in one place: validation holds values to them, and a value the
+/// field's type cannot even hold (`port: 70000`, `readers: -1`) is reported with them too. `*` stands for one
+/// segment of the path (a side, a cluster).
+const RANGES: &[(&str, u64, u64)] = &[
+    ("api.backends.*.port", 1, 65535),
+    ("api.lambda_concurrency_quota", 100, 1_000_000),
+    ("api.peak_requests_per_second", 1, 10_000),
+    ("api.settings_max_staleness_seconds", 0, 3600),
+    ("api.settings_ttl_seconds", 1, 60),
+    ("api.token_max_staleness_seconds", 0, 3600),
+    ("api.token_rotation_window_minutes", 0, 1440),
+    ("database.*.readers", 0, 15),
+    ("database.backup_retention_days", 1, 35),
+    ("database.credential_rotation_days", 1, 365),
+    ("migration.allocated_storage_gb", 5, 6144),
+    ("migration.max_cdc_latency_seconds", 1, 3600),
+    ("migration.source.external.port", 1, 65535),
+    ("network.availability_zones", 2, 3),
+    ("orchestration.approval_timeout_hours", 1, 168),
+    ("orchestration.bake_minutes", 1, 120),
+    ("orchestration.cdc_catch_up_minutes", 1, 240),
+    ("orchestration.full_load_timeout_hours", 1, 72),
+    ("orchestration.validation_timeout_minutes", 5, 720),
+];
+
+/// The bounds of a whole-number field, by its path (`api.backends.production.port`).
+pub(super) fn range_of(field: &str) -> Option<(u64, u64)> {
+    let segments: Vec<&str> = field.split('.').collect();
+    RANGES.iter().find_map(|(pattern, min, max)| {
+        let pattern: Vec<&str> = pattern.split('.').collect();
+        (pattern.len() == segments.len()
+            && pattern
+                .iter()
+                .zip(&segments)
+                .all(|(p, s)| *p == "*" || p == s))
+        .then_some((*min, *max))
+    })
+}
+
 /// How many items of a list a message shows.
 const SHOWN: usize = 6;
 
@@ -49,15 +88,20 @@ impl Checker {
         ok
     }
 
-    pub fn range<T: PartialOrd + Display + Copy>(
-        &mut self,
-        field: &str,
-        value: T,
-        min: T,
-        max: T,
-    ) -> bool {
+    /// A whole number within the field's bounds in [`RANGES`].
+    pub fn range(&mut self, field: &str, value: impl Into<u64> + Display + Copy) -> bool {
+        let Some((min, max)) = range_of(field) else {
+            self.push(
+                field,
+                value,
+                "a value within bounds migen states for this field (it states none: a defect of migen, please \
+                 report it)",
+            );
+            return false;
+        };
+        let number: u64 = value.into();
         self.require(
-            min <= value && value <= max,
+            min <= number && number <= max,
             field,
             value,
             format!("{min} to {max}"),
@@ -114,4 +158,25 @@ impl Checker {
 
 pub(super) fn overlaps(a: Ipv4Net, b: Ipv4Net) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_path_finds_its_bounds_with_any_side_or_cluster() {
+        assert_eq!(range_of("api.backends.production.port"), Some((1, 65535)));
+        assert_eq!(range_of("api.backends.migration.port"), Some((1, 65535)));
+        assert_eq!(range_of("database.migration.readers"), Some((0, 15)));
+        assert_eq!(range_of("api.backends.port"), None);
+        assert_eq!(range_of("api.backends.production.port.x"), None);
+    }
+
+    #[test]
+    fn long_lists_show_their_first_few_and_how_many() {
+        assert_eq!(first_few(&[1, 2, 3]), "1, 2, 3");
+        let many: Vec<u32> = (1..=40).collect();
+        assert_eq!(first_few(&many), "1, 2, 3, 4, 5, 6, ... (40 in all)");
+    }
 }

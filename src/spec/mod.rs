@@ -381,6 +381,13 @@ fn shape_message(parent: Option<String>, message: &str) -> (Option<String>, Stri
         ("expected a boolean", "expected true or false"),
     ] {
         if message.ends_with(rust) {
+            // A field with bounds of its own says them, not its type's.
+            let allowed = match parent.as_deref().and_then(check::range_of) {
+                Some((min, max)) if rust.starts_with("expected u") => {
+                    format!("expected a whole number from {min} to {max}")
+                }
+                _ => allowed.to_string(),
+            };
             message = format!("{}{allowed}", &message[..message.len() - rust.len()]);
         }
     }

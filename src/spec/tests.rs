@@ -139,11 +139,12 @@ fn malformed_yaml_and_missing_fields_are_reported() {
 
 #[test]
 fn type_errors_say_which_values_are_allowed() {
+    // The field's own bounds, not its type's (0 to 255).
     let (_, message) = malformed(&with("availability_zones: 2", "availability_zones: 300"));
-    assert!(
-        message.contains("a whole number from 0 to 255"),
-        "{message}"
-    );
+    assert!(message.contains("a whole number from 2 to 3"), "{message}");
+    let (field, message) = malformed(&with("availability_zones: 2", "availability_zones: -1"));
+    assert_eq!(field.as_deref(), Some("network.availability_zones"));
+    assert!(message.contains("a whole number from 2 to 3"), "{message}");
     let (_, message) = malformed(&with(
         "deletion_protection: false",
         "deletion_protection: yes",
@@ -235,11 +236,11 @@ fn regions_must_exist() {
 }
 
 #[test]
-fn availability_zones_are_two_or_three() {
+fn availability_zones_are_two_to_three() {
     let p = only_problem(&with("availability_zones: 2", "availability_zones: 4"));
     assert_eq!(
         (p.field.as_str(), p.allowed.as_str()),
-        ("network.availability_zones", "2 or 3")
+        ("network.availability_zones", "2 to 3")
     );
 }
 
@@ -314,7 +315,7 @@ fn errors_name_file_field_value_and_what_is_allowed() {
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "specs/x.yaml: 1 problem(s):\n  - field `network.availability_zones` is \"4\"; allowed: 2 or 3"
+        "specs/x.yaml: 1 problem(s):\n  - field `network.availability_zones` is \"4\"; allowed: 2 to 3"
     );
     let err = load_shipped("qa", &Overrides::default()).unwrap_err();
     assert!(err.to_string().contains("dev, staging, prod"));

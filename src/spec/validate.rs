@@ -243,12 +243,7 @@ fn check_instance_classes_in_regions(
 
 fn check_network(c: &mut Checker, file: &SpecFile) -> Option<Network> {
     let net = &file.network;
-    let azs_ok = c.require(
-        (2..=3).contains(&net.availability_zones),
-        "network.availability_zones",
-        net.availability_zones,
-        "2 or 3",
-    );
+    let azs_ok = c.range("network.availability_zones", net.availability_zones);
     let production = vpc_cidr(c, "network.production_vpc_cidr", &net.production_vpc_cidr);
     let migration = vpc_cidr(c, "network.migration_vpc_cidr", &net.migration_vpc_cidr);
     let on_premises = c.cidr("network.on_premises_cidr", &net.on_premises_cidr);

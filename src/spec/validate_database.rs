@@ -52,17 +52,10 @@ pub(super) fn database(
             ),
         );
     }
-    c.range(
-        "database.backup_retention_days",
-        spec.backup_retention_days,
-        1,
-        35,
-    );
+    c.range("database.backup_retention_days", spec.backup_retention_days);
     c.range(
         "database.credential_rotation_days",
         spec.credential_rotation_days,
-        1,
-        365,
     );
     let mut application_cidrs = Vec::new();
     for (i, cidr) in spec.application_cidrs.iter().enumerate() {
@@ -184,7 +177,7 @@ fn cluster(
     spec: &ClusterSpec,
     engine_version: &str,
 ) -> Option<Cluster> {
-    c.range(&format!("{field}.readers"), spec.readers, 0, 15);
+    c.range(&format!("{field}.readers"), spec.readers);
     let capacity_field = format!("{field}.capacity");
     let capacity = match (&spec.capacity.instance_class, &spec.capacity.serverless_v2) {
         (Some(class), None) => {
@@ -262,12 +255,7 @@ pub(super) fn migration(
         &spec.replication_instance_class,
         "a DMS replication instance class such as dms.r6i.large",
     );
-    c.range(
-        "migration.allocated_storage_gb",
-        spec.allocated_storage_gb,
-        5,
-        6144,
-    );
+    c.range("migration.allocated_storage_gb", spec.allocated_storage_gb);
     let parts: Vec<&str> = spec.engine_version.split('.').collect();
     c.require(
         parts.len() == 3
@@ -281,8 +269,6 @@ pub(super) fn migration(
     c.range(
         "migration.max_cdc_latency_seconds",
         spec.max_cdc_latency_seconds,
-        1,
-        3600,
     );
     let source = source(c, spec, on_premises, production);
     let tables = table_mappings(c, spec);
@@ -382,7 +368,7 @@ fn source(
                     "a DNS host name or an IPv4 address",
                 ),
             };
-            let port_ok = c.range(&format!("{field}.port"), external.port, 1, 65535);
+            let port_ok = c.range(&format!("{field}.port"), external.port);
             let database_ok = c.identifier(
                 &format!("{field}.database"),
                 &external.database,
