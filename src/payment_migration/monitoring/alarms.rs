@@ -271,60 +271,56 @@ pub fn build(
         AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, f64::from(AUTHORIZER_DENIALS_ALARM), 1),
         TreatMissingData::NotBreaching,
     ));
-    signals.push(paging_alarm(
-        stack,
-        &topic,
-        "authorizer throttles",
-        "Lambda throttled the authorizer in the last minute: the API's rate exceeded what its reserved \
-         concurrency carries (derived from api.peak_requests_per_second), and API Gateway answered those requests \
-         500. Raise api.peak_requests_per_second to the real peak and deploy. Moving traffic would not help, so \
-         it does not roll the migration back. Missing data is not breaching: no invocation, no throttle."
-            .to_string(),
-        AlarmMetric::Single {
-            metric: Metric::lambda(&stack.template, &api.authorizer_function, LambdaMetric::Throttles)
-                .expect("the functions' names are literal"),
-            statistic: Statistic::Sum,
-            period: 60,
-        },
-        AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, 0.0, 1),
-        TreatMissingData::NotBreaching,
-    ));
-    signals.push(paging_alarm(
-        stack,
-        &topic,
-        "authorizer failures",
-        "API Gateway answered requests 500 in the last minute because the authorizer failed (an error, a timeout \
-         or a throttle): those payments were refused on both sides of the split. The stage's access log \
-         (authorizerError) and the authorizer's log say why. It does not roll the migration back: the authorizer \
-         serves both sides. Missing data is not breaching: the filter reports 0 for a quiet minute."
-            .to_string(),
-        AlarmMetric::Single {
-            metric: logs.authorizer_failures.clone(),
-            statistic: Statistic::Sum,
-            period: 60,
-        },
-        AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, 0.0, 1),
-        TreatMissingData::NotBreaching,
-    ));
-    signals.push(paging_alarm(
-        stack,
-        &topic,
-        "authorizer degraded",
-        "The authorizer could not read Parameter Store or Secrets Manager in the last minute and served requests \
-         in a degraded state: with the last settings or token versions it read (bounded by \
-         api.settings_max_staleness_seconds and api.token_max_staleness_seconds), every caller on production for \
-         want of settings, or denials for want of token versions. The authorizer log's \"degraded\" events say \
-         which and why. Moving traffic would not fix it, so it does not roll the migration back. Missing data is \
-         not breaching: the filter reports 0 for a quiet minute."
-            .to_string(),
-        AlarmMetric::Single {
-            metric: logs.authorizer_degraded.clone(),
-            statistic: Statistic::Sum,
-            period: 60,
-        },
-        AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, 0.0, 1),
-        TreatMissingData::NotBreaching,
-    ));
+    // The live payment path's signals: any count in a minute pages, and missing data (no request, no event) is
+    // not breaching. None rolls the migration back: the authorizer serves both sides.
+    let authorizer_throttles = Metric::lambda(
+        &stack.template,
+        &api.authorizer_function,
+        LambdaMetric::Throttles,
+    )
+    .expect("the functions' names are literal");
+    for (purpose, description, metric) in [
+        (
+            "authorizer throttles",
+            "Lambda throttled the authorizer in the last minute: the API's rate exceeded what its reserved \
+             concurrency carries (derived from api.peak_requests_per_second), and API Gateway answered those requests \
+             500. Raise api.peak_requests_per_second to the real peak and deploy. Moving traffic would not help, so \
+             it does not roll the migration back. Missing data is not breaching: no invocation, no throttle.",
+            authorizer_throttles,
+        ),
+        (
+            "authorizer failures",
+            "API Gateway answered requests 500 in the last minute because the authorizer failed (an error, a timeout \
+             or a throttle): those payments were refused on both sides of the split. The stage's access log \
+             (authorizerError) and the authorizer's log say why. It does not roll the migration back: the authorizer \
+             serves both sides. Missing data is not breaching: the filter reports 0 for a quiet minute.",
+            logs.authorizer_failures.clone(),
+        ),
+        (
+            "authorizer degraded",
+            "The authorizer could not read Parameter Store or Secrets Manager in the last minute and served requests \
+             in a degraded state: with the last settings or token versions it read (bounded by \
+             api.settings_max_staleness_seconds and api.token_max_staleness_seconds), every caller on production for \
+             want of settings, or denials for want of token versions. The authorizer log's \"degraded\" events say \
+             which and why. Moving traffic would not fix it, so it does not roll the migration back. Missing data is \
+             not breaching: the filter reports 0 for a quiet minute.",
+            logs.authorizer_degraded.clone(),
+        ),
+    ] {
+        signals.push(paging_alarm(
+            stack,
+            &topic,
+            purpose,
+            description.to_string(),
+            AlarmMetric::Single {
+                metric,
+                statistic: Statistic::Sum,
+                period: 60,
+            },
+            AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, 0.0, 1),
+            TreatMissingData::NotBreaching,
+        ));
+    }
     signals.push(paging_alarm(
         stack,
         &topic,
