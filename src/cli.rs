@@ -43,7 +43,10 @@ struct Cli {
 enum Command {
     /// Render an environment: the primary region's template to stdout, or every artifact under --out.
     #[command(
-        after_help = "Examples:\n  migen render --env dev > stack.yaml\n  migen render --env staging --out out"
+        override_usage = "migen render (--env NAME | --spec FILE) [--format yaml|json] [--region REGION | --out DIR]",
+        after_help = "--region picks the one template written to stdout; --out writes every region's template and \
+                      the other artifacts to DIR/<env>/, so the two exclude each other.\n\n\
+                      Examples:\n  migen render --env dev > stack.yaml\n  migen render --env staging --out out"
     )]
     Render(RenderArgs),
     /// Validate specs and render their templates, reporting sizes and warnings without writing anything.
@@ -55,13 +58,19 @@ enum Command {
     Envs,
     /// Report what a change does to the deployed stacks, offline: per resource added, removed, changed in place,
     /// replaced (and why) or renamed; exits 1 when a change would lose data and is not acknowledged.
-    #[command(after_help = "Examples:\n  \
+    #[command(
+        override_usage = "migen diff (--env NAME | --spec FILE) [--region REGION] [--against DIR] [--base REV] \
+                                [--format text|markdown|json] [--acknowledge ID=REASON]...\n       \
+                                migen diff OLD NEW [--format text|markdown|json] [--acknowledge ID=REASON]...",
+        after_help = "Examples:\n  \
         migen diff --env prod                      # the committed out/prod/ against a fresh render\n  \
         migen diff --env prod --format markdown    # for a pull-request comment\n  \
         migen diff --env prod --base origin/main   # main's committed out/prod/ against this render\n  \
         migen diff old.yaml new.yaml --format json\n  \
         migen diff --env dev --acknowledge MigrationForwardTask='restart the full load on purpose'\n\n\
-        Exit codes: 0 no unacknowledged data loss, 1 data loss to acknowledge (or unreadable input), 2 usage.")]
+        Exit codes: 0 no unacknowledged data loss, 1 data loss to acknowledge (or unreadable input), 2 usage \
+        (a baseline that is not there among them)."
+    )]
     Diff(DiffArgs),
     /// Print the architecture of an environment's templates as a Mermaid or Graphviz diagram.
     #[command(
@@ -206,6 +215,10 @@ pub fn run(
     match result {
         Ok(()) => EXIT_OK,
         Err(Failure::DataLoss) => EXIT_INVALID,
+        Err(Failure::Usage(message)) => {
+            let _ = writeln!(err, "error: {message}");
+            EXIT_USAGE
+        }
         Err(failure) => {
             let _ = writeln!(err, "error: {failure}");
             EXIT_INVALID
@@ -236,6 +249,9 @@ enum Failure {
     /// The change report found data loss nobody acknowledged; the report itself says which.
     #[error("data loss not acknowledged")]
     DataLoss,
+    /// The question cannot be answered as asked (exit 2): what was looked for, and how to ask instead.
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// The environment and the name of the spec it came from.
@@ -273,13 +289,35 @@ fn render(
     let format = Format::from(args.format);
     match args.out {
         Some(dir) => {
+            if dir.exists() && !dir.is_dir() {
+                return Err(Failure::Io(format!(
+                    "--out {}: a file, not a directory: --out names the directory under which <env>/ is written \
+                     (e.g. --out out); to write the primary template to a file, leave --out out and redirect \
+                     stdout",
+                    dir.display()
+                )));
+            }
             let templates = render::templates(&env, format).map_err(in_spec(&spec_file))?;
             report_warnings(&templates, err);
             let artifacts = render::artifacts(&env, &spec_file, &templates, format)?;
             let target = render::write_atomically(&dir, &env.name, &artifacts).map_err(|e| {
+                let why = match e.kind() {
+                    std::io::ErrorKind::PermissionDenied => {
+                        "this user may not write there (permission denied)".to_string()
+                    }
+                    std::io::ErrorKind::NotADirectory => {
+                        "a part of the path is a file, not a directory".to_string()
+                    }
+                    std::io::ErrorKind::ReadOnlyFilesystem => {
+                        "the file system is read-only".to_string()
+                    }
+                    std::io::ErrorKind::StorageFull => "the disk is full".to_string(),
+                    _ => e.to_string(),
+                };
                 Failure::Io(format!(
-                    "{}: cannot write the artifacts: {e}",
-                    dir.display()
+                    "--out {}: cannot write the artifacts of {} there: {why}; nothing was changed",
+                    dir.display(),
+                    env.name
                 ))
             })?;
             for artifact in &artifacts {
@@ -431,6 +469,9 @@ fn diff(args: DiffArgs, overrides: &Overrides, out: &mut dyn Write) -> Result<()
         _ => {
             let (env, spec_file) = load(args.env.as_deref(), args.spec.as_ref(), overrides)?;
             let templates = render::templates(&env, Format::Yaml).map_err(in_spec(&spec_file))?;
+            if args.base.is_none() {
+                baseline_exists(&args.against, &env.name)?;
+            }
             let mut reports = Vec::new();
             for t in templates
                 .iter()
@@ -471,6 +512,27 @@ fn diff(args: DiffArgs, overrides: &Overrides, out: &mut dyn Write) -> Result<()
         return Err(Failure::DataLoss);
     }
     Ok(())
+}
+
+/// The committed artifacts of `env` under `against`: at least one template, or the comparison would report every
+/// resource as added and answer a question nobody asked. (A region added to an environment whose other templates
+/// are there is a new stack, and is reported so.)
+fn baseline_exists(against: &std::path::Path, env: &str) -> Result<(), Failure> {
+    let dir = against.join(env);
+    let has_template = std::fs::read_dir(&dir).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).any(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.starts_with("stack.") && (name.ends_with(".yaml") || name.ends_with(".json"))
+        })
+    });
+    if has_template {
+        return Ok(());
+    }
+    Err(Failure::Usage(format!(
+        "{}: no committed template (stack.<region>.yaml) to compare with: run migen diff from the repository that \
+         holds out/, or point --against at the directory that holds {env}/, or --base at a git revision",
+        dir.display()
+    )))
 }
 
 fn graph(args: GraphArgs, overrides: &Overrides, out: &mut dyn Write) -> Result<(), Failure> {

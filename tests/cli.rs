@@ -254,3 +254,44 @@ fn check_schema_envs_and_help() {
     assert_eq!(help.status.code(), Some(0));
     assert!(text(&help.stdout).contains("migen render --env dev > stack.yaml"));
 }
+
+#[test]
+fn a_wrong_question_is_refused_naming_what_was_looked_for() {
+    // A diff with no committed baseline would report every resource as added: refused, exit 2.
+    let empty = temp_dir("no-baseline");
+    let against = empty.display().to_string();
+    let output = migen(&["diff", "--env", "prod", "--against", &against]);
+    assert_clean_failure(
+        &output,
+        2,
+        &[
+            &format!("{}", empty.join("prod").display()),
+            "no committed template",
+            "--against",
+            "--base",
+        ],
+    );
+    std::fs::create_dir_all(empty.join("prod")).unwrap();
+    let output = migen(&["diff", "--env", "prod", "--against", &against]);
+    assert_clean_failure(&output, 2, &["no committed template"]);
+
+    // --out at a file says so, and leaves the file as it was.
+    let file = empty.join("stack.yaml");
+    std::fs::write(&file, "kept").unwrap();
+    let output = migen(&[
+        "render",
+        "--env",
+        "dev",
+        "--out",
+        &file.display().to_string(),
+    ]);
+    assert_clean_failure(&output, 1, &["a file, not a directory", "redirect stdout"]);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "kept");
+
+    // The synopsis says which options exclude each other.
+    let help = text(&migen(&["render", "--help"]).stdout);
+    assert!(help.contains("[--region REGION | --out DIR]"), "{help}");
+    let help = text(&migen(&["diff", "--help"]).stdout);
+    assert!(help.contains("migen diff OLD NEW"), "{help}");
+    let _ = std::fs::remove_dir_all(&empty);
+}
