@@ -26,6 +26,11 @@ pub struct RegionTemplate {
     /// The region's alarms, for the runbook: name, whether it pages the operations topic, and its description
     /// (what it means, and how it treats missing data).
     pub alarms: Vec<AlarmSummary>,
+    /// The region's DMS replication instances and endpoints, by identifier, for the runbook's connection test.
+    pub dms_instances: Vec<String>,
+    pub dms_endpoints: Vec<String>,
+    /// The region's log groups whose names the template states: logical id and name, for the runbook.
+    pub log_groups: Vec<(String, String)>,
     /// The region's workflows: each one's computed worst case and the timeout set from it.
     pub workflows: Vec<payment_migration::orchestration::WorkflowLimits>,
 }
@@ -113,11 +118,35 @@ pub fn region_template(
             })
         })
         .collect();
+    let literal = |kind: &str, property: &str| -> Vec<String> {
+        stack
+            .template
+            .resources()
+            .filter(|(_, k, _)| *k == kind)
+            .filter_map(|(_, _, properties)| Some(properties.get(property)?.as_str()?.to_string()))
+            .collect()
+    };
+    let dms_instances = literal("AWS::DMS::ReplicationInstance", "ReplicationInstanceIdentifier");
+    let dms_endpoints = literal("AWS::DMS::Endpoint", "EndpointIdentifier");
+    let log_groups = stack
+        .template
+        .resources()
+        .filter(|(_, kind, _)| *kind == "AWS::Logs::LogGroup")
+        .filter_map(|(id, _, properties)| {
+            Some((
+                id.to_string(),
+                properties.get("LogGroupName")?.as_str()?.to_string(),
+            ))
+        })
+        .collect();
     Ok(RegionTemplate {
         region: region.to_string(),
         template,
         extra,
         alarms,
+        log_groups,
+        dms_instances,
+        dms_endpoints,
         workflows: stack.workflow_limits.clone(),
     })
 }
@@ -198,6 +227,9 @@ fn runbook(
         .map(|t| {
             minijinja::context! {
                 region => &t.region,
+                dms_instance => t.dms_instances.first(),
+                dms_endpoints => &t.dms_endpoints,
+                log_groups => t.log_groups.iter().map(|(id, name)| minijinja::context! { id => id, name => name }).collect::<Vec<_>>(),
                 file => t.file_name(format),
                 resources => t.template.resource_count,
                 bytes => t.template.body.len(),
@@ -221,6 +253,7 @@ fn runbook(
             template.render(minijinja::context! {
                 env => &env.name,
                 spec_file => spec_file,
+                deletion_protection => env.database.deletion_protection,
                 stack_name => format!("{}-{}", crate::payment_migration::stack::SYSTEM, env.name),
                 primary_region => &env.primary_region,
                 templates => rows,
