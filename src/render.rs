@@ -126,7 +126,10 @@ pub fn region_template(
             .filter_map(|(_, _, properties)| Some(properties.get(property)?.as_str()?.to_string()))
             .collect()
     };
-    let dms_instances = literal("AWS::DMS::ReplicationInstance", "ReplicationInstanceIdentifier");
+    let dms_instances = literal(
+        "AWS::DMS::ReplicationInstance",
+        "ReplicationInstanceIdentifier",
+    );
     let dms_endpoints = literal("AWS::DMS::Endpoint", "EndpointIdentifier");
     let log_groups = stack
         .template
