@@ -1,9 +1,9 @@
 """The harness of the workflow tests: the rendered Step Functions documents, executed in moto's Amazon States
 Language interpreter against moto's SSM, S3, SNS/SQS, DMS, CloudWatch and Lambda.
 
-`World` creates in moto what the stack (out/dev/stack.ap-southeast-1.yaml) creates for the workflows, binds every
-`${Placeholder}` of a rendered document to it (as the state machines' DefinitionSubstitutions do), and creates the
-state machines under the stack's names. The documents are read from out/dev/, or from the folder named by the
+`World` creates in moto what the stack (out/dev/stack.ap-southeast-1.yaml; another environment's with `env`, as the
+runbook tests do) creates for the workflows, binds every `${Placeholder}` of a rendered document to it (as the state
+machines' DefinitionSubstitutions do), and creates the state machines under the stack's names. The documents are read from out/dev/, or from the folder named by the
 environment variable MIGEN_WORKFLOWS_DIR (used to show that the tests fail on a broken document).
 
 What the harness changes in a document:
@@ -94,27 +94,39 @@ WORKFLOWS_DIR = pathlib.Path(os.environ.get("MIGEN_WORKFLOWS_DIR") or ROOT / "ou
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 REGION = "ap-southeast-1"
 ACCOUNT = DEFAULT_ACCOUNT_ID
-ENV = "dev"
+class Names:
+    """The names the stack of one environment gives what the workflows use (as in out/<env>/stack.*.yaml)."""
 
-PARAMETERS = {
-    "phase": f"/migration/{ENV}/workflow/phase",
-    "split": f"/migration/{ENV}/workflow/traffic-split-percentage",
-    "cutover": f"/migration/{ENV}/workflow/enable-cutover",
-}
-CHECKPOINTS_BUCKET = f"payment-migration-checkpoints-{ENV}"
-ROLLBACK_BUCKET = f"payment-migration-rollback-state-{ENV}"
-TOPIC = f"payment-migration-operations-{ENV}"
-STATE_MACHINES = {
-    "migration": f"payment-migration-migration-{ENV}",
-    "rollback": f"payment-migration-rollback-{ENV}",
-}
-ALARMS = {
-    "forward-gate": f"payment-migration-forward-cdc-latency-{ENV}",
-    "reverse-gate": f"payment-migration-reverse-cdc-latency-{ENV}",
-    "health": f"payment-migration-health-{ENV}",
-}
-VALIDATION_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:data-validation-{ENV}"
-ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/payment-migration-workflows-{ENV}"
+    def __init__(self, env):
+        self.env = env
+        self.parameters = {
+            "phase": f"/migration/{env}/workflow/phase",
+            "split": f"/migration/{env}/workflow/traffic-split-percentage",
+            "cutover": f"/migration/{env}/workflow/enable-cutover",
+        }
+        self.checkpoints_bucket = f"payment-migration-checkpoints-{env}"
+        self.rollback_bucket = f"payment-migration-rollback-state-{env}"
+        self.topic = f"payment-migration-operations-{env}"
+        self.state_machines = {
+            "migration": f"payment-migration-migration-{env}",
+            "rollback": f"payment-migration-rollback-{env}",
+        }
+        self.alarms = {
+            "forward-gate": f"payment-migration-forward-cdc-latency-{env}",
+            "reverse-gate": f"payment-migration-reverse-cdc-latency-{env}",
+            "health": f"payment-migration-health-{env}",
+        }
+        self.validation_function = f"data-validation-{env}"
+        self.validation_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.validation_function}"
+        self.role_arn = f"arn:aws:iam::{ACCOUNT}:role/payment-migration-workflows-{env}"
+
+
+# The dev environment's names, which the workflow tests use.
+DEV = Names("dev")
+PARAMETERS = DEV.parameters
+CHECKPOINTS_BUCKET = DEV.checkpoints_bucket
+ROLLBACK_BUCKET = DEV.rollback_bucket
+ALARMS = DEV.alarms
 EXECUTION_TIMEOUT_SECONDS = 30
 POLL_SECONDS = 0.1
 
@@ -365,7 +377,8 @@ def placeholders(text):
 class World:
     """What the stack creates for the workflows, in moto, and the workflows created from the rendered documents."""
 
-    def __init__(self, waits, retries, monkeypatch):
+    def __init__(self, waits, retries, monkeypatch, env="dev", documents_dir=WORKFLOWS_DIR):
+        self.names = Names(env)
         self.waits = waits
         self.retries = retries
         self._monkeypatch = monkeypatch
@@ -379,12 +392,12 @@ class World:
         self.full_load_progress = {}
 
         # The stack's parameters, with their initial values.
-        self.ssm.put_parameter(Name=PARAMETERS["phase"], Value="not-started", Type="String")
-        self.ssm.put_parameter(Name=PARAMETERS["split"], Value="0", Type="String")
-        self.ssm.put_parameter(Name=PARAMETERS["cutover"], Value="false", Type="String")
-        for bucket in (CHECKPOINTS_BUCKET, ROLLBACK_BUCKET):
+        self.ssm.put_parameter(Name=self.names.parameters["phase"], Value="not-started", Type="String")
+        self.ssm.put_parameter(Name=self.names.parameters["split"], Value="0", Type="String")
+        self.ssm.put_parameter(Name=self.names.parameters["cutover"], Value="false", Type="String")
+        for bucket in (self.names.checkpoints_bucket, self.names.rollback_bucket):
             self.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-        self.topic = self.sns.create_topic(Name=TOPIC)["TopicArn"]
+        self.topic = self.sns.create_topic(Name=self.names.topic)["TopicArn"]
         self.queue = self.sqs.create_queue(QueueName="operations-subscriber")["QueueUrl"]
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
@@ -393,12 +406,12 @@ class World:
 
         # DMS: the replication instance, the four endpoints and the two tasks, as the stack creates them.
         self.instance = self.dms.create_replication_instance(
-            ReplicationInstanceIdentifier=f"payment-migration-replication-{ENV}",
+            ReplicationInstanceIdentifier=f"payment-migration-replication-{self.names.env}",
             ReplicationInstanceClass="dms.t3.medium",
             AllocatedStorage=50,
         )["ReplicationInstance"]["ReplicationInstanceArn"]
         endpoints = {
-            name: self._endpoint(f"payment-migration-{name}-{ENV}", kind)
+            name: self._endpoint(f"payment-migration-{name}-{self.names.env}", kind)
             for name, kind in (
                 ("source", "source"),
                 ("target", "target"),
@@ -407,16 +420,16 @@ class World:
             )
         }
         self.source, self.target = endpoints["source"], endpoints["target"]
-        self.forward = self._task(f"migration-forward-{ENV}", "full-load-and-cdc", self.source, self.target)
+        self.forward = self._task(f"migration-forward-{self.names.env}", "full-load-and-cdc", self.source, self.target)
         self.reverse = self._task(
-            f"migration-reverse-{ENV}", "cdc", endpoints["reverse-source"], endpoints["reverse-target"]
+            f"migration-reverse-{self.names.env}", "cdc", endpoints["reverse-source"], endpoints["reverse-target"]
         )
 
         # CloudWatch: the two CDC-latency gates and the migration-health composite, all OK to begin with.
         for key in ("forward-gate", "reverse-gate"):
-            self._gate(ALARMS[key], key.split("-")[0])
+            self._gate(self.names.alarms[key], key.split("-")[0])
         cloudwatch_backends[ACCOUNT][REGION].put_metric_alarm(
-            name=ALARMS["health"],
+            name=self.names.alarms["health"],
             namespace=None,
             metric_name=None,
             metric_data_queries=None,
@@ -437,32 +450,32 @@ class World:
             treat_missing_data=None,
             evaluate_low_sample_count_percentile=None,
             threshold_metric_id=None,
-            rule=f'ALARM("payment-migration-replication-lag-{ENV}") OR ALARM("payment-migration-api-5xx-{ENV}")',
+            rule=f'ALARM("payment-migration-replication-lag-{self.names.env}") OR ALARM("payment-migration-api-5xx-{self.names.env}")',
             tags=[],
         )
-        for name in ALARMS.values():
+        for name in self.names.alarms.values():
             self.set_alarm(name, "OK")
 
         self.bindings = {
-            "ConfigurationWorkflowPhaseParameterName": PARAMETERS["phase"],
-            "ConfigurationWorkflowTrafficSplitPercentageParameterName": PARAMETERS["split"],
-            "ConfigurationWorkflowEnableCutoverParameterName": PARAMETERS["cutover"],
+            "ConfigurationWorkflowPhaseParameterName": self.names.parameters["phase"],
+            "ConfigurationWorkflowTrafficSplitPercentageParameterName": self.names.parameters["split"],
+            "ConfigurationWorkflowEnableCutoverParameterName": self.names.parameters["cutover"],
             "MigrationForwardTaskArn": self.forward,
             "MigrationReverseTaskArn": self.reverse,
             "MigrationReplicationInstanceArn": self.instance,
             "MigrationSourceEndpointArn": self.source,
             "MigrationTargetEndpointArn": self.target,
-            "MonitoringForwardCdcLatencyAlarmName": ALARMS["forward-gate"],
-            "MonitoringReverseCdcLatencyAlarmName": ALARMS["reverse-gate"],
-            "MonitoringHealthAlarmName": ALARMS["health"],
+            "MonitoringForwardCdcLatencyAlarmName": self.names.alarms["forward-gate"],
+            "MonitoringReverseCdcLatencyAlarmName": self.names.alarms["reverse-gate"],
+            "MonitoringHealthAlarmName": self.names.alarms["health"],
             "NotificationOperationsTopicArn": self.topic,
             "OrchestrationRollbackStateMachineArn": self.state_machine_arn("rollback"),
-            "StorageCheckpointsBucketName": CHECKPOINTS_BUCKET,
-            "StorageRollbackStateBucketName": ROLLBACK_BUCKET,
-            "ValidationDataValidationFunctionArn": VALIDATION_FUNCTION_ARN,
+            "StorageCheckpointsBucketName": self.names.checkpoints_bucket,
+            "StorageRollbackStateBucketName": self.names.rollback_bucket,
+            "ValidationDataValidationFunctionArn": self.names.validation_function_arn,
         }
         # The bound documents; a test may edit one before its first execution creates the state machine.
-        self.documents = {kind: self._bind(WORKFLOWS_DIR / f"{kind}.asl.json") for kind in STATE_MACHINES}
+        self.documents = {kind: self._bind(documents_dir / f"{kind}.asl.json") for kind in self.names.state_machines}
 
     # --- setup helpers
 
@@ -508,8 +521,8 @@ class World:
 
     def _gate(self, name, direction):
         dimensions = [
-            {"Name": "ReplicationInstanceIdentifier", "Value": f"payment-migration-replication-{ENV}"},
-            {"Name": "ReplicationTaskIdentifier", "Value": f"migration-{direction}-{ENV}"},
+            {"Name": "ReplicationInstanceIdentifier", "Value": f"payment-migration-replication-{self.names.env}"},
+            {"Name": "ReplicationTaskIdentifier", "Value": f"migration-{direction}-{self.names.env}"},
         ]
         self.cloudwatch.put_metric_alarm(
             AlarmName=name,
@@ -534,7 +547,7 @@ class World:
         )
 
     def state_machine_arn(self, kind):
-        return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{STATE_MACHINES[kind]}"
+        return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{self.names.state_machines[kind]}"
 
     def _bind(self, path):
         text = path.read_text()
@@ -587,7 +600,7 @@ class World:
         original = SimpleSystemManagerBackend.put_parameter
 
         def put_parameter(backend, name, *args, **kwargs):
-            if name == PARAMETERS[key]:
+            if name == self.names.parameters[key]:
                 failed.append(name)
                 raise SsmInternalServerError()
             return original(backend, name, *args, **kwargs)
@@ -602,13 +615,18 @@ class World:
             if kind == "migration":
                 self._create("rollback")  # the migration's RollBack state starts it
             self._state_machines[kind] = self.sfn.create_state_machine(
-                name=STATE_MACHINES[kind],
+                name=self.names.state_machines[kind],
                 definition=json.dumps(self.documents[kind]),
-                roleArn=ROLE_ARN,
+                roleArn=self.names.role_arn,
                 type="STANDARD",
             )["stateMachineArn"]
             assert self._state_machines[kind] == self.state_machine_arn(kind)
         return self._state_machines[kind]
+
+    def create_state_machines(self):
+        """Both state machines, as a deploy leaves them (tests otherwise create each at its first execution)."""
+        for kind in self.names.state_machines:
+            self._create(kind)
 
     def start(self, kind, execution_input="{}"):
         """Starts an execution (as `aws stepfunctions start-execution --input ...`) and returns its ARN."""
@@ -664,7 +682,7 @@ class World:
     # --- observations
 
     def parameter(self, key):
-        return self.ssm.get_parameter(Name=PARAMETERS[key])["Parameter"]["Value"]
+        return self.ssm.get_parameter(Name=self.names.parameters[key])["Parameter"]["Value"]
 
     def status(self, arn):
         tasks = self.dms.describe_replication_tasks(Filters=[{"Name": "replication-task-arn", "Values": [arn]}])
