@@ -94,6 +94,8 @@ WORKFLOWS_DIR = pathlib.Path(os.environ.get("MIGEN_WORKFLOWS_DIR") or ROOT / "ou
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 REGION = "ap-southeast-1"
 ACCOUNT = DEFAULT_ACCOUNT_ID
+
+
 class Names:
     """The names the stack of one environment gives what the workflows use (as in out/<env>/stack.*.yaml)."""
 

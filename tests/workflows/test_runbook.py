@@ -64,30 +64,6 @@ NOT_SERVED = [
 ]
 
 
-class TemplateLoader(yaml.SafeLoader):
-    """YAML CloudFormation: the short forms (!Ref, !GetAtt, !Sub ...) as their long forms."""
-
-
-def _intrinsic(loader, suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
-
-
-TemplateLoader.add_multi_constructor("!", _intrinsic)
-
-
-def load_template(path):
-    with open(path, encoding="utf-8") as f:
-        return yaml.load(f, Loader=TemplateLoader)
-
-
 def literal(template, resource_type, prop):
     """{logical id: the literal value of `prop`} of the template's resources of that type."""
     return {
@@ -164,9 +140,10 @@ class Stack:
 
     def __init__(self, world, env, directory):
         self.world = world
-        [self.template_path] = sorted(directory.glob(f"stack.{REGION}.yaml"))
-        self.template = load_template(self.template_path)
-        created = {s for s in strings(self.template["Resources"])}
+        # migen writes the long forms of intrinsic functions (Ref:, Fn::GetAtt:), which a plain YAML reader reads.
+        self.template_path = directory / f"stack.{REGION}.yaml"
+        self.template = yaml.safe_load(self.template_path.read_text(encoding="utf-8"))
+        created = set(strings(self.template["Resources"]))
         names = world.names
         for name in [
             *names.parameters.values(),
@@ -281,17 +258,17 @@ class Shell:
                 *(f"printf '%s\\0%s\\0' {name} \"${{{name}:-}}\" >&3" for name in names),
             ]
         )
-        with open(self.cwd / ".variables", "w+b") as out:
-            done = subprocess.run(
-                ["bash", "-c", f"exec 3>{self.cwd / '.variables'}\n{script}"],
-                cwd=self.cwd,
-                env=self.environment,
-                input=typed,
-                capture_output=True,
-                text=True,
-                timeout=COMMAND_SECONDS,
-            )
-            fields = out.read().decode().split("\0")
+        variables = self.cwd / ".variables"
+        done = subprocess.run(
+            ["bash", "-c", f"exec 3>{variables}\n{script}"],
+            cwd=self.cwd,
+            env=self.environment,
+            input=typed,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_SECONDS,
+        )
+        fields = variables.read_text().split("\0")
         for name, value in zip(fields[0:-1:2], fields[1::2]):
             self.variables[name] = value
         if done.returncode == 0:
