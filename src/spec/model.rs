@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One environment of the payment migration: where it runs, how its networks are laid out, and who hears about it.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -48,7 +48,7 @@ fn default_primary_region() -> String {
     "ap-southeast-1".into()
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PciScope {
     #[default]
@@ -359,7 +359,7 @@ fn default_lambda_concurrency_quota() -> u32 {
 }
 
 /// Parameter Store's throughput setting for an account and region.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ParameterStoreThroughput {
     /// 40 transactions per second for GetParameters, shared by the whole account.
