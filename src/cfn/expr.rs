@@ -12,6 +12,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use super::logical_id::LogicalId;
+
 /// A pseudo parameter that CloudFormation resolves at deploy time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pseudo {
@@ -75,6 +77,30 @@ pub struct ConditionName(String);
 impl ConditionName {
     pub(super) fn new(name: impl Into<String>) -> Self {
         ConditionName(name.into())
+    }
+}
+
+/// A handle to a condition declared in a template ([`crate::cfn::Template::condition`] returns it): the only way
+/// to name a condition, so an `Fn::If` or a resource's `Condition` cannot name one that is not declared.
+#[derive(Clone, Debug)]
+pub struct ConditionHandle(LogicalId);
+
+impl ConditionHandle {
+    pub(super) fn new(id: LogicalId) -> Self {
+        ConditionHandle(id)
+    }
+
+    pub fn name(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// `Fn::If` on this condition.
+    pub fn choose(&self, then: Expr, otherwise: Expr) -> Expr {
+        Expr::If(
+            ConditionName::new(self.0.as_str()),
+            Box::new(then),
+            Box::new(otherwise),
+        )
     }
 }
 

@@ -8,12 +8,12 @@ pub mod resource;
 pub mod template;
 pub mod yaml;
 
-pub use expr::{Expr, ListExpr, Pseudo};
+pub use expr::{ConditionHandle, Expr, ListExpr, Pseudo};
 pub use logical_id::LogicalId;
 pub use resource::{Attributes, DeletionPolicy, Dependency, Handle, Resource, Tag, TagSet};
 pub use template::{
-    ConditionExpr, ConditionHandle, Format, Output, Parameter, ParameterHandle, RenderedTemplate,
-    Template, TemplateError,
+    ConditionExpr, Format, Output, Parameter, ParameterHandle, RenderedTemplate, Template,
+    TemplateError,
 };
 
 /// Builder methods for optional properties: `name: Type` generates `fn name(self, value: impl Into<Type>)`

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::expr::{Expr, GetAttTarget, RefTarget};
+use super::expr::{ConditionHandle, Expr, GetAttTarget, RefTarget};
 use super::logical_id::LogicalId;
 
 /// One CloudFormation resource type.
@@ -225,7 +225,7 @@ impl Attributes {
             .update_replace_policy(DeletionPolicy::Retain)
     }
 
-    pub fn condition(mut self, condition: &super::template::ConditionHandle) -> Self {
+    pub fn condition(mut self, condition: &ConditionHandle) -> Self {
         self.condition = Some(condition.name().to_string());
         self
     }

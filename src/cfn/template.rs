@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::expr::{ConditionName, Expr, RefTarget, to_json};
+use super::expr::{ConditionHandle, Expr, RefTarget, to_json};
 use super::logical_id::LogicalId;
 use super::quota;
 use super::resource::{Attributes, DeletionPolicy, Handle, Resource};
@@ -87,25 +87,6 @@ impl Serialize for ConditionExpr {
             ConditionExpr::Condition(c) => json!({"Condition": c.name()}),
         };
         value.serialize(serializer)
-    }
-}
-
-/// A handle to a declared condition.
-#[derive(Clone, Debug)]
-pub struct ConditionHandle(LogicalId);
-
-impl ConditionHandle {
-    pub fn name(&self) -> &str {
-        self.0.as_str()
-    }
-
-    /// `Fn::If` on this condition.
-    pub fn choose(&self, then: Expr, otherwise: Expr) -> Expr {
-        Expr::If(
-            ConditionName::new(self.0.as_str()),
-            Box::new(then),
-            Box::new(otherwise),
-        )
     }
 }
 
@@ -303,7 +284,7 @@ impl Template {
         let taken = self.conditions.iter().any(|(c, _)| *c == id);
         self.check_id(&id, "condition", taken);
         self.conditions.push((id.clone(), condition));
-        ConditionHandle(id)
+        ConditionHandle::new(id)
     }
 
     pub fn mapping(&mut self, id: LogicalId, mapping: Value) {
