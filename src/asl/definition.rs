@@ -7,78 +7,11 @@ use serde_json::{Map, Value, json};
 use super::error::{AslError, ErrorName, Problem, Retrier};
 use super::integration::{self, Grant, UnscopedAction};
 use super::sequence::Sequence;
-use super::state::{State, Task, WaitFor};
+use super::state::{Branch, State, Task, WaitFor};
 use super::worst_case::{self, Unbounded, WorstCase};
 use super::{MAX_DEFINITION_BYTES, MAX_STATE_NAME_LEN};
 use crate::cfn::Expr;
 use crate::resources::iam::Statement;
-
-/// A set of states with its start: the body of a state machine or of one branch of a Parallel state. States
-/// keep the order they were added in, which is the order they render in.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Branch {
-    start_at: String,
-    states: Vec<(String, State)>,
-}
-
-impl Branch {
-    pub fn new(start_at: impl Into<String>) -> Self {
-        Branch {
-            start_at: start_at.into(),
-            states: Vec::new(),
-        }
-    }
-
-    pub fn state(mut self, name: impl Into<String>, state: impl Into<State>) -> Self {
-        self.states.push((name.into(), state.into()));
-        self
-    }
-
-    pub(crate) fn states(&self) -> &[(String, State)] {
-        &self.states
-    }
-
-    pub(crate) fn start_at(&self) -> &str {
-        &self.start_at
-    }
-
-    pub(crate) fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("StartAt".into(), json!(self.start_at));
-        m.insert("States".into(), self.states_json());
-        Value::Object(m)
-    }
-
-    fn states_json(&self) -> Value {
-        Value::Object(
-            self.states
-                .iter()
-                .map(|(name, state)| (name.clone(), state.to_json()))
-                .collect(),
-        )
-    }
-
-    /// Every Task state, here and in nested branches, in document order.
-    fn tasks<'a>(&'a self, out: &mut Vec<(&'a str, &'a Task)>) {
-        for (name, state) in &self.states {
-            match state {
-                State::Task(task) => out.push((name, task)),
-                State::Parallel(p) => p.branches.iter().for_each(|b| b.tasks(out)),
-                _ => {}
-            }
-        }
-    }
-
-    /// Every state name, here and in nested branches, in document order.
-    fn names<'a>(&'a self, out: &mut Vec<&'a str>) {
-        for (name, state) in &self.states {
-            out.push(name);
-            if let State::Parallel(p) = state {
-                p.branches.iter().for_each(|b| b.names(out));
-            }
-        }
-    }
-}
 
 /// How the execution's `TimeoutSeconds` is set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -547,6 +480,16 @@ pub struct Definition {
     unscoped: Vec<UnscopedAction>,
     worst_case: WorstCase,
     timeout_seconds: Option<u32>,
+}
+
+impl crate::resources::stepfunctions::DefinitionDocument for Definition {
+    fn document(&self) -> Map<String, Value> {
+        self.to_json()
+    }
+
+    fn substitutions(&self) -> BTreeMap<String, Expr> {
+        Definition::substitutions(self)
+    }
 }
 
 impl Definition {

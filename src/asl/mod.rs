@@ -30,11 +30,12 @@ pub mod worst_case;
 mod tests;
 
 pub use choice::{ChoiceRule, Condition};
-pub use definition::{Branch, Definition, StateMachineDefinition};
+pub use definition::{Definition, StateMachineDefinition};
 pub use error::{AslError, Catcher, ErrorName, Problem, Retrier};
 pub use integration::{Backoff, Input, Integration, UnscopedAction};
 pub use path::Path;
 pub use sequence::{Handling, Poll, Sequence};
+pub use state::Branch;
 pub use state::{Choice, Fail, Parallel, Pass, State, Succeed, Task, Wait};
 pub use worst_case::WorstCase;
 

@@ -8,9 +8,75 @@
 use serde_json::{Map, Value, json};
 
 use super::choice::{ChoiceRule, Condition};
-use super::definition::Branch;
 use super::error::{Catcher, Retrier};
 use super::integration::{Backoff, Integration};
+
+/// A set of states with its start: the body of a state machine or of one branch of a Parallel state. States
+/// keep the order they were added in, which is the order they render in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Branch {
+    pub(crate) start_at: String,
+    pub(crate) states: Vec<(String, State)>,
+}
+
+impl Branch {
+    pub fn new(start_at: impl Into<String>) -> Self {
+        Branch {
+            start_at: start_at.into(),
+            states: Vec::new(),
+        }
+    }
+
+    pub fn state(mut self, name: impl Into<String>, state: impl Into<State>) -> Self {
+        self.states.push((name.into(), state.into()));
+        self
+    }
+
+    pub(crate) fn states(&self) -> &[(String, State)] {
+        &self.states
+    }
+
+    pub(crate) fn start_at(&self) -> &str {
+        &self.start_at
+    }
+
+    pub(crate) fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("StartAt".into(), json!(self.start_at));
+        m.insert("States".into(), self.states_json());
+        Value::Object(m)
+    }
+
+    pub(crate) fn states_json(&self) -> Value {
+        Value::Object(
+            self.states
+                .iter()
+                .map(|(name, state)| (name.clone(), state.to_json()))
+                .collect(),
+        )
+    }
+
+    /// Every Task state, here and in nested branches, in document order.
+    pub(crate) fn tasks<'a>(&'a self, out: &mut Vec<(&'a str, &'a Task)>) {
+        for (name, state) in &self.states {
+            match state {
+                State::Task(task) => out.push((name, task)),
+                State::Parallel(p) => p.branches.iter().for_each(|b| b.tasks(out)),
+                _ => {}
+            }
+        }
+    }
+
+    /// Every state name, here and in nested branches, in document order.
+    pub(crate) fn names<'a>(&'a self, out: &mut Vec<&'a str>) {
+        for (name, state) in &self.states {
+            out.push(name);
+            if let State::Parallel(p) = state {
+                p.branches.iter().for_each(|b| b.names(out));
+            }
+        }
+    }
+}
 
 /// Where a state goes next.
 #[derive(Clone, Debug, PartialEq)]

@@ -23,8 +23,7 @@
 use std::collections::BTreeMap;
 use std::ops::Add;
 
-use super::definition::Branch;
-use super::state::{State, Task, WaitFor};
+use super::state::{Branch, State, Task, WaitFor};
 
 /// Step Functions' quota of events in a Standard execution's history.
 pub const MAX_HISTORY_EVENTS: u64 = 25_000;

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::asl::Definition;
 use crate::cfn::{Expr, Tag};
 use crate::{optional_properties, resource_type};
 
@@ -105,10 +104,22 @@ impl EncryptionConfiguration {
     }
 }
 
+/// What a state machine runs: its Amazon States Language document, which names resources only through `${…}`
+/// placeholders, and the `DefinitionSubstitutions` that bind each placeholder to a typed expression. Both come
+/// from one value, so every placeholder has exactly one substitution. [`crate::asl::Definition`] is the
+/// implementation, built with the ASL builder, which sits above the resources it integrates with.
+pub trait DefinitionDocument {
+    /// The ASL document, with `${Placeholder}`s for resources.
+    fn document(&self) -> serde_json::Map<String, serde_json::Value>;
+    /// Exactly one expression per placeholder of [`DefinitionDocument::document`].
+    fn substitutions(&self) -> BTreeMap<String, Expr>;
+}
+
 /// `AWS::StepFunctions::StateMachine` with its definition inline as a JSON object, so reviewers read the
 /// workflow in the template itself. The definition names resources only through `${…}` placeholders, which
-/// `DefinitionSubstitutions` binds to typed expressions: both come from one [`Definition`], so every placeholder
-/// has exactly one substitution and the template's render pass checks each of them like any other reference.
+/// `DefinitionSubstitutions` binds to typed expressions: both come from one [`DefinitionDocument`], so every
+/// placeholder has exactly one substitution and the template's render pass checks each of them like any other
+/// reference.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct StateMachine {
@@ -132,12 +143,13 @@ pub struct StateMachine {
 }
 
 impl StateMachine {
-    /// A state machine running `definition` as the role `role_arn`, whose policy should hold
-    /// [`Definition::policy_statements`] (and, in a separate reasoned policy, [`Definition::unscoped_statement`]).
-    pub fn new(role_arn: Expr, definition: &Definition) -> Self {
+    /// A state machine running `definition` as the role `role_arn`, whose policy should hold what the definition
+    /// calls (for an ASL [`crate::asl::Definition`], its `policy_statements` and, in a separate reasoned policy,
+    /// its `unscoped_statement`).
+    pub fn new(role_arn: Expr, definition: &impl DefinitionDocument) -> Self {
         StateMachine {
             role_arn,
-            definition: definition.to_json(),
+            definition: definition.document(),
             definition_substitutions: definition.substitutions(),
             state_machine_name: None,
             state_machine_type: None,
