@@ -21,42 +21,11 @@ use crate::resources::lambda::Function;
 use crate::resources::rds::DbCluster;
 use crate::resources::stepfunctions::StateMachine;
 
-/// One dimension: its name and the value, which may be an expression resolved at deploy time.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Dimension {
-    pub name: &'static str,
-    pub value: Expr,
-}
+pub use crate::resources::cloudwatch::{Dimension, Metric};
 
-/// A metric: namespace, name and the complete dimension set it is published under.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Metric {
-    namespace: String,
-    name: &'static str,
-    dimensions: Vec<Dimension>,
-}
-
+/// The typed constructors of [`Metric`]: one per service, each with the dimension set that service publishes
+/// the metric under.
 impl Metric {
-    pub fn namespace(&self) -> &str {
-        &self.namespace
-    }
-
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
-
-    pub fn dimensions(&self) -> &[Dimension] {
-        &self.dimensions
-    }
-
-    fn new(namespace: impl Into<String>, name: &'static str, dimensions: Vec<Dimension>) -> Self {
-        Metric {
-            namespace: namespace.into(),
-            name,
-            dimensions,
-        }
-    }
-
     /// A task metric of a DMS replication task.
     pub fn dms_task(task: &DmsTask, metric: DmsTaskMetric) -> Self {
         Metric::new(

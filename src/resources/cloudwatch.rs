@@ -1,14 +1,59 @@
-//! Amazon CloudWatch alarms. An alarm's metric is a [`crate::cloudwatch::Metric`] (so its dimensions are the
-//! ones the service publishes), how it treats missing data is a constructor argument (the default, `missing`,
-//! silently keeps the last state, which is rarely what a migration gate wants), and [`Alarm::notify`] sets the
-//! alarm and OK actions together, so the operations topic hears both when trouble starts and when it ends.
+//! Amazon CloudWatch alarms and dashboards. An alarm's metric is a [`Metric`], which only the typed constructors
+//! of [`crate::cloudwatch`] build (so its dimensions are the ones the service publishes); how it treats missing
+//! data is a constructor argument (the default, `missing`, silently keeps the last state, which is rarely what a
+//! migration gate wants); and [`Alarm::notify`] sets the alarm and OK actions together, so the operations topic
+//! hears both when trouble starts and when it ends.
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
-use crate::cloudwatch::Metric;
 use crate::resource_type;
+
+/// One dimension: its name and the value, which may be an expression resolved at deploy time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dimension {
+    pub name: &'static str,
+    pub value: Expr,
+}
+
+/// A metric: namespace, name and the complete dimension set it is published under, as an alarm's `Namespace`,
+/// `MetricName` and `Dimensions` name it. Built only by the typed constructors in [`crate::cloudwatch`], which
+/// take the handles of the resources that publish it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Metric {
+    namespace: String,
+    name: &'static str,
+    dimensions: Vec<Dimension>,
+}
+
+impl Metric {
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub fn dimensions(&self) -> &[Dimension] {
+        &self.dimensions
+    }
+
+    /// Only the typed constructors of [`crate::cloudwatch::Metric`] call this, so every metric has the
+    /// dimensions its service publishes.
+    pub(crate) fn new(
+        namespace: impl Into<String>,
+        name: &'static str,
+        dimensions: Vec<Dimension>,
+    ) -> Self {
+        Metric {
+            namespace: namespace.into(),
+            name,
+            dimensions,
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 pub enum ComparisonOperator {
