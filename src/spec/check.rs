@@ -160,6 +160,26 @@ pub(super) fn overlaps(a: Ipv4Net, b: Ipv4Net) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
 
+/// A DNS host name (RFC 1123): labels of 1-63 letters, digits and inner hyphens, at most 253 characters, and a
+/// last label that is not all digits, so that `999.1.1.1` (no IPv4 address) is not taken for a name.
+pub(super) fn is_host_name(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
+        })
+        && host
+            .rsplit('.')
+            .next()
+            .is_some_and(|last| !last.chars().all(|ch| ch.is_ascii_digit()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use ipnet::Ipv4Net;
 
-use super::check::{Checker, overlaps};
+use super::check::{Checker, is_host_name, overlaps};
 use super::model::{PciScope, SpecFile};
 use super::regions::{self, LOG_RETENTION_DAYS, PCI_MIN_LOG_RETENTION_DAYS};
 use super::{
@@ -398,26 +398,6 @@ fn is_email(address: &str) -> bool {
                     .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c))
         });
     local_ok && domain.contains('.') && is_host_name(domain) && address.len() <= 254
-}
-
-/// A DNS host name (RFC 1123): labels of 1-63 letters, digits and inner hyphens, at most 253 characters, and a
-/// last label that is not all digits, so that `999.1.1.1` (no IPv4 address) is not taken for a name.
-pub(super) fn is_host_name(host: &str) -> bool {
-    !host.is_empty()
-        && host.len() <= 253
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
-        })
-        && host
-            .rsplit('.')
-            .next()
-            .is_some_and(|last| !last.chars().all(|ch| ch.is_ascii_digit()))
 }
 
 fn is_resource_id(id: &str, prefix: &str) -> bool {

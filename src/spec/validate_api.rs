@@ -5,8 +5,8 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 
 use super::check::Checker;
+use super::check::is_host_name;
 use super::model::{ApiSpec, BackendSpec};
-use super::validate::is_host_name;
 use super::{Api, Backend, Network, Source, VpcLayout};
 
 /// Most addresses per side: each is a target of the side's target group, and a payment API's instances are

@@ -5,9 +5,9 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 
 use super::check::Checker;
+use super::check::is_host_name;
 use super::model::{ClusterSpec, DatabaseSpec, MigrationSpec, SourceKind, TableSpec};
 use super::regions::{self, VersionStatus};
-use super::validate::is_host_name;
 use super::{Capacity, Cluster, Database, ExternalSource, Migration, Source, TableRule};
 
 /// Aurora PostgreSQL majors that are current and support global databases.
