@@ -299,8 +299,8 @@ fn render(
             }
             let templates = render::templates(&env, format).map_err(in_spec(&spec_file))?;
             report_warnings(&templates, err);
-            let artifacts = render::artifacts(&env, &spec_file, &templates, format)?;
-            let target = render::write_atomically(&dir, &env.name, &artifacts).map_err(|e| {
+            let artifacts = crate::artifacts::artifacts(&env, &spec_file, &templates, format)?;
+            let target = crate::artifacts::write_atomically(&dir, &env.name, &artifacts).map_err(|e| {
                 let why = match e.kind() {
                     std::io::ErrorKind::PermissionDenied => {
                         "this user may not write there (permission denied)".to_string()

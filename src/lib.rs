@@ -11,6 +11,7 @@
 //! - [`review`]: the offline change report and the architecture picture.
 //! - [`render`]: every artifact of an environment, ready to print or write.
 
+pub mod artifacts;
 pub mod asl;
 pub mod cfn;
 pub mod cli;

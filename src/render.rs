@@ -1,8 +1,8 @@
-//! Every artifact of an environment, rendered in memory, and the atomic write of them under `DIR/<env>/`.
+//! The render of an environment: each region's template with the files its layers render beside it and the
+//! facts the runbook needs, and the deploy runbook. [`crate::artifacts`] assembles them with the architecture
+//! picture into the files `--out` writes.
 
-use std::fs;
-use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::cfn::{Format, RenderedTemplate, TemplateError};
 use crate::payment_migration;
@@ -173,43 +173,9 @@ pub fn templates(env: &Environment, format: Format) -> Result<Vec<RegionTemplate
         .collect()
 }
 
-/// The architecture picture beside the templates.
-pub const ARCHITECTURE_FILE: &str = "ARCHITECTURE.md";
-
-/// Every artifact of the environment from its rendered `templates`: each region's template, the files its
-/// layers render beside it (such as a workflow's ASL document), the deploy runbook and the architecture picture. `spec_file` names the
-/// spec in the runbook.
-pub fn artifacts(
-    env: &Environment,
-    spec_file: &str,
-    templates: &[RegionTemplate],
-    format: Format,
-) -> Result<Vec<Artifact>, RenderError> {
-    let runbook = runbook(env, spec_file, templates, format)?;
-    let mut artifacts: Vec<Artifact> = templates
-        .iter()
-        .map(|t| Artifact {
-            path: PathBuf::from(t.file_name(format)),
-            contents: t.template.body.clone(),
-        })
-        .collect();
-    artifacts.extend(templates.iter().flat_map(|t| t.extra.iter().cloned()));
-    artifacts.push(Artifact {
-        path: PathBuf::from("RUNBOOK.md"),
-        contents: runbook,
-    });
-    let architecture = crate::review::graph::Architecture::of(env, templates)
-        .map_err(RenderError::Architecture)?;
-    artifacts.push(Artifact {
-        path: PathBuf::from(ARCHITECTURE_FILE),
-        contents: architecture.markdown(env),
-    });
-    Ok(artifacts)
-}
-
 /// The deploy runbook, from `templates/runbook.md.j2`: the order, the exact commands (with `--s3-bucket` where a
 /// body is too large to pass inline) and what to do after the first deploy.
-fn runbook(
+pub fn runbook(
     env: &Environment,
     spec_file: &str,
     templates: &[RegionTemplate],
@@ -224,7 +190,7 @@ fn runbook(
     jinja
         .add_template("runbook", include_str!("../templates/runbook.md.j2"))
         .map_err(|e| RenderError::Runbook(e.to_string()))?;
-    use crate::payment_migration::{monitoring, orchestration};
+    use crate::payment_migration::{alerting, monitoring, orchestration};
     let rows: Vec<_> = templates
         .iter()
         .map(|t| {
@@ -273,10 +239,10 @@ fn runbook(
                 rollback_state_machine => orchestration::rollback_state_machine_name(env),
                 migration_state_machine => orchestration::migration_state_machine_name(env),
                 max_drain_minutes => orchestration::rollback::MAX_DRAIN_MINUTES,
-                gate_minutes => crate::payment_migration::monitoring::GATE_MINUTES,
-                forward_gate => monitoring::alarms::gate_name(env, "forward"),
-                reverse_gate => monitoring::alarms::gate_name(env, "reverse"),
-                health_alarm => monitoring::alarms::health_alarm_name(env),
+                gate_minutes => alerting::GATE_MINUTES,
+                forward_gate => alerting::alarms::gate_name(env, "forward"),
+                reverse_gate => alerting::alarms::gate_name(env, "reverse"),
+                health_alarm => alerting::alarms::health_alarm_name(env),
                 connection_seconds => orchestration::pace::CONNECTION_TESTS.seconds(),
                 full_load_poll_minutes => orchestration::pace::Pace::of(env).full_load.interval_seconds / 60,
                 full_load_hours => env.orchestration.full_load_timeout_hours,
@@ -315,81 +281,4 @@ fn runbook(
             })
         })
         .map_err(|e| RenderError::Runbook(e.to_string()))
-}
-
-/// Writes `artifacts` to `dir/<env>/`, replacing what was there. The files are written to a temporary folder
-/// beside it first and swapped in with renames, so a failure leaves the previous artifacts untouched and never a
-/// half-written set.
-pub fn write_atomically(dir: &Path, env: &str, artifacts: &[Artifact]) -> io::Result<PathBuf> {
-    fs::create_dir_all(dir)?;
-    let target = dir.join(env);
-    let staging = dir.join(format!(".{env}.new-{}", std::process::id()));
-    let previous = dir.join(format!(".{env}.old-{}", std::process::id()));
-    let result = (|| {
-        if staging.exists() {
-            fs::remove_dir_all(&staging)?;
-        }
-        for artifact in artifacts {
-            let path = staging.join(&artifact.path);
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent)?;
-            }
-            fs::write(&path, &artifact.contents)?;
-        }
-        if target.exists() {
-            fs::rename(&target, &previous)?;
-        }
-        if let Err(err) = fs::rename(&staging, &target) {
-            if previous.exists() {
-                fs::rename(&previous, &target)?;
-            }
-            return Err(err);
-        }
-        if previous.exists() {
-            fs::remove_dir_all(&previous)?;
-        }
-        Ok(target.clone())
-    })();
-    if result.is_err() && staging.exists() {
-        let _ = fs::remove_dir_all(&staging);
-    }
-    result
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn artifact(path: &str, contents: &str) -> Artifact {
-        Artifact {
-            path: PathBuf::from(path),
-            contents: contents.into(),
-        }
-    }
-
-    #[test]
-    fn a_failed_write_keeps_the_previous_artifacts_and_leaves_no_staging() {
-        let dir = std::env::temp_dir().join(format!("migen-render-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        write_atomically(&dir, "dev", &[artifact("stack.yaml", "old")]).unwrap();
-        // The second file cannot be created inside the first, so the write fails half-way.
-        let err = write_atomically(&dir, "dev", &[artifact("x", "new"), artifact("x/y", "new")]);
-        assert!(err.is_err());
-        assert_eq!(
-            fs::read_to_string(dir.join("dev/stack.yaml")).unwrap(),
-            "old"
-        );
-        let names: Vec<_> = fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("dev")]);
-
-        write_atomically(&dir, "dev", &[artifact("stack.yaml", "new")]).unwrap();
-        assert_eq!(
-            fs::read_to_string(dir.join("dev/stack.yaml")).unwrap(),
-            "new"
-        );
-        fs::remove_dir_all(&dir).unwrap();
-    }
 }

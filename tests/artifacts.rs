@@ -12,8 +12,9 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn all_artifacts(env: &spec::Environment, format: Format) -> Vec<render::Artifact> {
     let templates = templates(env, format);
-    let artifacts = render::artifacts(env, &format!("specs/{}.yaml", env.name), &templates, format)
-        .expect("renders");
+    let artifacts =
+        migen::artifacts::artifacts(env, &format!("specs/{}.yaml", env.name), &templates, format)
+            .expect("renders");
     assert!(
         artifacts.len() > templates.len(),
         "{}: a template per region and the runbook",

@@ -31,7 +31,7 @@ fn no_artifact_of_any_spec_holds_a_private_key() {
         for format in [Format::Yaml, Format::Json] {
             let templates = migen::render::templates(&env, format).expect("renders");
             let artifacts =
-                migen::render::artifacts(&env, &path.display().to_string(), &templates, format)
+                migen::artifacts::artifacts(&env, &path.display().to_string(), &templates, format)
                     .expect("artifacts render");
             for artifact in artifacts {
                 for (n, line) in artifact.contents.lines().enumerate() {

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use migen::asl::WorstCase;
 use migen::asl::explore::{Machine, Report, explore};
 use migen::cfn::Format;
-use migen::payment_migration::monitoring::alarms::{gate_name, health_alarm_name};
+use migen::payment_migration::alerting::alarms::{gate_name, health_alarm_name};
 use migen::spec::Environment;
 
 use common::{ENVS, array_at, at, environment, resources, str_at};

@@ -4,6 +4,7 @@
 //! orchestration workflows. [`build_secondary`] assembles a secondary
 //! region's stack: its own key, a private VPC and the global database's secondary cluster.
 
+pub mod alerting;
 pub mod api;
 pub mod capacity;
 pub mod configuration;
@@ -50,14 +51,14 @@ pub fn build(env: &Environment) -> Stack<'_> {
     );
     let api = api::build(&mut stack, &key, &network, &configuration, &storage);
     let validation = validation::build(&mut stack, &key, &network, &replication, &storage);
-    let watched = monitoring::Watched {
+    let watched = alerting::Watched {
         notification: &notification,
         databases: &databases,
         replication: &replication,
         api: &api,
         validation: &validation,
     };
-    let mut alarms = monitoring::alarms(&mut stack, &watched);
+    let mut alarms = alerting::alarms(&mut stack, &watched);
     let workflows = orchestration::build(
         &mut stack,
         &orchestration::Resources {
@@ -100,7 +101,7 @@ pub fn build_secondary<'e>(env: &'e Environment, secondary: &SecondaryRegion) ->
         database::secondary_cluster(&mut stack, &key, &vpc.private_subnets, &database_group);
     // Alarms act only on topics of their own region: the secondary's lag alarm pages through a topic here.
     let notification = notification::build(&mut stack, &key);
-    monitoring::secondary(&mut stack, &notification, &cluster);
+    alerting::secondary(&mut stack, &notification, &cluster);
     notification::seal(&mut stack, &notification);
     encryption::seal(&mut stack, &key);
     stack

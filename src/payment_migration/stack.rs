@@ -68,7 +68,7 @@ pub struct Stack<'e> {
     /// standalone ASL document.
     artifacts: Vec<(String, String)>,
     /// Each workflow's computed worst case, which [`super::preflight`] checks against Step Functions' limits.
-    pub workflow_limits: Vec<super::orchestration::WorkflowLimits>,
+    pub workflow_limits: Vec<WorkflowLimits>,
 }
 
 /// Uses of shared resources that layers register, so that adding a layer never means editing the key or topic
@@ -356,4 +356,13 @@ mod tests {
         );
         assert_eq!(kebab("Rollback state_bucket"), "rollback-state-bucket");
     }
+}
+
+/// A workflow's computed worst case and the timeout set from it, which the orchestration layer records in the
+/// stack for the preflight check and the runbook.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkflowLimits {
+    pub name: String,
+    pub worst_case: crate::asl::WorstCase,
+    pub timeout_seconds: u32,
 }

@@ -75,7 +75,7 @@ fn total_latency(task: &DmsTask) -> AlarmMetric {
 }
 
 /// The metric identity of one of the replication's tasks.
-pub(super) fn dms_task(
+pub(in crate::payment_migration) fn dms_task(
     template: &Template,
     replication: &Replication,
     task: &Handle<ReplicationTask>,

@@ -11,13 +11,13 @@ use crate::cloudwatch::{
 };
 use crate::spec::Environment;
 
+use super::super::alerting::alarms::{DATABASE_CPU_ALARM_PERCENT, dms_task};
+use super::super::alerting::{Alarms, Watched};
 use super::super::api::STAGE;
 use super::super::database::{SourceDatabase, secondary_cluster_identifier};
 use super::super::orchestration::Orchestration;
 use super::super::stack::Stack;
 use super::super::validation::METRIC_NAMESPACE;
-use super::alarms::{DATABASE_CPU_ALARM_PERCENT, dms_task};
-use super::{Alarms, Watched};
 
 /// The dashboard body as a reviewer reads it, beside the templates.
 pub const DASHBOARD_FILE: &str = "dashboard.json";
@@ -392,7 +392,7 @@ pub fn body(
                 })
                 .collect(),
             "alarm",
-            f64::from(super::GLOBAL_LAG_ALARM_MILLISECONDS),
+            f64::from(super::super::alerting::GLOBAL_LAG_ALARM_MILLISECONDS),
         ));
     }
     d

@@ -53,7 +53,7 @@ pub mod rollback;
 use serde_json::json;
 
 use crate::asl::worst_case::{MAX_EXECUTION_SECONDS, MAX_HISTORY_EVENTS};
-use crate::asl::{Definition, Pass, WorstCase};
+use crate::asl::{Definition, Pass};
 use crate::cfn::{Attributes, Expr, Handle, LogicalId, Output};
 use crate::resources::iam::{ManagedPolicy, PolicyDocument, Principal, Role, Statement};
 use crate::resources::kms::Key;
@@ -63,9 +63,9 @@ use crate::resources::stepfunctions::{
 };
 use crate::spec::Problem;
 
+use super::alerting::Alarms;
 use super::configuration::Configuration;
 use super::migration::Replication;
-use super::monitoring::Alarms;
 use super::notification::Notification;
 use super::stack::{Layer, Stack};
 use super::storage::Storage;
@@ -120,13 +120,7 @@ fn built(name: &str, result: Result<Definition, Vec<crate::asl::AslError>>) -> D
     })
 }
 
-/// A workflow's computed worst case and the timeout set from it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WorkflowLimits {
-    pub name: String,
-    pub worst_case: WorstCase,
-    pub timeout_seconds: u32,
-}
+pub use super::stack::WorkflowLimits;
 
 pub fn build(stack: &mut Stack, resources: &Resources) -> Orchestration {
     let env = stack.env;
@@ -351,6 +345,7 @@ fn workflow(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::asl::WorstCase;
 
     fn limits(history_events: u64, timeout_seconds: u32) -> WorkflowLimits {
         WorkflowLimits {

@@ -37,8 +37,8 @@ use crate::cfn::Handle;
 use crate::resources::dms::ReplicationTask;
 use crate::spec::Environment;
 
+use super::super::alerting::GATE_MINUTES;
 use super::super::configuration::Phase;
-use super::super::monitoring::GATE_MINUTES;
 use super::pace;
 use super::pieces::{
     CALL, DISCARDED, GATE, POLL, POLL_READ, READS, TASKS, TRAFFIC_MOVE, UNKNOWN, UNREAD, call,

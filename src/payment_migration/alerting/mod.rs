@@ -1,0 +1,120 @@
+//! The alarms: what the workflows read and what wakes operators. Built before the orchestration layer, which
+//! reads them: [`alarms`] adds the metric filters, the CDC-latency gates, the health alarms and their composite,
+//! and the paging signals. The monitoring layer, built after the workflows, adds the workflows' own alarms and the
+//! dashboard over all of them. A secondary region gets [`secondary`]: the global database's replication lag,
+//! measured where it is published.
+
+pub mod alarms;
+pub mod filters;
+
+use crate::cfn::{Expr, Handle};
+use crate::cloudwatch::Metric;
+use crate::resources::cloudwatch::{
+    Alarm, AlarmCondition, AlarmMetric, ComparisonOperator, CompositeAlarm, Statistic,
+    TreatMissingData,
+};
+use crate::resources::rds::DbCluster;
+
+use super::api::Api;
+use super::database::Databases;
+use super::migration::Replication;
+use super::notification::Notification;
+use super::stack::{Layer, Stack};
+use super::validation::Validation;
+
+pub use alarms::{GATE_MINUTES, REPLICATION_LAG_ALARM_SECONDS};
+
+/// The stack's alarms.
+pub struct Alarms {
+    /// OK once the forward task's CDC latency has stayed under the spec's threshold for [`GATE_MINUTES`].
+    pub forward_cdc_latency: Handle<Alarm>,
+    /// OK once the reverse task's CDC latency has stayed under the spec's threshold for [`GATE_MINUTES`].
+    pub reverse_cdc_latency: Handle<Alarm>,
+    /// ALARM while any of `health_children` is.
+    pub health: Handle<CompositeAlarm>,
+    pub health_children: Vec<Handle<Alarm>>,
+    /// Paging alarms outside the health composite.
+    pub signals: Vec<Handle<Alarm>>,
+    /// The log-derived metrics, for the dashboard.
+    pub logs: filters::LogMetrics,
+}
+
+/// Adds the alarm `payment-migration-<purpose>-<env>` (logical id `Monitoring<Purpose>Alarm`), which tells `topic`
+/// when it fires and when it clears.
+pub(super) fn paging_alarm(
+    stack: &mut Stack,
+    topic: &Expr,
+    purpose: &str,
+    description: impl Into<String>,
+    metric: AlarmMetric,
+    condition: AlarmCondition,
+    missing: TreatMissingData,
+) -> Handle<Alarm> {
+    let alarm = Alarm::new(
+        Expr::lit(stack.name(purpose)),
+        description,
+        metric,
+        condition,
+        missing,
+    )
+    .notify(topic.clone());
+    stack.add(Layer::Monitoring, &format!("{purpose} alarm"), alarm)
+}
+
+/// What the monitoring layer watches.
+pub struct Watched<'a> {
+    pub notification: &'a Notification,
+    pub databases: &'a Databases,
+    pub replication: &'a Replication,
+    pub api: &'a Api,
+    pub validation: &'a Validation,
+}
+
+/// The metric filters and every alarm the workflows read.
+pub fn alarms(stack: &mut Stack, watched: &Watched) -> Alarms {
+    let logs = filters::build(
+        stack,
+        &watched.api.authorizer_logs,
+        &watched.api.access_logs,
+        &watched.replication.task_logs,
+        &watched.validation.logs,
+    );
+    alarms::build(
+        stack,
+        watched.notification,
+        watched.databases,
+        watched.replication,
+        watched.api,
+        watched.validation,
+        logs,
+    )
+}
+
+/// Replication lag above which a secondary region pages, in milliseconds.
+pub const GLOBAL_LAG_ALARM_MILLISECONDS: u32 = 60_000;
+
+/// A secondary region's alarm: the global database's replication lag, which only the secondary cluster
+/// publishes, so it is measured (and alarms to the region's own topic) there.
+pub fn secondary(stack: &mut Stack, notification: &Notification, cluster: &Handle<DbCluster>) {
+    let metric = Metric::aurora_global_replication_lag(&stack.template, cluster)
+        .expect("the secondary cluster's identifier is literal");
+    let alarm = Alarm::new(
+        Expr::lit(stack.name(&format!("global replication lag {}", stack.region))),
+        format!(
+            "The global database has replicated to {} more than {} s late for 5 minutes: a failover to this region \
+             would lose that much. Missing data is breaching: a secondary cluster reports its lag every minute, so \
+             silence means it is not replicating.",
+            stack.region,
+            GLOBAL_LAG_ALARM_MILLISECONDS / 1000
+        ),
+        AlarmMetric::Single {
+            metric,
+            statistic: Statistic::Maximum,
+            period: 60,
+        },
+        AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, f64::from(GLOBAL_LAG_ALARM_MILLISECONDS), 5),
+        TreatMissingData::Breaching,
+    )
+    .notify(notification.operations_topic.topic_arn());
+    stack.add(Layer::Monitoring, "global replication lag alarm", alarm);
+}
