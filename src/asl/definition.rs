@@ -226,21 +226,12 @@ impl StateMachineDefinition {
     }
 }
 
-/// The names of the `${Name}` placeholders in a definition's text (`${` followed by letters and digits and `}`).
+/// The names of the `${Name}` placeholders in a definition's text: the names `Fn::Sub` would substitute that are
+/// letters and digits only, the form [`crate::asl::integration`] gives them.
 fn placeholders_in(text: &str) -> BTreeSet<&str> {
-    let mut out = BTreeSet::new();
-    let mut rest = text;
-    while let Some(at) = rest.find("${") {
-        let after = &rest[at + 2..];
-        let end = after
-            .find(|c: char| !c.is_ascii_alphanumeric())
-            .unwrap_or(after.len());
-        if end > 0 && after[end..].starts_with('}') {
-            out.insert(&after[..end]);
-        }
-        rest = after;
-    }
-    out
+    crate::cfn::sub::names(text)
+        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()))
+        .collect()
 }
 
 fn err(state: &str, problem: Problem) -> AslError {

@@ -4,7 +4,9 @@
 pub mod expr;
 pub mod logical_id;
 pub mod quota;
+pub mod references;
 pub mod resource;
+pub mod sub;
 pub mod template;
 pub mod yaml;
 

@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use super::expr::{ConditionHandle, Expr, RefTarget, to_json};
 use super::logical_id::LogicalId;
 use super::quota;
+use super::references::{RefKind, references};
 use super::resource::{Attributes, DeletionPolicy, Handle, Resource};
 
 /// A template parameter. Cross-region values travel as parameters because `Fn::ImportValue` cannot cross
@@ -658,140 +659,6 @@ const SNAPSHOT_TYPES: &[&str] = &[
     "AWS::Redshift::Cluster",
     "AWS::DocDB::DBCluster",
 ];
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum RefKind {
-    Ref,
-    GetAtt,
-    Condition,
-}
-
-impl RefKind {
-    fn describe(self) -> &'static str {
-        match self {
-            RefKind::Ref => "resource or parameter",
-            RefKind::GetAtt => "resource",
-            RefKind::Condition => "condition",
-        }
-    }
-}
-
-#[derive(Debug)]
-struct Reference {
-    kind: RefKind,
-    target: String,
-    /// What a [`RefKind::GetAtt`] reads.
-    attribute: Option<AttributeRead>,
-}
-
-/// An attribute named by `Fn::GetAtt` or inside an `Fn::Sub` string (`${Resource.Attribute}`).
-#[derive(Debug)]
-struct AttributeRead {
-    name: String,
-    function: &'static str,
-}
-
-impl Reference {
-    fn to(kind: RefKind, target: &str) -> Self {
-        Reference {
-            kind,
-            target: target.to_string(),
-            attribute: None,
-        }
-    }
-
-    fn attribute(target: &str, name: &str, function: &'static str) -> Self {
-        Reference {
-            kind: RefKind::GetAtt,
-            target: target.to_string(),
-            attribute: Some(AttributeRead {
-                name: name.to_string(),
-                function,
-            }),
-        }
-    }
-}
-
-/// Every logical id a rendered value refers to: `Ref`, `Fn::GetAtt`, names inside `Fn::Sub` strings that are
-/// not the substitution's own variables, `Fn::If` and `Condition` names, with the attribute `Fn::GetAtt` or
-/// `${Resource.Attribute}` reads. Pseudo parameters are not references.
-fn references(value: &Value) -> Vec<Reference> {
-    let mut found = Vec::new();
-    collect_references(value, &mut found);
-    found
-}
-
-fn collect_references(value: &Value, found: &mut Vec<Reference>) {
-    match value {
-        Value::Array(items) => items.iter().for_each(|v| collect_references(v, found)),
-        Value::Object(map) if map.len() == 1 => {
-            let (key, arg) = map.iter().next().expect("map has one entry");
-            match (key.as_str(), arg) {
-                ("Ref", Value::String(target)) => {
-                    if !target.starts_with("AWS::") {
-                        found.push(Reference::to(RefKind::Ref, target));
-                    }
-                }
-                ("Fn::GetAtt", Value::Array(parts)) => match (parts.first(), parts.get(1)) {
-                    (Some(Value::String(target)), Some(Value::String(attribute))) => {
-                        found.push(Reference::attribute(target, attribute, "Fn::GetAtt"));
-                    }
-                    (Some(Value::String(target)), _) => {
-                        found.push(Reference::to(RefKind::GetAtt, target));
-                    }
-                    _ => {}
-                },
-                ("Fn::Sub", Value::String(template)) => sub_references(template, &[], found),
-                ("Fn::Sub", Value::Array(parts)) => {
-                    let vars: Vec<&str> = parts
-                        .get(1)
-                        .and_then(Value::as_object)
-                        .map(|m| m.keys().map(String::as_str).collect())
-                        .unwrap_or_default();
-                    if let Some(Value::String(template)) = parts.first() {
-                        sub_references(template, &vars, found);
-                    }
-                    parts
-                        .iter()
-                        .skip(1)
-                        .for_each(|v| collect_references(v, found));
-                }
-                ("Fn::If", Value::Array(parts)) => {
-                    if let Some(Value::String(condition)) = parts.first() {
-                        found.push(Reference::to(RefKind::Condition, condition));
-                    }
-                    parts
-                        .iter()
-                        .skip(1)
-                        .for_each(|v| collect_references(v, found));
-                }
-                ("Condition", Value::String(condition)) => {
-                    found.push(Reference::to(RefKind::Condition, condition));
-                }
-                _ => collect_references(arg, found),
-            }
-        }
-        Value::Object(map) => map.values().for_each(|v| collect_references(v, found)),
-        _ => {}
-    }
-}
-
-fn sub_references(template: &str, vars: &[&str], found: &mut Vec<Reference>) {
-    let mut rest = template;
-    while let Some(start) = rest.find("${") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else { break };
-        let name = &after[..end];
-        rest = &after[end + 1..];
-        if name.starts_with('!') || name.starts_with("AWS::") || vars.contains(&name) {
-            continue;
-        }
-        found.push(match name.split_once('.') {
-            Some((target, attribute)) => Reference::attribute(target, attribute, "Fn::Sub"),
-            None => Reference::to(RefKind::Ref, name),
-        });
-    }
-}
 
 #[cfg(test)]
 mod tests {

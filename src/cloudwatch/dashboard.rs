@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::metric::Metric;
 use crate::cfn::Expr;
+use crate::cfn::sub::{self, Part};
 
 /// Grid columns of a dashboard.
 const COLUMNS: u32 = 24;
@@ -250,29 +251,24 @@ fn widget_json(widget: &Widget, variables: &mut Vec<(String, Expr)>) -> (&'stati
 /// `${!` back to `${`. The account stays.
 fn resolve_sub(text: &str, region: &str, partition: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        if let Some(literal) = after.strip_prefix('!') {
-            out.push_str("${");
-            rest = literal;
-            continue;
-        }
-        let end = after.find('}').expect("a closed ${…}");
-        match &after[..end] {
-            "AWS::Region" => out.push_str(region),
-            "AWS::Partition" => out.push_str(partition),
-            "AWS::URLSuffix" => out.push_str("amazonaws.com"),
-            other => {
+    for part in sub::parts(text) {
+        match part {
+            Part::Text(text) => out.push_str(text),
+            Part::Escaped(literal) => {
+                out.push_str("${");
+                out.push_str(literal);
+                out.push('}');
+            }
+            Part::Name("AWS::Region") => out.push_str(region),
+            Part::Name("AWS::Partition") => out.push_str(partition),
+            Part::Name("AWS::URLSuffix") => out.push_str("amazonaws.com"),
+            Part::Name(other) => {
                 out.push_str("${");
                 out.push_str(other);
                 out.push('}');
             }
         }
-        rest = &after[end + 1..];
     }
-    out.push_str(rest);
     out
 }
 
