@@ -24,7 +24,7 @@ use crate::resources::apigateway::{
 use crate::resources::apigatewayv2::VpcLink;
 use crate::resources::cloudformation::WaitConditionHandle;
 use crate::resources::ec2::{
-    EgressRule, SecurityGroup, SecurityGroupIngress, TcpPorts, VpcEndpoint,
+    EgressRule, SecurityGroup, SecurityGroupIngress, Subnet, TcpPorts, VpcEndpoint,
 };
 use crate::resources::elasticloadbalancingv2::{
     Action, Listener, ListenerRule, LoadBalancer, RuleCondition, SslPolicy, TargetDescription,
@@ -73,6 +73,9 @@ const NO_CACHE_REASON: &str = "Payment responses must never be served from a cac
                                the authorizer decides each request's side of the split. The stage's method \
                                settings turn on metrics and error logging, without request or response bodies.";
 
+/// The API layer, from the backends inward: the internal load balancer and its listener choosing the side, the
+/// VPC link to it, the private REST API behind the `execute-api` endpoint, its Lambda authorizer, the methods and
+/// their deployment, the stage clients call, and the stack's outputs.
 pub fn build(
     stack: &mut Stack,
     key: &Handle<Key>,
@@ -80,13 +83,35 @@ pub fn build(
     configuration: &Configuration,
     storage: &Storage,
 ) -> Api {
-    let env = stack.env;
-    let api = &env.api;
-    let subnets = network.migration.private_subnets.clone();
-    let subnet_ids: Vec<Expr> = subnets.iter().map(Handle::subnet_id).collect();
+    let subnets = &network.migration.private_subnets;
     let vpc_id = network.migration.vpc.vpc_id();
+    let (balancer_group, link_group) = security_groups(stack, vpc_id.clone());
+    let load_balancer = load_balancer(stack, storage, subnets, &balancer_group);
+    listener(stack, &load_balancer, vpc_id);
+    let link = vpc_link(stack, subnets, &link_group);
+    let rest_api = private_rest_api(stack, network, subnets);
+    let authorizer_built = authorizer_function(stack, key, network, configuration, &rest_api);
+    let authorizer = authorizer(stack, &rest_api, &authorizer_built.function);
+    let deployment = methods_deployed(stack, &rest_api, &authorizer, &link, &load_balancer);
+    let access_logs = stage(stack, key, &rest_api, &deployment);
+    outputs(stack, &rest_api, &authorizer_built.function);
+    Api {
+        rest_api,
+        authorizer_function: authorizer_built.function,
+        authorizer_logs: authorizer_built.log_group,
+        access_logs,
+        load_balancer,
+    }
+}
 
-    // The load balancer reaches each backend address on its port and nothing else.
+/// The load balancer's and the VPC link's security groups: the link sends HTTPS to the load balancer only, and
+/// the load balancer takes HTTPS from the link only and reaches each backend address on its port and nothing
+/// else.
+fn security_groups(
+    stack: &mut Stack,
+    vpc_id: Expr,
+) -> (Handle<SecurityGroup>, Handle<SecurityGroup>) {
+    let api = &stack.env.api;
     let backend_egress = [
         ("production", &api.production),
         ("migration", &api.migration),
@@ -120,7 +145,7 @@ pub fn build(
         "vpc link security group",
         SecurityGroup::new(
             "VPC link of the payment API: no ingress, HTTPS to the load balancer only",
-            vpc_id.clone(),
+            vpc_id,
             vec![EgressRule::tcp_to_group(
                 HTTPS,
                 balancer_group.group_id(),
@@ -138,16 +163,25 @@ pub fn build(
             "HTTPS from the API's VPC link",
         ),
     );
+    (balancer_group, link_group)
+}
 
-    // Every request to the cardholder data environment is logged (PCI DSS 10.2.1); ELB checks the bucket's
-    // policy when logging is switched on, hence the dependency.
+/// The internal Application Load Balancer in the migration VPC's private subnets. Every request to the
+/// cardholder data environment is logged (PCI DSS 10.2.1); ELB checks the bucket's policy when logging is
+/// switched on, hence the dependency.
+fn load_balancer(
+    stack: &mut Stack,
+    storage: &Storage,
+    subnets: &[Handle<Subnet>],
+    balancer_group: &Handle<SecurityGroup>,
+) -> Handle<LoadBalancer> {
     let load_balancer = stack.add_with(
         Layer::Api,
         "load balancer",
         LoadBalancer::internal_application(
-            subnet_ids.clone(),
+            subnets.iter().map(Handle::subnet_id).collect(),
             vec![balancer_group.group_id()],
-            env.database.deletion_protection,
+            stack.env.database.deletion_protection,
         )
         .access_logs(
             storage.load_balancer_logs.bucket_name(),
@@ -155,9 +189,16 @@ pub fn build(
         ),
         Attributes::new().depends_on(&storage.load_balancer_log_delivery),
     );
-    stack.claim_addresses(&subnets, "API load balancer", LOAD_BALANCER_ADDRESSES);
+    stack.claim_addresses(subnets, "API load balancer", LOAD_BALANCER_ADDRESSES);
+    load_balancer
+}
+
+/// The HTTPS listener and the two sides' target groups: only the authorizer's `migration` in [`BACKEND_HEADER`]
+/// reaches the migration side; anything else, including no header, goes to production.
+fn listener(stack: &mut Stack, load_balancer: &Handle<LoadBalancer>, vpc_id: Expr) {
+    let api = &stack.env.api;
     let production = target_group(stack, "production", &api.production, vpc_id.clone());
-    let migration = target_group(stack, "migration", &api.migration, vpc_id.clone());
+    let migration = target_group(stack, "migration", &api.migration, vpc_id);
     let listener = stack.add(
         Layer::Api,
         "listener",
@@ -169,8 +210,6 @@ pub fn build(
             Action::forward(production.target_group_arn()),
         ),
     );
-    // Only the authorizer's `migration` reaches the migration side; anything else, including no header, goes to
-    // production.
     stack.add(
         Layer::Api,
         "migration listener rule",
@@ -181,19 +220,41 @@ pub fn build(
             Action::forward(migration.target_group_arn()),
         ),
     );
+}
+
+/// The VPC link through which API Gateway reaches the internal load balancer, one address in each private
+/// subnet.
+fn vpc_link(
+    stack: &mut Stack,
+    subnets: &[Handle<Subnet>],
+    link_group: &Handle<SecurityGroup>,
+) -> Handle<VpcLink> {
     let link = stack.add(
         Layer::Api,
         "vpc link",
         VpcLink::new(
             Expr::lit(stack.name("api")),
-            subnet_ids.clone(),
+            subnets.iter().map(Handle::subnet_id).collect(),
             vec![link_group.group_id()],
         ),
     );
-    stack.claim_addresses(&subnets, "API VPC link", 1);
+    stack.claim_addresses(subnets, "API VPC link", 1);
+    link
+}
 
-    let endpoint = execute_api_endpoint(stack, network, subnet_ids);
-    let rest_api = stack.add(
+/// The private REST API, whose resource policy lets it be invoked through the stack's `execute-api` VPC
+/// endpoint and no other.
+fn private_rest_api(
+    stack: &mut Stack,
+    network: &Network,
+    subnets: &[Handle<Subnet>],
+) -> Handle<RestApi> {
+    let endpoint = execute_api_endpoint(
+        stack,
+        network,
+        subnets.iter().map(Handle::subnet_id).collect(),
+    );
+    stack.add(
         Layer::Api,
         "rest api",
         RestApi::private(
@@ -214,26 +275,27 @@ pub fn build(
                     ),
             ]),
         )
-        .description(format!("Payment API of {}", env.name)),
-    );
+        .description(format!("Payment API of {}", stack.env.name)),
+    )
+}
 
-    let authorizer = authorizer_function(stack, key, network, configuration, &rest_api);
-    let authorizer_function = authorizer.function;
-    let authorizer_logs = authorizer.log_group;
+/// The REQUEST authorizer `payment-token` on the authorizer function, and the permission that lets API Gateway
+/// invoke it for this API's authorizer only.
+fn authorizer(
+    stack: &mut Stack,
+    rest_api: &Handle<RestApi>,
+    function: &Handle<Function>,
+) -> Handle<Authorizer> {
     let authorizer = stack.add(
         Layer::Api,
         "authorizer",
-        Authorizer::lambda_request(
-            rest_api.rest_api_id(),
-            "payment-token",
-            authorizer_function.arn(),
-        ),
+        Authorizer::lambda_request(rest_api.rest_api_id(), "payment-token", function.arn()),
     );
     stack.add(
         Layer::Api,
         "authorizer permission",
         Permission::invoke(
-            authorizer_function.function_name(),
+            function.function_name(),
             "apigateway.amazonaws.com",
             Expr::sub_with(
                 "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/authorizers/${Authorizer}",
@@ -244,7 +306,19 @@ pub fn build(
             ),
         ),
     );
+    authorizer
+}
 
+/// The methods, `ANY /` and `ANY /{proxy+}`, each behind the authorizer and proxied over the VPC link to the load
+/// balancer with the authorizer's side in [`BACKEND_HEADER`]; then their deployment.
+fn methods_deployed(
+    stack: &mut Stack,
+    rest_api: &Handle<RestApi>,
+    authorizer: &Handle<Authorizer>,
+    link: &Handle<VpcLink>,
+    load_balancer: &Handle<LoadBalancer>,
+) -> Handle<Deployment> {
+    let api = &stack.env.api;
     let proxy = stack.add(
         Layer::Api,
         "proxy resource",
@@ -288,25 +362,49 @@ pub fn build(
         )
         .request_parameter("method.request.path.proxy", true),
     );
-
-    // A deployment is a snapshot made when it is created: its id follows the API's content, so any change to
-    // the API makes a new one, and it waits for every method so it never snapshots half an API.
-    let content: Value = stack.template.properties_json(&[
+    let parts = [
         rest_api.logical_id(),
         proxy.logical_id(),
         authorizer.logical_id(),
         root_method.logical_id(),
         proxy_method.logical_id(),
-    ]);
-    let deployment = stack.template.add_with(
-        LogicalId::with_content_hash("ApiDeployment", &content),
-        Deployment::new(rest_api.rest_api_id())
-            .description(format!("Payment API of {}, as rendered by migen", env.name)),
-        Attributes::new()
-            .depends_on(&root_method)
-            .depends_on(&proxy_method),
-    );
+    ];
+    deployment(stack, rest_api, &parts, [&root_method, &proxy_method])
+}
 
+/// A deployment is a snapshot made when it is created: its id follows the content of the API's `parts`, so any
+/// change to the API makes a new one, and it waits for every one of the `methods` so it never snapshots half an
+/// API.
+fn deployment(
+    stack: &mut Stack,
+    rest_api: &Handle<RestApi>,
+    parts: &[&LogicalId],
+    methods: [&Handle<Method>; 2],
+) -> Handle<Deployment> {
+    let content: Value = stack.template.properties_json(parts);
+    let waiting = methods
+        .into_iter()
+        .fold(Attributes::new(), |attributes, method| {
+            attributes.depends_on(method)
+        });
+    stack.template.add_with(
+        LogicalId::with_content_hash("ApiDeployment", &content),
+        Deployment::new(rest_api.rest_api_id()).description(format!(
+            "Payment API of {}, as rendered by migen",
+            stack.env.name
+        )),
+        waiting,
+    )
+}
+
+/// The stage clients call, [`STAGE`]: every request in its access log group, X-Ray tracing, metrics and error
+/// logging on every method, and no cache. Returns the access log group.
+fn stage(
+    stack: &mut Stack,
+    key: &Handle<Key>,
+    rest_api: &Handle<RestApi>,
+    deployment: &Handle<Deployment>,
+) -> Handle<LogGroup> {
     let account_ready = account_logging_role(stack);
     let access_logs = stack.log_group(Layer::Api, "access log group", "api-access", key);
     // API Gateway wants the group's ARN without the `:*` its Arn attribute ends in.
@@ -330,7 +428,11 @@ pub fn build(
             .suppress_guard_rule("API_GW_CACHE_ENABLED_AND_ENCRYPTED", NO_CACHE_REASON)
             .skip_checkov_check("CKV_AWS_120", NO_CACHE_REASON),
     );
+    access_logs
+}
 
+/// The stack's outputs of the API layer: the stage's invoke URL, the API's id and the authorizer's ARN.
+fn outputs(stack: &mut Stack, rest_api: &Handle<RestApi>, authorizer_function: &Handle<Function>) {
     for (id, description, value) in [
         (
             "ApiGatewayEndpoint",
@@ -357,14 +459,6 @@ pub fn build(
         stack
             .template
             .output(LogicalId::verbatim(id), Output::new(description, value));
-    }
-
-    Api {
-        rest_api,
-        authorizer_function,
-        authorizer_logs,
-        access_logs,
-        load_balancer,
     }
 }
 
@@ -444,6 +538,9 @@ fn execute_api_endpoint(
     )
 }
 
+/// The Lambda authorizer in the migration VPC, with its bearer token in Secrets Manager (retained) and its
+/// security group (HTTPS to AWS APIs only): it checks the token and reads the cutover switch and the split from
+/// Parameter Store to pick each client's side.
 fn authorizer_function(
     stack: &mut Stack,
     key: &Handle<Key>,

@@ -45,6 +45,9 @@ struct Database {
     certificate: Option<Expr>,
 }
 
+/// The migration layer, in the order DMS needs it: the service roles, the tasks' log group, the replication
+/// instance in the migration VPC's private subnets, the four endpoints (forward and reverse, source and target),
+/// the forward full-load-and-CDC task and the reverse CDC task, and the stack's outputs.
 pub fn build(
     stack: &mut Stack,
     key: &Handle<Key>,
@@ -55,10 +58,7 @@ pub fn build(
     // reads the endpoint secrets, which the key encrypts, through Secrets Manager.
     stack.use_key_via("dms");
     stack.use_key_via("secretsmanager");
-    let env = stack.env;
-    let migration = &env.migration;
     let roles_ready = service_roles(stack);
-
     let instance_identifier = stack.name("replication");
     let task_logs = stack.service_log_group(
         Layer::Migration,
@@ -66,6 +66,57 @@ pub fn build(
         &format!("dms-tasks-{instance_identifier}"),
         key,
     );
+    let instance = replication_instance(
+        stack,
+        key,
+        network,
+        &instance_identifier,
+        &roles_ready,
+        &task_logs,
+    );
+    let source = source_database(stack, databases);
+    let target = cluster_database(stack, &databases.migration);
+    let endpoints = endpoints(stack, key, &source, &target);
+    let (forward_task, forward_task_id) = replication_task(
+        stack,
+        &instance,
+        "forward",
+        MigrationType::FullLoadAndCdc,
+        (&endpoints.forward_source, &endpoints.forward_target),
+    );
+    // Not started by the stack: the cutover workflow starts it, from the migration cluster's position at cutover.
+    let (reverse_task, reverse_task_id) = replication_task(
+        stack,
+        &instance,
+        "reverse",
+        MigrationType::Cdc,
+        (&endpoints.reverse_source, &endpoints.reverse_target),
+    );
+    outputs(stack, &instance, &forward_task, &reverse_task);
+    Replication {
+        instance,
+        forward_task,
+        reverse_task,
+        forward_source: endpoints.forward_source,
+        forward_target: endpoints.forward_target,
+        task_logs,
+        instance_identifier,
+        forward_task_id,
+        reverse_task_id,
+    }
+}
+
+/// The replication instance `identifier`, private in the migration VPC's subnets (its subnet group), its
+/// storage encrypted with the key, and its engine version pinned.
+fn replication_instance(
+    stack: &mut Stack,
+    key: &Handle<Key>,
+    network: &Network,
+    identifier: &str,
+    roles_ready: &Handle<WaitConditionHandle>,
+    task_logs: &Handle<LogGroup>,
+) -> Handle<ReplicationInstance> {
+    let migration = &stack.env.migration;
     let subnet_group = stack.add_with(
         Layer::Migration,
         "replication subnet group",
@@ -78,8 +129,8 @@ pub fn build(
                 .map(Handle::subnet_id)
                 .collect(),
         )
-        .replication_subnet_group_identifier(instance_identifier.clone()),
-        Attributes::new().depends_on(&roles_ready),
+        .replication_subnet_group_identifier(identifier.to_string()),
+        Attributes::new().depends_on(roles_ready),
     );
     // A Multi-AZ standby sits in another AZ, so each subnet holds one of the pair at most.
     stack.claim_addresses(
@@ -87,7 +138,7 @@ pub fn build(
         "DMS replication instance",
         1,
     );
-    let instance = stack.add_with(
+    stack.add_with(
         Layer::Migration,
         "replication instance",
         ReplicationInstance::private(
@@ -96,7 +147,7 @@ pub fn build(
             subnet_group.subnet_group_identifier(),
             vec![network.security_groups.replication.group_id()],
         )
-        .replication_instance_identifier(instance_identifier.clone())
+        .replication_instance_identifier(identifier.to_string())
         .allocated_storage(migration.allocated_storage_gb)
         .engine_version(migration.engine_version.clone())
         .multi_az(migration.multi_az)
@@ -106,11 +157,15 @@ pub fn build(
         .allow_major_version_upgrade(false)
         .preferred_maintenance_window("sun:18:30-sun:19:30"),
         Attributes::new()
-            .depends_on(&roles_ready)
-            .depends_on(&task_logs),
-    );
+            .depends_on(roles_ready)
+            .depends_on(task_logs),
+    )
+}
 
-    let source = match &databases.source {
+/// The source side: the production Aurora cluster, or the on-premises PostgreSQL, whose CA certificate (when
+/// the spec gives one) DMS verifies the server with.
+fn source_database(stack: &mut Stack, databases: &Databases) -> Database {
+    match &databases.source {
         SourceDatabase::ProductionCluster(production) => cluster_database(stack, production),
         SourceDatabase::External(external) => {
             let certificate = external.ca_certificate_pem.as_ref().map(|pem| {
@@ -131,10 +186,27 @@ pub fn build(
                 certificate,
             }
         }
-    };
-    let target = cluster_database(stack, &databases.migration);
+    }
+}
 
-    let (access_role, access_policy) = secrets_access_role(stack, key, &[&source, &target]);
+/// The four DMS endpoints: the forward task reads the source and writes the target, the reverse task reads the
+/// target and writes the source.
+struct Endpoints {
+    forward_source: Handle<Endpoint>,
+    forward_target: Handle<Endpoint>,
+    reverse_source: Handle<Endpoint>,
+    reverse_target: Handle<Endpoint>,
+}
+
+/// The endpoints, each connecting over TLS with its database's secret, read through the secrets-access role;
+/// the sources are set up for CDC.
+fn endpoints(
+    stack: &mut Stack,
+    key: &Handle<Key>,
+    source: &Database,
+    target: &Database,
+) -> Endpoints {
+    let (access_role, access_policy) = secrets_access_role(stack, key, &[source, target]);
     let mut endpoint =
         |purpose: &str, kind: EndpointType, database: &Database, cdc_source: bool| {
             let mut settings =
@@ -167,50 +239,53 @@ pub fn build(
                 attributes,
             )
         };
-    let forward_source = endpoint("source", EndpointType::Source, &source, true);
-    let forward_target = endpoint("target", EndpointType::Target, &target, false);
-    let reverse_source = endpoint("reverse source", EndpointType::Source, &target, true);
-    let reverse_target = endpoint("reverse target", EndpointType::Target, &source, false);
+    Endpoints {
+        forward_source: endpoint("source", EndpointType::Source, source, true),
+        forward_target: endpoint("target", EndpointType::Target, target, false),
+        reverse_source: endpoint("reverse source", EndpointType::Source, target, true),
+        reverse_target: endpoint("reverse target", EndpointType::Target, source, false),
+    }
+}
 
-    let mappings = table_mappings(&migration.tables);
-    let mut task = |purpose: &str,
-                    kind: MigrationType,
-                    source: &Handle<Endpoint>,
-                    target: &Handle<Endpoint>| {
-        let id = format!("migration-{purpose}-{}", env.name);
-        let handle = stack.add(
-            Layer::Migration,
-            &format!("{purpose} task"),
-            ReplicationTask::new(
-                kind,
-                instance.replication_instance_arn(),
-                source.endpoint_arn(),
-                target.endpoint_arn(),
-                &mappings,
-            )
-            .settings(&task_settings(
-                kind != MigrationType::Cdc,
-                &migration.control_schema,
-            ))
-            .replication_task_identifier(id.clone())
-            .resource_identifier(id.clone()),
-        );
-        (handle, id)
-    };
-    let (forward_task, forward_task_id) = task(
-        "forward",
-        MigrationType::FullLoadAndCdc,
-        &forward_source,
-        &forward_target,
+/// The replication task `migration-<purpose>-<env>` from `endpoints` (source, target) on the instance, with the
+/// spec's table mappings and the task settings of its kind (with a full load or CDC only). Returns the task and
+/// its identifier (DMS's metric dimension).
+fn replication_task(
+    stack: &mut Stack,
+    instance: &Handle<ReplicationInstance>,
+    purpose: &str,
+    kind: MigrationType,
+    (source, target): (&Handle<Endpoint>, &Handle<Endpoint>),
+) -> (Handle<ReplicationTask>, String) {
+    let migration = &stack.env.migration;
+    let id = format!("migration-{purpose}-{}", stack.env.name);
+    let handle = stack.add(
+        Layer::Migration,
+        &format!("{purpose} task"),
+        ReplicationTask::new(
+            kind,
+            instance.replication_instance_arn(),
+            source.endpoint_arn(),
+            target.endpoint_arn(),
+            &table_mappings(&migration.tables),
+        )
+        .settings(&task_settings(
+            kind != MigrationType::Cdc,
+            &migration.control_schema,
+        ))
+        .replication_task_identifier(id.clone())
+        .resource_identifier(id.clone()),
     );
-    // Not started by the stack: the cutover workflow starts it, from the migration cluster's position at cutover.
-    let (reverse_task, reverse_task_id) = task(
-        "reverse",
-        MigrationType::Cdc,
-        &reverse_source,
-        &reverse_target,
-    );
+    (handle, id)
+}
 
+/// The stack's outputs of the migration layer: the replication instance and both tasks.
+fn outputs(
+    stack: &mut Stack,
+    instance: &Handle<ReplicationInstance>,
+    forward_task: &Handle<ReplicationTask>,
+    reverse_task: &Handle<ReplicationTask>,
+) {
     for (output, description, value) in [
         (
             "DmsReplicationInstanceArn",
@@ -232,20 +307,10 @@ pub fn build(
             .template
             .output(LogicalId::verbatim(output), Output::new(description, value));
     }
-
-    Replication {
-        instance,
-        forward_task,
-        reverse_task,
-        forward_source,
-        forward_target,
-        task_logs,
-        instance_identifier,
-        forward_task_id,
-        reverse_task_id,
-    }
 }
 
+/// An Aurora cluster as a DMS endpoint's database: the cluster's secret, complete once its target attachment
+/// has added the host and port.
 fn cluster_database(stack: &Stack, aurora: &AuroraCluster) -> Database {
     Database {
         engine: "aurora-postgresql",

@@ -1,4 +1,4 @@
-//! The monitoring layer's alarms. Two kinds:
+//! The monitoring layer's alarms. Three kinds:
 //!
 //! - **Gates** the workflows read and nobody is paged for: the forward task's CDC latency (the migration waits
 //!   for it to be OK before validating) and the reverse task's (a rollback after cutover lets it drain until OK).
@@ -7,9 +7,10 @@
 //!   `payment-migration-health-<env>` that the migration workflow checks every minute while a traffic step
 //!   bakes: any child in ALARM rolls the migration back.
 //! - **Signals** that page but do not roll back: authorizer denials spiking (a security signal: someone is
-//!   guessing tokens, or clients lost theirs; neither is fixed by moving traffic back) and DMS task errors (DMS
+//!   guessing tokens, or clients lost theirs; neither is fixed by moving traffic back), the authorizer
+//!   throttled, failing or degraded on the live payment path (it serves both sides), and DMS task errors (DMS
 //!   retries many of them; the lag alarm says when they matter). The workflows' failures are signalled by the
-//!   orchestration's alarms ([`super::workflow_alarms`]).
+//!   monitoring layer's alarms on the workflows ([`super::super::monitoring::finish`]).
 //!
 //! Each alarm's description says how it treats missing data, and why.
 
@@ -56,6 +57,7 @@ pub const DATABASE_CPU_ALARM_PERCENT: u32 = 80;
 /// Share of API requests answered 5XX that pages.
 pub const API_5XX_ALARM_RATE: f64 = 0.05;
 
+/// A DMS task's CDC latency, source plus target, as one metric-math expression over one-minute maxima.
 fn total_latency(task: &DmsTask) -> AlarmMetric {
     AlarmMetric::Expression {
         expression: "m1 + m2".into(),
@@ -89,6 +91,7 @@ pub(in crate::payment_migration) fn dms_task(
     })
 }
 
+/// The layer's alarms: the two CDC-latency gates, the health alarms and their composite, then the signals.
 pub fn build(
     stack: &mut Stack,
     notification: &Notification,
@@ -98,12 +101,37 @@ pub fn build(
     validation: &Validation,
     logs: LogMetrics,
 ) -> Alarms {
-    let env = stack.env;
     let topic = notification.operations_topic.topic_arn();
-    let threshold = f64::from(env.migration.max_cdc_latency_seconds);
     let forward = dms_task(&stack.template, replication, &replication.forward_task);
     let reverse = dms_task(&stack.template, replication, &replication.reverse_task);
+    let (forward_cdc_latency, reverse_cdc_latency) = gates(stack, &forward, &reverse);
+    let mut health = vec![replication_lag(stack, &topic, &forward)];
+    health.extend(database_cpu(stack, &topic, databases));
+    health.extend(function_errors(stack, &topic, api, validation));
+    health.push(api_5xx(stack, &topic, api));
+    health.push(validation_inconsistent(stack, &topic));
+    let health_alarm = health_composite(stack, &topic, &health);
+    let signals = signals(stack, &topic, api, &logs);
+    Alarms {
+        forward_cdc_latency,
+        reverse_cdc_latency,
+        health: health_alarm,
+        health_children: health,
+        signals,
+        logs,
+    }
+}
 
+/// The CDC-latency gates of the forward and the reverse DMS task
+/// (`payment-migration-<direction>-cdc-latency-<env>`): read by the workflows, paging nobody, OK once the task's
+/// latency has stayed under the spec's `max_cdc_latency_seconds` for [`GATE_MINUTES`].
+fn gates(
+    stack: &mut Stack,
+    forward: &DmsTask,
+    reverse: &DmsTask,
+) -> (Handle<Alarm>, Handle<Alarm>) {
+    let env = stack.env;
+    let threshold = f64::from(env.migration.max_cdc_latency_seconds);
     let gate = |direction: &str, task: &DmsTask| {
         Alarm::new(
             Expr::lit(gate_name(env, direction)),
@@ -123,18 +151,21 @@ pub fn build(
             TreatMissingData::Breaching,
         )
     };
-    let forward_gate = gate("forward", &forward);
-    let reverse_gate = gate("reverse", &reverse);
+    let forward_gate = gate("forward", forward);
+    let reverse_gate = gate("reverse", reverse);
     let forward_cdc_latency =
         stack.add(Layer::Monitoring, "forward cdc latency alarm", forward_gate);
     let reverse_cdc_latency =
         stack.add(Layer::Monitoring, "reverse cdc latency alarm", reverse_gate);
+    (forward_cdc_latency, reverse_cdc_latency)
+}
 
-    let mut health: Vec<Handle<Alarm>> = Vec::new();
-
-    health.push(paging_alarm(
+/// Health: the forward DMS task's CDC latency over [`REPLICATION_LAG_ALARM_SECONDS`] for 3 minutes, the
+/// migration database falling behind production.
+fn replication_lag(stack: &mut Stack, topic: &Expr, forward: &DmsTask) -> Handle<Alarm> {
+    paging_alarm(
         stack,
-        &topic,
+        topic,
         "replication lag",
         format!(
             "The forward DMS task's CDC latency (source plus target) has been over {REPLICATION_LAG_ALARM_SECONDS} s \
@@ -142,19 +173,28 @@ pub fn build(
              stopped task publishes nothing, and starting or stopping it is the workflows' decision, reported on \
              its own."
         ),
-        total_latency(&forward),
-        AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, f64::from(REPLICATION_LAG_ALARM_SECONDS), 3),
+        total_latency(forward),
+        AlarmCondition::every_period(
+            ComparisonOperator::GreaterThanThreshold,
+            f64::from(REPLICATION_LAG_ALARM_SECONDS),
+            3,
+        ),
         TreatMissingData::NotBreaching,
-    ));
+    )
+}
 
+/// Health: the writer's CPU over [`DATABASE_CPU_ALARM_PERCENT`] for 5 minutes, of the migration cluster and,
+/// when the source is one, the production cluster.
+fn database_cpu(stack: &mut Stack, topic: &Expr, databases: &Databases) -> Vec<Handle<Alarm>> {
     let mut clusters = vec![("migration", &databases.migration.cluster)];
     if let SourceDatabase::ProductionCluster(production) = &databases.source {
         clusters.push(("production", &production.cluster));
     }
+    let mut alarms = Vec::new();
     for (name, cluster) in clusters {
-        health.push(paging_alarm(
+        alarms.push(paging_alarm(
             stack,
-            &topic,
+            topic,
             &format!("{name} database cpu"),
             format!(
                 "The {name} cluster's writer has averaged over {DATABASE_CPU_ALARM_PERCENT} % CPU for 5 minutes. \
@@ -175,14 +215,24 @@ pub fn build(
             TreatMissingData::Breaching,
         ));
     }
+    alarms
+}
 
+/// Health: any error or timeout of the validation or the authorizer Lambda function in 5 minutes.
+fn function_errors(
+    stack: &mut Stack,
+    topic: &Expr,
+    api: &Api,
+    validation: &Validation,
+) -> Vec<Handle<Alarm>> {
+    let mut alarms = Vec::new();
     for (name, function) in [
         ("validation", &validation.function),
         ("authorizer", &api.authorizer_function),
     ] {
-        health.push(paging_alarm(
+        alarms.push(paging_alarm(
             stack,
-            &topic,
+            topic,
             &format!("{name} errors"),
             format!(
                 "The {name} function failed (an error or a timeout) in the last 5 minutes. Missing data is not \
@@ -198,12 +248,16 @@ pub fn build(
             TreatMissingData::NotBreaching,
         ));
     }
+    alarms
+}
 
+/// Health: more than [`API_5XX_ALARM_RATE`] of the API stage's requests answered 5XX in each of 3 minutes.
+fn api_5xx(stack: &mut Stack, topic: &Expr, api: &Api) -> Handle<Alarm> {
     let stage = ApiStage::of(&stack.template, &api.rest_api, STAGE)
         .expect("the payment API's name is a literal ASCII string");
-    health.push(paging_alarm(
+    paging_alarm(
         stack,
-        &topic,
+        topic,
         "api 5xx",
         format!(
             "More than {} % of the payment API's requests were answered 5XX in each of 3 minutes. Missing data is \
@@ -216,13 +270,21 @@ pub fn build(
             statistic: Statistic::Average,
             period: 60,
         },
-        AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, API_5XX_ALARM_RATE, 3),
+        AlarmCondition::every_period(
+            ComparisonOperator::GreaterThanThreshold,
+            API_5XX_ALARM_RATE,
+            3,
+        ),
         TreatMissingData::NotBreaching,
-    ));
+    )
+}
 
-    health.push(paging_alarm(
+/// Health: the validation function found source and target disagreeing (its `ValidationInconsistent` metric).
+fn validation_inconsistent(stack: &mut Stack, topic: &Expr) -> Handle<Alarm> {
+    let env = stack.env;
+    paging_alarm(
         stack,
-        &topic,
+        topic,
         "validation inconsistent",
         "The validation function found source and target disagreeing. Missing data is not breaching: the \
          function publishes a verdict only when it runs."
@@ -241,22 +303,34 @@ pub fn build(
         },
         AlarmCondition::every_period(ComparisonOperator::GreaterThanOrEqualToThreshold, 1.0, 1),
         TreatMissingData::NotBreaching,
-    ));
+    )
+}
 
+/// The composite `payment-migration-health-<env>`, in ALARM while any of `health` is: the alarm the migration
+/// workflow checks every minute while a traffic step bakes.
+fn health_composite(
+    stack: &mut Stack,
+    topic: &Expr,
+    health: &[Handle<Alarm>],
+) -> Handle<CompositeAlarm> {
     let composite = CompositeAlarm::any_of(
-        Expr::lit(health_alarm_name(env)),
+        Expr::lit(health_alarm_name(stack.env)),
         "Migration health: in ALARM while any of the stack's health alarms is (replication lag, database CPU, \
          function errors, API 5XX, validation inconsistent). The migration workflow checks it every minute while a \
          traffic step bakes and rolls back when it is in ALARM.",
         health.iter().map(|alarm| alarm.alarm_name()).collect(),
     )
     .notify(topic.clone());
-    let health_alarm = stack.add(Layer::Monitoring, "health alarm", composite);
+    stack.add(Layer::Monitoring, "health alarm", composite)
+}
 
+/// The signals, which page and roll nothing back: authorizer denials spiking, the live payment path's
+/// authorizer throttles, failures and degraded answers, and DMS task errors.
+fn signals(stack: &mut Stack, topic: &Expr, api: &Api, logs: &LogMetrics) -> Vec<Handle<Alarm>> {
     let mut signals = Vec::new();
     signals.push(paging_alarm(
         stack,
-        &topic,
+        topic,
         "authorizer denials",
         format!(
             "The authorizer denied more than {AUTHORIZER_DENIALS_ALARM} requests in 5 minutes: someone may be guessing \
@@ -271,14 +345,42 @@ pub fn build(
         AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, f64::from(AUTHORIZER_DENIALS_ALARM), 1),
         TreatMissingData::NotBreaching,
     ));
-    // The live payment path's signals: any count in a minute pages, and missing data (no request, no event) is
-    // not breaching. None rolls the migration back: the authorizer serves both sides.
+    signals.extend(payment_path_signals(stack, topic, api, logs));
+    signals.push(paging_alarm(
+        stack,
+        topic,
+        "dms task errors",
+        "DMS wrote error lines for the replication tasks in the last 5 minutes: read the task log group. DMS retries \
+         many errors itself, so this pages without rolling back; the replication-lag alarm says when they matter. \
+         Missing data is not breaching: the filter reports 0 for a quiet period."
+            .to_string(),
+        AlarmMetric::Single {
+            metric: logs.dms_task_errors.clone(),
+            statistic: Statistic::Sum,
+            period: 300,
+        },
+        AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, 0.0, 1),
+        TreatMissingData::NotBreaching,
+    ));
+    signals
+}
+
+/// The live payment path's signals: the authorizer throttled by Lambda, failing (API Gateway answering 500) or
+/// degraded (Parameter Store or Secrets Manager unread). Any count in a minute pages, and missing data (no
+/// request, no event) is not breaching. None rolls the migration back: the authorizer serves both sides.
+fn payment_path_signals(
+    stack: &mut Stack,
+    topic: &Expr,
+    api: &Api,
+    logs: &LogMetrics,
+) -> Vec<Handle<Alarm>> {
     let authorizer_throttles = Metric::lambda(
         &stack.template,
         &api.authorizer_function,
         LambdaMetric::Throttles,
     )
     .expect("the functions' names are literal");
+    let mut signals = Vec::new();
     for (purpose, description, metric) in [
         (
             "authorizer throttles",
@@ -309,7 +411,7 @@ pub fn build(
     ] {
         signals.push(paging_alarm(
             stack,
-            &topic,
+            topic,
             purpose,
             description.to_string(),
             AlarmMetric::Single {
@@ -321,29 +423,5 @@ pub fn build(
             TreatMissingData::NotBreaching,
         ));
     }
-    signals.push(paging_alarm(
-        stack,
-        &topic,
-        "dms task errors",
-        "DMS wrote error lines for the replication tasks in the last 5 minutes: read the task log group. DMS retries \
-         many errors itself, so this pages without rolling back; the replication-lag alarm says when they matter. \
-         Missing data is not breaching: the filter reports 0 for a quiet period."
-            .to_string(),
-        AlarmMetric::Single {
-            metric: logs.dms_task_errors.clone(),
-            statistic: Statistic::Sum,
-            period: 300,
-        },
-        AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, 0.0, 1),
-        TreatMissingData::NotBreaching,
-    ));
-
-    Alarms {
-        forward_cdc_latency,
-        reverse_cdc_latency,
-        health: health_alarm,
-        health_children: health,
-        signals,
-        logs,
-    }
+    signals
 }

@@ -1,5 +1,5 @@
 //! The alarms: what the workflows read and what wakes operators. Built before the orchestration layer, which
-//! reads them: [`alarms`] adds the metric filters, the CDC-latency gates, the health alarms and their composite,
+//! reads them: [`alarms()`] adds the metric filters, the CDC-latency gates, the health alarms and their composite,
 //! and the paging signals. The monitoring layer, built after the workflows, adds the workflows' own alarms and the
 //! dashboard over all of them. A secondary region gets [`secondary`]: the global database's replication lag,
 //! measured where it is published.

@@ -37,6 +37,7 @@ fn alarm_arn(template: &Template, id: &LogicalId) -> Expr {
     ))
 }
 
+/// A time series of `lines`, one point a minute.
 fn graph(title: &str, lines: Vec<Line>) -> Widget {
     Widget::Metrics {
         title: title.into(),
@@ -47,6 +48,7 @@ fn graph(title: &str, lines: Vec<Line>) -> Widget {
     }
 }
 
+/// A time series of `lines`, one point a minute, with a horizontal line at `value` labelled `label`.
 fn graph_with_threshold(title: &str, lines: Vec<Line>, label: &str, value: f64) -> Widget {
     Widget::Metrics {
         title: title.into(),
@@ -57,6 +59,9 @@ fn graph_with_threshold(title: &str, lines: Vec<Line>, label: &str, value: f64) 
     }
 }
 
+/// The page, top to bottom: the heading, what an operator checks first ("Right now" and the alarms), then the
+/// databases, DMS replication, the Lambda functions, the API, the data validation, the Step Functions workflows
+/// and, with secondary regions, the global database.
 pub fn body(
     stack: &Stack,
     watched: &Watched,
@@ -65,40 +70,70 @@ pub fn body(
 ) -> Dashboard {
     let env = stack.env;
     let template = &stack.template;
-    let mut d = Dashboard::new().widget(Widget::Text {
+    let replication = watched.replication;
+    let forward = dms_task(template, replication, &replication.forward_task);
+    let reverse = dms_task(template, replication, &replication.reverse_task);
+    [
+        vec![
+            heading(env),
+            right_now(env, &forward),
+            alarm_status(template, alarms),
+        ],
+        database_rows(template, watched),
+        replication_rows(env, &forward, &reverse, alarms),
+        function_rows(template, watched),
+        api_rows(template, watched, alarms),
+        validation_rows(env, alarms),
+        workflow_rows(template, orchestration),
+        global_database_rows(env),
+    ]
+    .into_iter()
+    .flatten()
+    .fold(Dashboard::new(), Dashboard::widget)
+}
+
+/// The heading: where the phase is kept (Parameter Store), the two state machines, and the runbook.
+fn heading(env: &Environment) -> Widget {
+    Widget::Text {
         markdown: format!(
             "# Payment migration: {env}\n\
              Phase: Parameter Store `/migration/{env}/workflow/phase`. Workflows: `payment-migration-migration-{env}` \
              and `payment-migration-rollback-{env}`. The runbook is `out/{env}/RUNBOOK.md` in the repository.",
             env = env.name
         ),
-    });
+    }
+}
 
-    // Right now: the numbers an operator checks first.
-    let replication = watched.replication;
-    let forward = dms_task(template, replication, &replication.forward_task);
-    let reverse = dms_task(template, replication, &replication.reverse_task);
-    let environment = || {
-        vec![Dimension {
-            name: "Environment",
-            value: Expr::lit(&env.name),
-        }]
-    };
-    d = d.widget(Widget::Metrics {
+/// The dimension the validation function publishes its custom metrics under: the environment's name.
+fn environment_dimension(env: &Environment) -> Vec<Dimension> {
+    vec![Dimension {
+        name: "Environment",
+        value: Expr::lit(&env.name),
+    }]
+}
+
+/// Right now: the numbers an operator checks first, as single values over 5 minutes: the forward DMS task's CDC
+/// latency on both sides and the tables the validation found inconsistent.
+fn right_now(env: &Environment, forward: &DmsTask) -> Widget {
+    Widget::Metrics {
         title: "Right now".into(),
         lines: vec![
             Line::new(
-                Metric::dms_task(&forward, DmsTaskMetric::CdcLatencySource),
+                Metric::dms_task(forward, DmsTaskMetric::CdcLatencySource),
                 Stat::Maximum,
                 "forward CDC latency, source (s)",
             ),
             Line::new(
-                Metric::dms_task(&forward, DmsTaskMetric::CdcLatencyTarget),
+                Metric::dms_task(forward, DmsTaskMetric::CdcLatencyTarget),
                 Stat::Maximum,
                 "forward CDC latency, target (s)",
             ),
             Line::new(
-                Metric::custom(METRIC_NAMESPACE, "TablesInconsistent", environment()),
+                Metric::custom(
+                    METRIC_NAMESPACE,
+                    "TablesInconsistent",
+                    environment_dimension(env),
+                ),
                 Stat::Maximum,
                 "tables inconsistent",
             ),
@@ -106,9 +141,11 @@ pub fn body(
         view: View::SingleValue,
         period: 300,
         threshold: None,
-    });
+    }
+}
 
-    // Alarms: the health composite and its children first, then the gates and the signals.
+/// Alarms: the health composite and its children first, then the CDC-latency gates and the signals.
+fn alarm_status(template: &Template, alarms: &Alarms) -> Widget {
     let alarm_ids: Vec<&LogicalId> = std::iter::once(alarms.health.logical_id())
         .chain(alarms.health_children.iter().map(|a| a.logical_id()))
         .chain([
@@ -117,15 +154,18 @@ pub fn body(
         ])
         .chain(alarms.signals.iter().map(|a| a.logical_id()))
         .collect();
-    d = d.widget(Widget::AlarmStatus {
+    Widget::AlarmStatus {
         title: "Alarms".into(),
         alarms: alarm_ids
             .into_iter()
             .map(|id| alarm_arn(template, id))
             .collect(),
-    });
+    }
+}
 
-    // Databases: writer and readers of each cluster.
+/// Databases: for the production cluster (when the source is one) and the migration cluster, the CPU of the
+/// writer and the readers against the alarm's threshold, and their connections.
+fn database_rows(template: &Template, watched: &Watched) -> Vec<Widget> {
     let mut clusters = Vec::new();
     if let SourceDatabase::ProductionCluster(production) = &watched.databases.source {
         clusters.push(("production", &production.cluster));
@@ -135,78 +175,88 @@ pub fn body(
         Metric::aurora_cluster(template, cluster, role, metric)
             .expect("the clusters' identifiers are literal")
     };
+    let mut rows = Vec::new();
     for (name, cluster) in &clusters {
-        d = d
-            .widget(graph_with_threshold(
-                &format!("Database CPU: {name} (%)"),
-                vec![
-                    Line::new(
-                        aurora(cluster, ClusterRole::Writer, AuroraMetric::CpuUtilization),
-                        Stat::Average,
-                        "writer",
+        rows.push(graph_with_threshold(
+            &format!("Database CPU: {name} (%)"),
+            vec![
+                Line::new(
+                    aurora(cluster, ClusterRole::Writer, AuroraMetric::CpuUtilization),
+                    Stat::Average,
+                    "writer",
+                ),
+                Line::new(
+                    aurora(cluster, ClusterRole::Reader, AuroraMetric::CpuUtilization),
+                    Stat::Average,
+                    "readers",
+                ),
+            ],
+            "alarm",
+            f64::from(DATABASE_CPU_ALARM_PERCENT),
+        ));
+        rows.push(graph(
+            &format!("Database connections: {name}"),
+            vec![
+                Line::new(
+                    aurora(
+                        cluster,
+                        ClusterRole::Writer,
+                        AuroraMetric::DatabaseConnections,
                     ),
-                    Line::new(
-                        aurora(cluster, ClusterRole::Reader, AuroraMetric::CpuUtilization),
-                        Stat::Average,
-                        "readers",
+                    Stat::Maximum,
+                    "writer",
+                ),
+                Line::new(
+                    aurora(
+                        cluster,
+                        ClusterRole::Reader,
+                        AuroraMetric::DatabaseConnections,
                     ),
-                ],
-                "alarm",
-                f64::from(DATABASE_CPU_ALARM_PERCENT),
-            ))
-            .widget(graph(
-                &format!("Database connections: {name}"),
-                vec![
-                    Line::new(
-                        aurora(
-                            cluster,
-                            ClusterRole::Writer,
-                            AuroraMetric::DatabaseConnections,
-                        ),
-                        Stat::Maximum,
-                        "writer",
-                    ),
-                    Line::new(
-                        aurora(
-                            cluster,
-                            ClusterRole::Reader,
-                            AuroraMetric::DatabaseConnections,
-                        ),
-                        Stat::Maximum,
-                        "readers",
-                    ),
-                ],
-            ));
+                    Stat::Maximum,
+                    "readers",
+                ),
+            ],
+        ));
     }
+    rows
+}
 
-    // DMS: lag and throughput of both tasks.
+/// DMS: the CDC latency of both tasks against the spec's `max_cdc_latency_seconds`, their throughput (the
+/// forward task's full load and CDC, the reverse task's CDC), and the changes waiting beside the error lines DMS
+/// logged.
+fn replication_rows(
+    env: &Environment,
+    forward: &DmsTask,
+    reverse: &DmsTask,
+    alarms: &Alarms,
+) -> Vec<Widget> {
     let dms = |task: &DmsTask, metric, stat, label: &str| {
         Line::new(Metric::dms_task(task, metric), stat, label)
     };
-    d = d
-        .widget(graph_with_threshold(
+    vec![
+        graph_with_threshold(
             "Replication lag: CDC latency (s)",
             vec![
                 dms(
-                    &forward,
+                    forward,
                     DmsTaskMetric::CdcLatencySource,
                     Stat::Maximum,
                     "forward, source",
                 ),
                 dms(
-                    &forward,
+                    forward,
                     DmsTaskMetric::CdcLatencyTarget,
                     Stat::Maximum,
                     "forward, target",
                 ),
                 dms(
-                    &reverse,
+                    reverse,
                     DmsTaskMetric::CdcLatencySource,
                     Stat::Maximum,
                     "reverse, source",
                 ),
                 dms(
-                    &reverse,
+                    reverse,
                     DmsTaskMetric::CdcLatencyTarget,
                     Stat::Maximum,
                     "reverse, target",
@@ -214,47 +264,47 @@ pub fn body(
             ],
             "caught up",
             f64::from(env.migration.max_cdc_latency_seconds),
-        ))
-        .widget(graph(
+        ),
+        graph(
             "Replication throughput (rows/s)",
             vec![
                 dms(
-                    &forward,
+                    forward,
                     DmsTaskMetric::FullLoadThroughputRowsTarget,
                     Stat::Average,
                     "full load",
                 ),
                 dms(
-                    &forward,
+                    forward,
                     DmsTaskMetric::CdcThroughputRowsSource,
                     Stat::Average,
                     "forward CDC, read",
                 ),
                 dms(
-                    &forward,
+                    forward,
                     DmsTaskMetric::CdcThroughputRowsTarget,
                     Stat::Average,
                     "forward CDC, written",
                 ),
                 dms(
-                    &reverse,
+                    reverse,
                     DmsTaskMetric::CdcThroughputRowsTarget,
                     Stat::Average,
                     "reverse CDC, written",
                 ),
             ],
-        ))
-        .widget(graph(
+        ),
+        graph(
             "Changes waiting and DMS errors",
             vec![
                 dms(
-                    &forward,
+                    forward,
                     DmsTaskMetric::CdcIncomingChanges,
                     Stat::Maximum,
                     "forward, waiting",
                 ),
                 dms(
-                    &reverse,
+                    reverse,
                     DmsTaskMetric::CdcIncomingChanges,
                     Stat::Maximum,
                     "reverse, waiting",
@@ -265,9 +315,12 @@ pub fn body(
                     "error lines",
                 ),
             ],
-        ));
+        ),
+    ]
+}
 
-    // Functions.
+/// Functions: the validation and authorizer Lambda functions' invocations, errors and p99 duration.
+fn function_rows(template: &Template, watched: &Watched) -> Vec<Widget> {
     let functions = [
         ("validation", &watched.validation.function),
         ("authorizer", &watched.api.authorizer_function),
@@ -275,7 +328,7 @@ pub fn body(
     let lambda = |function, metric| {
         Metric::lambda(template, function, metric).expect("the functions' names are literal")
     };
-    for (title, metric, stat) in [
+    [
         ("Function invocations", LambdaMetric::Invocations, Stat::Sum),
         ("Function errors", LambdaMetric::Errors, Stat::Sum),
         (
@@ -283,22 +336,28 @@ pub fn body(
             LambdaMetric::Duration,
             Stat::P99,
         ),
-    ] {
-        d = d.widget(graph(
+    ]
+    .into_iter()
+    .map(|(title, metric, stat)| {
+        graph(
             title,
             functions
                 .iter()
                 .map(|(name, function)| Line::new(lambda(function, metric), stat, *name))
                 .collect(),
-        ));
-    }
+        )
+    })
+    .collect()
+}
 
-    // API.
+/// API: the stage's requests, 4XX and 5XX beside the authorizer's denials, and its latency (p99, average, and
+/// the backend's p99 through the VPC link).
+fn api_rows(template: &Template, watched: &Watched, alarms: &Alarms) -> Vec<Widget> {
     let stage =
         ApiStage::of(template, &watched.api.rest_api, STAGE).expect("the API's name is literal");
     let api = |metric, stat, label: &str| Line::new(Metric::api_stage(&stage, metric), stat, label);
-    d = d
-        .widget(graph(
+    vec![
+        graph(
             "API requests",
             vec![
                 api(ApiGatewayMetric::Count, Stat::Sum, "requests"),
@@ -310,8 +369,8 @@ pub fn body(
                     "authorizer denials",
                 ),
             ],
-        ))
-        .widget(graph(
+        ),
+        graph(
             "API latency (ms)",
             vec![
                 api(ApiGatewayMetric::Latency, Stat::P99, "p99"),
@@ -322,26 +381,30 @@ pub fn body(
                     "backend p99",
                 ),
             ],
-        ));
+        ),
+    ]
+}
 
-    // Validation: the function's own metrics and its verdicts from the logs.
+/// Validation: the function's own metrics (tables inconsistent, not ready, failed records) and its verdicts
+/// from the logs.
+fn validation_rows(env: &Environment, alarms: &Alarms) -> Vec<Widget> {
     let validation = |name: &'static str, label: &str| {
         Line::new(
-            Metric::custom(METRIC_NAMESPACE, name, environment()),
+            Metric::custom(METRIC_NAMESPACE, name, environment_dimension(env)),
             Stat::Maximum,
             label,
         )
     };
-    d = d
-        .widget(graph(
+    vec![
+        graph(
             "Data validation: tables",
             vec![
                 validation("TablesInconsistent", "inconsistent"),
                 validation("TablesNotReady", "not ready"),
                 validation("ValidationFailedRecords", "failed records"),
             ],
-        ))
-        .widget(graph(
+        ),
+        graph(
             "Data validation: verdicts",
             alarms
                 .logs
@@ -349,18 +412,24 @@ pub fn body(
                 .iter()
                 .map(|(verdict, metric)| Line::new(metric.clone(), Stat::Sum, *verdict))
                 .collect(),
-        ));
+        ),
+    ]
+}
 
-    // Workflows.
-    for (name, state_machine) in [
+/// Workflows: the executions of the migration and the rollback state machines, started, succeeded, failed,
+/// timed out and aborted.
+fn workflow_rows(template: &Template, orchestration: &Orchestration) -> Vec<Widget> {
+    [
         ("migration", &orchestration.migration),
         ("rollback", &orchestration.rollback),
-    ] {
+    ]
+    .into_iter()
+    .map(|(name, state_machine)| {
         let states = |metric| {
             Metric::state_machine(template, state_machine, metric)
                 .expect("the state machines' names are literal")
         };
-        d = d.widget(graph(
+        graph(
             &format!("Workflow executions: {name}"),
             [
                 (StatesMetric::ExecutionsStarted, "started"),
@@ -372,28 +441,32 @@ pub fn body(
             .into_iter()
             .map(|(metric, label)| Line::new(states(metric), Stat::Sum, label))
             .collect(),
-        ));
-    }
+        )
+    })
+    .collect()
+}
 
-    // The global database, read where the lag is published.
-    if !env.secondary_regions.is_empty() {
-        let identifier = secondary_cluster_identifier(env);
-        d = d.widget(graph_with_threshold(
-            "Global database replication lag (ms)",
-            env.secondary_regions
-                .iter()
-                .map(|secondary| {
-                    Line::new(
-                        Metric::aurora_global_replication_lag_of(&identifier),
-                        Stat::Maximum,
-                        secondary.region.clone(),
-                    )
-                    .in_region(secondary.region.clone())
-                })
-                .collect(),
-            "alarm",
-            f64::from(super::super::alerting::GLOBAL_LAG_ALARM_MILLISECONDS),
-        ));
+/// The global database's replication lag, read in each secondary region where Aurora publishes it; no widget
+/// without secondary regions.
+fn global_database_rows(env: &Environment) -> Vec<Widget> {
+    if env.secondary_regions.is_empty() {
+        return Vec::new();
     }
-    d
+    let identifier = secondary_cluster_identifier(env);
+    vec![graph_with_threshold(
+        "Global database replication lag (ms)",
+        env.secondary_regions
+            .iter()
+            .map(|secondary| {
+                Line::new(
+                    Metric::aurora_global_replication_lag_of(&identifier),
+                    Stat::Maximum,
+                    secondary.region.clone(),
+                )
+                .in_region(secondary.region.clone())
+            })
+            .collect(),
+        "alarm",
+        f64::from(super::super::alerting::GLOBAL_LAG_ALARM_MILLISECONDS),
+    )]
 }

@@ -382,8 +382,17 @@ fn raise_split(r: &Resources, env: &Environment) -> Sequence {
 /// A step's bake: `pace.bake.max_polls` checks that could be read, each of the switches, both tasks, the
 /// migration-health alarm and the reverse gate; up to [`pace::UNKNOWN_CHECKS_TOLERATED`] more that could not.
 fn bake(r: &Resources, pace: &Pace) -> Sequence {
-    let checks = pace.bake.max_polls;
-    let tolerated = pace::UNKNOWN_CHECKS_TOLERATED;
+    let poll = bake_poll(r, pace);
+    let wait = poll.wait_state();
+    poll.into_sequence()
+        .append(count_unknown_check(pace, wait))
+        .append(bake_failures())
+}
+
+/// What each bake check decides on, from the switches (`SwitchesUnknown`, `SwitchCount`, `SplitAsWritten`,
+/// `CutoverOn`), both tasks (`TasksUnknown` and the [`task_facts`]), the migration-health alarm (`HealthUnknown`,
+/// `HealthOk`) and the reverse gate (`GateUnknown`, `GateOk`).
+fn bake_facts() -> Vec<(String, Value)> {
     let values = SWITCHES.at("Values");
     let fact = |key: &str, list: String, value: &str| (key.to_string(), contains(&list, value));
     let mut facts = vec![
@@ -407,6 +416,16 @@ fn bake(r: &Resources, pace: &Pace) -> Sequence {
         fact("GateOk.$", ALARMS.at("ReverseGate"), "OK"),
     ];
     facts.extend(task_facts().map(|(k, v)| (k.to_string(), v)));
+    facts
+}
+
+/// The bake's poll `Bake`: each round reads the switches, both tasks and the alarms (a read that fails leaves
+/// them unknown) and decides at `IsStepHealthy`: an operator's change is [`TAKEN_BACK`], a stopped task, an
+/// unhealthy migration or a lagging reverse gate fail the step, an unknown check is counted, and enough healthy
+/// checks go on to `NextTrafficStep`.
+fn bake_poll(r: &Resources, pace: &Pace) -> Poll {
+    let checks = pace.bake.max_polls;
+    let tolerated = pace::UNKNOWN_CHECKS_TOLERATED;
     let known_and = |unknown: &str, fact: &str, value: bool| {
         Condition::and(vec![
             Condition::boolean_equals(BAKE.at(unknown), false),
@@ -427,11 +446,10 @@ fn bake(r: &Resources, pace: &Pace) -> Sequence {
         )
         .tolerating_failed_reads(POLL_READ, UNREAD)
         .fact("Unknowns.$", json!(BAKE.at("Unknowns")));
-    for (key, value) in facts {
+    for (key, value) in bake_facts() {
         poll = poll.fact(&key, value);
     }
-    let poll = poll
-        .decided_by("IsStepHealthy")
+    poll.decided_by("IsStepHealthy")
         .when(
             Condition::and(vec![
                 Condition::boolean_equals(BAKE.at("SwitchesUnknown"), false),
@@ -476,9 +494,16 @@ fn bake(r: &Resources, pace: &Pace) -> Sequence {
             Condition::numeric_greater_than_equals(BAKE.at("Polls"), checks),
             "NextTrafficStep",
         )
-        .otherwise("HealthUnknown");
-    let wait = poll.wait_state();
-    poll.into_sequence()
+        .otherwise("HealthUnknown")
+}
+
+/// A check that could not be read is counted (`CountUnknownCheck`): more than
+/// [`pace::UNKNOWN_CHECKS_TOLERATED`] in a step roll back (`HealthUnknown`); otherwise the poll goes back to its
+/// `wait` while it has rounds left.
+fn count_unknown_check(pace: &Pace, wait: String) -> Sequence {
+    let checks = pace.bake.max_polls;
+    let tolerated = pace::UNKNOWN_CHECKS_TOLERATED;
+    Sequence::new()
         .then(
             "CountUnknownCheck",
             Pass::new()
@@ -505,6 +530,13 @@ fn bake(r: &Resources, pace: &Pace) -> Sequence {
                 )
                 .otherwise("HealthUnknown"),
         )
+}
+
+/// How a bake fails, each recorded in `$.error` for the rollback: a DMS task stopped, the migration-health alarm
+/// not OK, the reverse task's CDC-latency gate not OK, or too many checks unknown.
+fn bake_failures() -> Sequence {
+    let tolerated = pace::UNKNOWN_CHECKS_TOLERATED;
+    Sequence::new()
         .then(
             "ReplicationStopped",
             failure(

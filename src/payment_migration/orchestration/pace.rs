@@ -1,7 +1,7 @@
 //! How often the workflows look, and how many times: every wait of a workflow is a bounded poll, and its
 //! interval grows with the bound the spec asks for, so that no loop polls more than a fixed number of times and
 //! the worst-case history stays inside Step Functions' quota whatever the spec's bounds (the orchestration
-//! layer computes and checks it, see [`super::limits`]).
+//! layer computes and checks it, see [`super::check_limits`]).
 
 use crate::spec::Environment;
 
