@@ -9,18 +9,14 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use common::{ENVS, absent, array_at, at, object_at, primary, resource, resources, str_at};
-use migen::spec::{self, Overrides};
 
 fn all_primaries() -> Vec<(String, Value)> {
     common::all_spec_files()
         .into_iter()
         .map(|path| {
-            let env =
-                spec::load_file(&path, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
-            (
-                path.display().to_string(),
-                common::documents(&env).remove(0).1,
-            )
+            let name = path.display().to_string();
+            let primary = common::rendered(&name)[0].1.clone();
+            (name, primary)
         })
         .collect()
 }

@@ -6,8 +6,8 @@ mod common;
 use serde_json::{Value, json};
 
 use common::{
-    ENVS, absent, array_at, at, documents, environment, object_at, optional_resources,
-    primary as document, resource, resources, str_at,
+    ENVS, absent, array_at, at, object_at, optional_resources, primary as document, resource,
+    resources, str_at,
 };
 
 #[test]
@@ -333,7 +333,7 @@ fn key_policy(doc: &Value) -> (Vec<String>, Vec<String>) {
 fn the_key_policy_grants_exactly_what_the_layers_registered() {
     let envs = ["dev", "prod"];
     for name in envs {
-        let documents = documents(&environment(name));
+        let documents = common::rendered(name);
         let (via, sids) = key_policy(&documents[0].1);
         assert_eq!(
             via,
@@ -376,7 +376,7 @@ fn the_key_policy_grants_exactly_what_the_layers_registered() {
         }
     }
     assert_eq!(
-        documents(&environment("prod")).len(),
+        common::rendered("prod").len(),
         2,
         "prod has a secondary region"
     );

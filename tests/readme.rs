@@ -12,8 +12,6 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use common::{ENVS, all_spec_files};
-use migen::cfn::Format;
-use migen::spec::{self, Overrides};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -92,12 +90,9 @@ fn rendered_specs() -> Vec<(PathBuf, Vec<Value>)> {
     all_spec_files()
         .into_iter()
         .map(|file| {
-            let env = spec::load_file(&file, &Overrides::default())
-                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-            let documents = migen::render::templates(&env, Format::Json)
-                .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
-                .into_iter()
-                .map(|t| serde_json::from_str(&t.template.body).expect("a template is JSON"))
+            let documents = common::rendered(&file.display().to_string())
+                .iter()
+                .map(|(_, document)| document.clone())
                 .collect();
             (file, documents)
         })

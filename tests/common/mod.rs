@@ -31,9 +31,34 @@ pub fn documents(env: &spec::Environment) -> Vec<(String, Value)> {
     documents
 }
 
-/// The primary region's template of a shipped environment.
+/// The templates of a spec, rendered once per test binary and shared by its tests: `name` is a shipped
+/// environment (`dev`) or a spec file's path. Tests that render a spec they changed call [`documents`].
+pub fn rendered(name: &str) -> &'static [(String, Value)] {
+    use std::collections::BTreeMap;
+    use std::sync::{Mutex, OnceLock};
+    type Renders = BTreeMap<String, &'static [(String, Value)]>;
+    static RENDERS: OnceLock<Mutex<Renders>> = OnceLock::new();
+    let mut renders = RENDERS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(found) = renders.get(name) {
+        return found;
+    }
+    let env = if name.ends_with(".yaml") {
+        spec::load_file(std::path::Path::new(name), &Overrides::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+    } else {
+        environment(name)
+    };
+    let documents: &'static [(String, Value)] = Vec::leak(documents(&env));
+    renders.insert(name.to_string(), documents);
+    documents
+}
+
+/// The primary region's template of a shipped environment (or of a spec file, by path).
 pub fn primary(name: &str) -> Value {
-    documents(&environment(name)).remove(0).1
+    rendered(name)[0].1.clone()
 }
 
 /// Which template a document is, for failure messages: its description names the environment and region.
