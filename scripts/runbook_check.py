@@ -15,13 +15,18 @@ out/<env>/RUNBOOK.md is checked against out/<env>/stack.*.yaml. With --expect-pr
 least one problem (the self-test of tests/runbook/broken/).
 """
 
+from __future__ import annotations
+
 import glob
+import itertools
 import json
 import os
 import re
 import shlex
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import yaml
 from awscli.clidriver import CLIOperationCaller, create_clidriver
@@ -32,14 +37,43 @@ from botocore.validate import validate_parameters
 INPUTS = {"ARTIFACT_BUCKET"}
 # Flags whose value is the name of something the stack (or an earlier command) creates.
 NAMED_FLAGS = {
-    "--stack-name", "--function-name", "--secret-id", "--log-group-name", "--kms-key-id", "--name",
-    "--state-machine-arn", "--bucket",
+    "--stack-name",
+    "--function-name",
+    "--secret-id",
+    "--log-group-name",
+    "--kms-key-id",
+    "--name",
+    "--state-machine-arn",
+    "--bucket",
 }
 
 
-def shell_blocks(text):
+class Substituted(NamedTuple):
+    """A line with each $( ... ) replaced by SUBST, and the commands inside them (nested ones first)."""
+
+    text: str
+    inner: list[str]
+
+
+class AwsCommand(NamedTuple):
+    """An `aws ...` simple command: its text, its words after `aws`, and why it cannot be split into words (its
+    words are then empty)."""
+
+    segment: str
+    words: list[str]
+    error: str | None
+
+
+class Checked(NamedTuple):
+    """What check_file found in a file: how many `aws` commands it checked, and the problems."""
+
+    commands: int
+    problems: list[str]
+
+
+def shell_blocks(text: str) -> list[str]:
     """The logical lines of the ```sh blocks: continuations joined (a trailing backslash or pipe)."""
-    lines = []
+    lines: list[str] = []
     for block in re.findall(r"```sh\n(.*?)```", text, re.S):
         current = ""
         for raw in block.splitlines():
@@ -58,9 +92,11 @@ def shell_blocks(text):
     return lines
 
 
-def substitutions(line):
-    """(the line with each $( ... ) replaced by SUBST, [the commands inside them])."""
-    out, inner, i, quote = "", [], 0, None
+def substitutions(line: str) -> Substituted:
+    """The line with each $( ... ) replaced by SUBST, and the commands inside them."""
+    out, i = "", 0
+    inner: list[str] = []
+    quote: str | None = None
     while i < len(line):
         ch = line[i]
         if quote == "'":
@@ -77,20 +113,22 @@ def substitutions(line):
             while j < len(line) and depth:
                 depth += {"(": 1, ")": -1}.get(line[j], 0)
                 j += 1
-            body = line[i + 2:j - 1]
+            body = line[i + 2 : j - 1]
             rest, nested = substitutions(body)
-            inner += nested + [rest]
+            inner += [*nested, rest]
             out += "SUBST"
             i = j
             continue
         out += ch
         i += 1
-    return out, inner
+    return Substituted(out, inner)
 
 
-def segments(line):
+def segments(line: str) -> list[str]:
     """The simple commands of a line: split at unquoted |, ;, && and ||."""
-    parts, current, quote, i = [], "", None, 0
+    parts: list[str] = []
+    current, i = "", 0
+    quote: str | None = None
     while i < len(line):
         ch = line[i]
         if quote:
@@ -114,13 +152,13 @@ def segments(line):
     return [p.strip() for p in parts if p.strip()]
 
 
-def used_variables(line):
+def used_variables(line: str) -> set[str]:
     """Variables expanded by the shell (not inside single quotes)."""
     unquoted = re.sub(r"'[^']*'", "", line)
     return set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", unquoted))
 
 
-def set_variables(segment):
+def set_variables(segment: str) -> set[str]:
     found = set(re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)=", segment))
     if segment.startswith("read "):
         words = shlex.split(segment)
@@ -131,11 +169,11 @@ def set_variables(segment):
     return found
 
 
-def template_names(paths):
+def template_names(paths: Iterable[str]) -> set[str]:
     """Every literal string among the templates' properties: the names the stacks create."""
-    names = set()
+    names: set[str] = set()
 
-    def walk(value):
+    def walk(value: object) -> None:
         if isinstance(value, str):
             names.add(value)
         elif isinstance(value, dict):
@@ -156,13 +194,15 @@ def template_names(paths):
 class Parser:
     """The AWS CLI's driver, stopped before any request leaves."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "runbook-check")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "runbook-check")
         os.environ.pop("AWS_PROFILE", None)
-        self.errors = []
+        self.errors: list[str] = []
 
-        def invoke(caller, service_name, operation_name, parameters, parsed_globals):
+        def invoke(
+            caller: Any, service_name: str, operation_name: str, parameters: dict[str, Any], parsed_globals: Any
+        ) -> int:
             session = caller._session
             model = session.get_service_model(service_name)
             operation = model.operation_model(_operation_name(model, operation_name))
@@ -178,7 +218,7 @@ class Parser:
         waiters.WaiterCaller.invoke = invoke
         create_clidriver()  # loads the customizations (deploy, wait, s3 cp, ...): their commands are classes now
 
-        def subclasses(cls):
+        def subclasses(cls: Any) -> Iterator[Any]:
             for sub in cls.__subclasses__():
                 yield sub
                 yield from subclasses(sub)
@@ -188,7 +228,7 @@ class Parser:
             if "_run_main" in vars(cls):
                 cls._run_main = lambda command, parsed_args, parsed_globals: 0
 
-    def parse(self, words):
+    def parse(self, words: list[str]) -> str | None:
         """0 when the AWS CLI accepts the command; else its error text."""
         import io
         from contextlib import redirect_stderr, redirect_stdout
@@ -204,41 +244,43 @@ class Parser:
         return None if rc == 0 and not self.errors else (text or f"exit {rc}")
 
 
-def _operation_name(model, cli_name):
-    for name in model.operation_names:
+def _operation_name(model: Any, cli_name: str) -> str:
+    operation_names: list[str] = model.operation_names
+    for name in operation_names:
         if re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower() == cli_name or name == cli_name:
             return name
     return cli_name
 
 
-def aws_commands(line):
+def aws_commands(line: str) -> list[AwsCommand]:
     """Every `aws ...` simple command of a logical line, substitutions included, as word lists. Shell arithmetic
     stands for a number, and what a pipe feeds to `file:///dev/stdin` for a JSON document."""
     line = re.sub(r"\$\(\((?:[^()]|\([^()]*(?:\([^()]*\))?[^()]*\))*\)\)", "1700000000000", line)
-    line = line.replace("file:///dev/stdin", "'{\"piped\": \"document\"}'")
+    line = line.replace("file:///dev/stdin", '\'{"piped": "document"}\'')
     outer, inner = substitutions(line)
-    found = []
-    for text in inner + [outer]:
+    found: list[AwsCommand] = []
+    for text in [*inner, outer]:
         for segment in segments(text):
             segment = re.sub(r"^[A-Za-z_][A-Za-z0-9_]*=", "", segment)
             try:
                 words = shlex.split(segment)
             except ValueError as exc:
-                found.append((segment, None, f"cannot be split into words: {exc}"))
+                found.append(AwsCommand(segment, [], f"cannot be split into words: {exc}"))
                 continue
             if words and words[0] == "aws":
-                found.append((segment, words[1:], None))
+                found.append(AwsCommand(segment, words[1:], None))
     return found
 
 
-def check_file(path, parser):
-    problems, checked = [], 0
+def check_file(path: str, parser: Parser) -> Checked:
+    problems: list[str] = []
+    checked = 0
     text = Path(path).read_text(encoding="utf-8")
     is_runbook = Path(path).name == "RUNBOOK.md"
     if path.endswith(".json"):
-        strings = []
+        strings: list[str] = []
 
-        def walk(value):
+        def walk(value: object) -> None:
             if isinstance(value, str):
                 strings.append(value)
             elif isinstance(value, dict):
@@ -254,7 +296,7 @@ def check_file(path, parser):
     else:
         lines = shell_blocks(text)
         defined = set(INPUTS)
-    names = set()
+    names: set[str] = set()
     if is_runbook:
         names = template_names(glob.glob(str(Path(path).parent / "stack.*.yaml")))
         title = re.search(r"^# Deploying (\S+)", text, re.M)
@@ -262,7 +304,7 @@ def check_file(path, parser):
             names.add(f"payment-migration-{title.group(1)}")  # the stack itself
     for line in lines:
         unset = sorted(v for v in used_variables(line) - defined if is_runbook or path.endswith(".json"))
-        for segment in segments(substitutions(line)[0]) + [line]:
+        for segment in [*segments(substitutions(line).text), line]:
             defined |= set_variables(segment.strip())
         for variable in unset:
             if variable not in defined:
@@ -279,7 +321,7 @@ def check_file(path, parser):
             if rejected:
                 problems.append(f"the AWS CLI rejects `aws {' '.join(words)[:120]}`: {rejected[:300]}")
             if is_runbook:
-                for flag, value in zip(words, words[1:]):
+                for flag, value in itertools.pairwise(words):
                     if flag in NAMED_FLAGS and "$" not in value and value not in names and "value-from" not in value:
                         if flag == "--name" and words[1] == "create-secret":
                             names.add(value)
@@ -292,10 +334,10 @@ def check_file(path, parser):
                         problems.append(f"filter value {value}: no resource of the environment's templates is named so")
                 if words[:2] == ["secretsmanager", "create-secret"] and "--name" in words:
                     names.add(words[words.index("--name") + 1])
-    return checked, problems
+    return Checked(checked, problems)
 
 
-def main(argv):
+def main(argv: list[str]) -> int:
     expect = "--expect-problems" in argv
     files = [a for a in argv if a != "--expect-problems"]
     parser = Parser()

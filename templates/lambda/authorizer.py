@@ -15,6 +15,9 @@ A failing read is tried again at most once per RETRY_SECONDS per instance, not o
 served in a degraded state logs {"event": "degraded", "reason": ...}, which a metric filter counts and an alarm
 pages on; a wrong token is denied in every state.
 """
+
+from __future__ import annotations
+
 import datetime
 import hashlib
 import hmac
@@ -22,6 +25,8 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import boto3
 
@@ -50,13 +55,84 @@ SECRET_REFRESH_MIN_SECONDS = 5.0
 # called again by every request.
 RETRY_SECONDS = 1.0
 
-_now = time.monotonic  # cache clock; tests replace it
-_wall = time.time  # wall clock for the rotation window (compared with the version's CreatedDate)
+_now: Callable[[], float] = time.monotonic  # cache clock; tests replace it
+_wall: Callable[[], float] = time.time  # wall clock for the rotation window (compared with the version's CreatedDate)
 
-_clients = {}
-_secret_cache = None  # (fetched_at, current, current_created_epoch, previous or None): the last good read
-_settings_cache = None  # (fetched_at, enabled, split): the last good read
-_failed_at = {}  # "settings" / "secret": when the last read failed, until one succeeds
+# The environment: strings, and floats for _SECONDS_ENV.
+_Config = dict[str, Any]
+_T = TypeVar("_T")
+
+
+class _TokenVersion(NamedTuple):
+    """One version stage of the secret: its token, and when it was created (epoch seconds, None if not said)."""
+
+    token: str
+    created: float | None
+
+
+class _TokenVersions(NamedTuple):
+    """What a read of the secret gives: AWSCURRENT's token and creation time, and AWSPREVIOUS's token if any."""
+
+    current: str
+    created: float
+    previous: str | None
+
+
+class _SecretCache(NamedTuple):
+    """The last good read of the secret, and when (on _now's clock) it was read."""
+
+    fetched_at: float
+    versions: _TokenVersions
+
+
+class _Settings(NamedTuple):
+    """What a read of the settings gives: the cutover switch and the traffic split (percent)."""
+
+    enabled: bool
+    split: int
+
+
+class _SettingsCache(NamedTuple):
+    """The last good read of the settings, and when (on _now's clock) it was read."""
+
+    fetched_at: float
+    settings: _Settings
+
+
+class _Read(NamedTuple, Generic[_T]):
+    """A read's value, or None and the name of the error that failed it."""
+
+    value: _T | None
+    error: str | None
+
+
+class _Secrets(NamedTuple):
+    """The token versions to check against, whether they were just read, and why they are stale (None if not)."""
+
+    cache: _SecretCache
+    fresh: bool
+    degraded: _Degraded | None
+
+
+class _Match(NamedTuple):
+    """Whether the token is a valid one, and why the versions it was checked against are stale (None if not)."""
+
+    matches: bool
+    degraded: _Degraded | None
+
+
+class _Routing(NamedTuple):
+    """The settings a request is routed by, and why they are not fresh ones (None if they are)."""
+
+    enabled: bool
+    split: int
+    degraded: _Degraded | None
+
+
+_clients: dict[str, Any] = {}
+_secret_cache: _SecretCache | None = None  # the last good read
+_settings_cache: _SettingsCache | None = None  # the last good read
+_failed_at: dict[str, float] = {}  # "settings" / "secret": when the last read failed, until one succeeds
 _config_error_logged = False
 
 _CLIENT_ID_RE = re.compile(r"^[\x20-\x7e]{1,128}$")
@@ -72,7 +148,7 @@ class _Unauthorized(Exception):
     """Ends the request with Exception('Unauthorized'), which API Gateway answers with 401."""
 
 
-def _reset():
+def _reset() -> None:
     """Forget clients and cached values (tests)."""
     global _secret_cache, _settings_cache, _config_error_logged
     _clients.clear()
@@ -82,20 +158,20 @@ def _reset():
     _config_error_logged = False
 
 
-def _client(name):
+def _client(name: str) -> Any:
     if name not in _clients:
         _clients[name] = boto3.client(name)
     return _clients[name]
 
 
-def _log(record):
+def _log(record: dict[str, Any]) -> None:
     print(json.dumps(record, sort_keys=True))
 
 
-def _config():
+def _config() -> _Config:
     global _config_error_logged
     missing = [k for k in _REQUIRED_ENV if not os.environ.get(k)]
-    cfg = None
+    cfg: _Config | None = None
     if not missing:
         try:
             cfg = {k: os.environ[k] for k in _REQUIRED_ENV}
@@ -113,25 +189,29 @@ def _config():
     return cfg
 
 
-def _hash(value):
+def _hash(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
 
 
-def _header(headers, name):
-    """The value of a header, case-insensitively; None when absent."""
+def _header(headers: object, name: str) -> object:
+    """The value of a header, case-insensitively; None when absent, False when repeated."""
     if not isinstance(headers, dict):
         return None
     found = [v for k, v in headers.items() if isinstance(k, str) and k.lower() == name]
     return found[0] if len(found) == 1 else (False if found else None)
 
 
-def _bearer(event):
+def _bearer(event: dict[str, Any]) -> str:
     """The bearer token, or raise Exception('Unauthorized') (API Gateway answers 401)."""
     value = _header(event.get("headers"), "authorization")
     multi = event.get("multiValueHeaders")
     if isinstance(multi, dict):
-        values = [v for k, vs in multi.items() if isinstance(k, str) and k.lower() == "authorization"
-                  for v in (vs if isinstance(vs, list) else [vs])]
+        values = [
+            v
+            for k, vs in multi.items()
+            if isinstance(k, str) and k.lower() == "authorization"
+            for v in (vs if isinstance(vs, list) else [vs])
+        ]
         if len(values) > 1:
             value = False
     if not isinstance(value, str) or not value:
@@ -142,7 +222,7 @@ def _bearer(event):
     return parts[1]
 
 
-def _parse_method_arn(arn, cfg):
+def _parse_method_arn(arn: object, cfg: _Config) -> str:
     if not isinstance(arn, str):
         raise _Deny("bad-method-arn")
     parts = arn.split(":", 5)
@@ -154,13 +234,14 @@ def _parse_method_arn(arn, cfg):
     return "arn:%s:execute-api:%s:%s:%s/%s/*/*" % (parts[1], parts[3], parts[4], cfg["API_ID"], cfg["STAGE"])
 
 
-def _token_version(cfg, stage):
+def _token_version(cfg: _Config, stage: str) -> _TokenVersion | None:
+    """The token of one version stage; None for AWSPREVIOUS before the first rotation."""
     try:
         resp = _client("secretsmanager").get_secret_value(SecretId=cfg["TOKEN_SECRET_ARN"], VersionStage=stage)
     except Exception as exc:
         code = getattr(exc, "response", {}).get("Error", {}).get("Code")
         if stage == "AWSPREVIOUS" and code == "ResourceNotFoundException":
-            return None, None  # never rotated
+            return None  # never rotated
         raise
     token = json.loads(resp["SecretString"])["token"]
     if not isinstance(token, str) or not token:
@@ -168,71 +249,83 @@ def _token_version(cfg, stage):
     created = resp.get("CreatedDate")
     if isinstance(created, datetime.datetime):
         created = created.timestamp()
-    return token, created
+    return _TokenVersion(token, created)
 
 
 class _Degraded:
     """Why a request is served from less than fresh data: logged once per request so served."""
 
-    def __init__(self, reason, age, error):
+    def __init__(self, reason: str, age: float | None, error: str | None) -> None:
         self.reason, self.age, self.error = reason, age, error
 
-    def log(self, client):
-        _log({"event": "degraded", "reason": self.reason, "client": client,
-              "age": None if self.age is None else round(self.age, 3), "error": self.error})
+    def log(self, client: str | None) -> None:
+        _log(
+            {
+                "event": "degraded",
+                "reason": self.reason,
+                "client": client,
+                "age": None if self.age is None else round(self.age, 3),
+                "error": self.error,
+            }
+        )
 
 
-def _error_name(exc):
+def _error_name(exc: BaseException) -> str:
     """The AWS error code of a failed call (ThrottlingException, ...), else the exception's type."""
     code = getattr(exc, "response", {}).get("Error", {}).get("Code")
     return code if isinstance(code, str) and code else type(exc).__name__
 
 
-def _read(what, read):
-    """Calls read() unless a read of `what` failed less than RETRY_SECONDS ago; returns (value, error name)."""
+def _read(what: str, read: Callable[[], _T]) -> _Read[_T]:
+    """Calls read() unless a read of `what` failed less than RETRY_SECONDS ago."""
     failed = _failed_at.get(what)
     if failed is not None and _now() - failed < RETRY_SECONDS:
-        return None, "retry-wait"
+        return _Read(None, "retry-wait")
     try:
         value = read()
     except Exception as exc:  # the caller decides what a failed read means
         _failed_at[what] = _now()
-        return None, _error_name(exc)
+        return _Read(None, _error_name(exc))
     _failed_at.pop(what, None)
-    return value, None
+    return _Read(value, None)
 
 
-def _read_secret(cfg):
-    current, created = _token_version(cfg, "AWSCURRENT")
-    if created is None:
+def _read_secret(cfg: _Config) -> _TokenVersions:
+    current = _token_version(cfg, "AWSCURRENT")
+    if current is None or current.created is None:  # AWSCURRENT always exists: None is only for AWSPREVIOUS
         raise ValueError("AWSCURRENT has no CreatedDate")
-    previous, _ = _token_version(cfg, "AWSPREVIOUS")
-    return current, created, previous
+    previous = _token_version(cfg, "AWSPREVIOUS")
+    return _TokenVersions(current.token, current.created, None if previous is None else previous.token)
 
 
-def _secrets(cfg, force=False):
-    """(cache, fresh, degraded): the token versions, whether they were just read, and why they are stale."""
+def _secrets(cfg: _Config, force: bool = False) -> _Secrets:
+    """The token versions, whether they were just read, and why they are stale."""
     global _secret_cache
     now = _now()
     cache = _secret_cache
-    if cache is not None and now - cache[0] < SECRET_TTL_SECONDS:
-        if not force or now - cache[0] < SECRET_REFRESH_MIN_SECONDS:
-            return cache, False, None
+    # Fresh enough, unless forced: then only while younger than the refresh bound.
+    if (
+        cache is not None
+        and now - cache.fetched_at < SECRET_TTL_SECONDS
+        and (not force or now - cache.fetched_at < SECRET_REFRESH_MIN_SECONDS)
+    ):
+        return _Secrets(cache, False, None)
     read, error = _read("secret", lambda: _read_secret(cfg))
     if read is not None:
-        _secret_cache = (now,) + read
-        return _secret_cache, True, None
-    if cache is not None and now - cache[0] < SECRET_TTL_SECONDS + cfg["TOKEN_MAX_STALENESS_SECONDS"]:
-        stale = now - cache[0] >= SECRET_TTL_SECONDS
-        return cache, False, _Degraded("token-stale", now - cache[0], error) if stale else None
-    _Degraded("token-unavailable", None if cache is None else now - cache[0], error).log(None)
+        _secret_cache = _SecretCache(now, read)
+        return _Secrets(_secret_cache, True, None)
+    if cache is not None and now - cache.fetched_at < SECRET_TTL_SECONDS + cfg["TOKEN_MAX_STALENESS_SECONDS"]:
+        stale = now - cache.fetched_at >= SECRET_TTL_SECONDS
+        return _Secrets(cache, False, _Degraded("token-stale", now - cache.fetched_at, error) if stale else None)
+    _Degraded("token-unavailable", None if cache is None else now - cache.fetched_at, error).log(None)
     raise _Deny("token-unavailable")
 
 
-def _token_matches(token, cfg):
-    """(matches, degraded)."""
-    def check(cache):
-        _, current, created, previous = cache
+def _token_matches(token: str, cfg: _Config) -> _Match:
+    """Whether the token is AWSCURRENT's, or AWSPREVIOUS's within the rotation window."""
+
+    def check(cache: _SecretCache) -> bool:
+        current, created, previous = cache.versions
         ok = hmac.compare_digest(token.encode("utf-8"), current.encode("utf-8"))
         in_window = _wall() - created < cfg["ROTATION_WINDOW_SECONDS"]
         if previous is not None and in_window:
@@ -241,34 +334,36 @@ def _token_matches(token, cfg):
 
     cache, fresh, degraded = _secrets(cfg)
     if check(cache):
-        return True, degraded
+        return _Match(True, degraded)
     if not fresh:
         cache, fresh, _ = _secrets(cfg, force=True)
         if fresh:
-            return check(cache), None
-    return False, degraded
+            return _Match(check(cache), None)
+    return _Match(False, degraded)
 
 
-def _settings(cfg):
-    """(enabled, split, degraded): at most SETTINGS_TTL_SECONDS old, or the last good ones while a read fails
+def _settings(cfg: _Config) -> _Routing:
+    """At most SETTINGS_TTL_SECONDS old, or the last good ones while a read fails
     (at most SETTINGS_MAX_STALENESS_SECONDS past the TTL), or production's (cutover off) when there are none;
     invalid or missing values fail safe to production."""
     global _settings_cache
     now = _now()
     cache = _settings_cache
     ttl = cfg["SETTINGS_TTL_SECONDS"]
-    if cache is not None and now - cache[0] < ttl:
-        return cache[1], cache[2], None
+    if cache is not None and now - cache.fetched_at < ttl:
+        return _Routing(*cache.settings, None)
     read, error = _read("settings", lambda: _read_settings(cfg))
     if read is not None:
-        _settings_cache = (now,) + read
-        return read + (None,)
-    if cache is not None and now - cache[0] < ttl + cfg["SETTINGS_MAX_STALENESS_SECONDS"]:
-        return cache[1], cache[2], _Degraded("settings-stale", now - cache[0], error)
-    return False, 0, _Degraded("settings-unavailable", None if cache is None else now - cache[0], error)
+        _settings_cache = _SettingsCache(now, read)
+        return _Routing(*read, None)
+    if cache is not None and now - cache.fetched_at < ttl + cfg["SETTINGS_MAX_STALENESS_SECONDS"]:
+        return _Routing(*cache.settings, _Degraded("settings-stale", now - cache.fetched_at, error))
+    return _Routing(
+        False, 0, _Degraded("settings-unavailable", None if cache is None else now - cache.fetched_at, error)
+    )
 
 
-def _read_settings(cfg):
+def _read_settings(cfg: _Config) -> _Settings:
     names = [cfg["ENABLE_CUTOVER_PARAMETER"], cfg["TRAFFIC_SPLIT_PARAMETER"]]
     resp = _client("ssm").get_parameters(Names=names)
     values = {p["Name"]: p.get("Value") for p in resp.get("Parameters", [])}
@@ -276,22 +371,34 @@ def _read_settings(cfg):
     split_raw = values.get(names[1])
     enabled = enabled_raw == "true"
     if enabled_raw not in ("true", "false"):
-        _log({"event": "warning", "reason": "invalid-enable-cutover", "parameter": names[0],
-              "present": enabled_raw is not None})
+        _log(
+            {
+                "event": "warning",
+                "reason": "invalid-enable-cutover",
+                "parameter": names[0],
+                "present": enabled_raw is not None,
+            }
+        )
     split = 0
     if isinstance(split_raw, str) and _SPLIT_RE.match(split_raw) and int(split_raw) <= 100:
         split = int(split_raw)
     else:
-        _log({"event": "warning", "reason": "invalid-traffic-split", "parameter": names[1],
-              "present": split_raw is not None})
-    return enabled, split
+        _log(
+            {
+                "event": "warning",
+                "reason": "invalid-traffic-split",
+                "parameter": names[1],
+                "present": split_raw is not None,
+            }
+        )
+    return _Settings(enabled, split)
 
 
-def _bucket(client_key):
+def _bucket(client_key: str) -> int:
     return int.from_bytes(hashlib.sha256(client_key.encode("utf-8")).digest()[:8], "big") % 100
 
 
-def _client_key(event):
+def _client_key(event: dict[str, Any]) -> str:
     client_id = _header(event.get("headers"), "x-client-id")
     if isinstance(client_id, str) and _CLIENT_ID_RE.match(client_id):
         return client_id
@@ -301,8 +408,8 @@ def _client_key(event):
     return ip
 
 
-def _policy(principal, effect, resource, context=None):
-    out = {
+def _policy(principal: str, effect: str, resource: str, context: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "principalId": principal,
         "policyDocument": {
             "Version": "2012-10-17",
@@ -314,8 +421,8 @@ def _policy(principal, effect, resource, context=None):
     return out
 
 
-def handler(event, context):
-    client = None
+def handler(event: object, context: object) -> dict[str, Any]:
+    client: str | None = None
     try:
         if not isinstance(event, dict) or event.get("type") != "REQUEST":
             raise _Deny("bad-event")

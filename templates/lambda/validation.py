@@ -13,10 +13,15 @@ Errors, each logged as one JSON line and raised:
 - Any other error (a refused AWS call such as AccessDenied or a task that does not exist, a misconfiguration)
   is raised as it is. The workflow does not retry it: the run fails and rolls back.
 """
+
+from __future__ import annotations
+
 import datetime
 import json
 import os
 import re
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypedDict
 
 import boto3
 import botocore.exceptions
@@ -51,9 +56,21 @@ VALIDATION_DISABLED = "Not enabled"
 MAX_NAMED = 20
 # Error codes of AWS calls worth trying again: throttling, and the service failing on its side.
 TRANSIENT_CODES = {
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded", "TooManyRequestsException",
-    "RequestThrottled", "SlowDown", "ServiceUnavailable", "ServiceUnavailableException", "InternalFailure",
-    "InternalError", "InternalServerError", "InternalServiceError", "RequestTimeout", "RequestTimeoutException",
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "SlowDown",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "InternalFailure",
+    "InternalError",
+    "InternalServerError",
+    "InternalServiceError",
+    "RequestTimeout",
+    "RequestTimeoutException",
 }
 
 
@@ -61,7 +78,59 @@ class DependencyUnavailable(Exception):
     """An AWS call failed in a way that a later call may not: the workflow retries the validation."""
 
 
-def _transient(exc):
+# The environment: strings, MAX_CDC_LATENCY_SECONDS a float, and "rules" the parsed TABLE_MAPPINGS.
+_Config = dict[str, Any]
+
+
+class _Rule(NamedTuple):
+    """A TABLE_MAPPINGS selection rule, with its names compiled."""
+
+    action: str
+    schema: str
+    table: str
+    schema_re: re.Pattern[str]
+    table_re: re.Pattern[str]
+
+
+class _Row(TypedDict):
+    """One table in the report."""
+
+    schema: str
+    table: str
+    table_state: str | None
+    validation_state: str | None
+    failed_records: int
+    suspended_records: int
+    pending_records: int
+    verdict: str
+    reason: str
+
+
+class _Latency(TypedDict):
+    """The latest CDC latency datapoints, in seconds."""
+
+    source: float
+    target: float
+    total: float
+
+
+class _Judgement(NamedTuple):
+    """One table's verdict, and why."""
+
+    verdict: str
+    reason: str
+
+
+class _Evaluation(NamedTuple):
+    """The run's verdict, every selected table, the CDC latency (None without datapoints) and the run's reasons."""
+
+    verdict: str
+    tables: list[_Row]
+    latency: _Latency | None
+    reasons: list[str]
+
+
+def _transient(exc: BaseException) -> bool:
     """Whether an AWS error is throttling or a failure on the service's side, worth retrying."""
     if isinstance(exc, (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError)):
         return True
@@ -72,60 +141,63 @@ def _transient(exc):
     return False
 
 
-_utcnow = lambda: datetime.datetime.now(datetime.timezone.utc)  # noqa: E731 - tests replace it
-_clients = {}
+_utcnow: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC)  # noqa: E731 - tests replace it
+_clients: dict[str, Any] = {}
 
 
-def _reset():
+def _reset() -> None:
     _clients.clear()
 
 
-def _client(name):
+def _client(name: str) -> Any:
     if name not in _clients:
         _clients[name] = boto3.client(name)
     return _clients[name]
 
 
-def _log(record):
+def _log(record: dict[str, Any]) -> None:
     print(json.dumps(record, sort_keys=True, default=str))
 
 
-def _config():
+def _config() -> _Config:
     missing = [k for k in _REQUIRED_ENV if k not in os.environ or (k != "REPORT_PREFIX" and not os.environ[k])]
     if missing:
         raise ValueError("missing environment: " + ", ".join(missing))
-    cfg = {k: os.environ[k] for k in _REQUIRED_ENV}
+    cfg: _Config = {k: os.environ[k] for k in _REQUIRED_ENV}
     cfg["MAX_CDC_LATENCY_SECONDS"] = float(cfg["MAX_CDC_LATENCY_SECONDS"])
     rules = json.loads(cfg["TABLE_MAPPINGS"])
     if not isinstance(rules, list):
         raise ValueError("TABLE_MAPPINGS is not a list")
-    parsed = []
+    parsed: list[_Rule] = []
     for rule in rules:
         if not isinstance(rule, dict) or rule.get("action") not in ("include", "exclude"):
             raise ValueError("TABLE_MAPPINGS rule needs action include or exclude")
         schema, table = rule.get("schema"), rule.get("table")
         if not isinstance(schema, str) or not isinstance(table, str) or not schema or not table:
             raise ValueError("TABLE_MAPPINGS rule needs schema and table")
-        parsed.append((rule["action"], schema, table, _pattern(schema), _pattern(table)))
+        parsed.append(_Rule(rule["action"], schema, table, _pattern(schema), _pattern(table)))
     cfg["rules"] = parsed
     return cfg
 
 
-def _pattern(text):
+def _pattern(text: str) -> re.Pattern[str]:
     """DMS selection-rule name: % matches any characters, everything else is literal."""
     return re.compile("^" + ".*".join(re.escape(p) for p in text.split("%")) + "$", re.DOTALL)
 
 
-def _selected(rules, schema, table):
+def _selected(rules: list[_Rule], schema: str, table: str) -> bool:
     """Included by some include rule and by no exclude rule (excludes apply after includes)."""
-    def hits(action):
+
+    def hits(action: str) -> bool:
         return any(a == action and s.match(schema) and t.match(table) for a, _, _, s, t in rules)
 
     return hits("include") and not hits("exclude")
 
 
-def _table_statistics(cfg):
-    dms, out, marker = _client("dms"), [], None
+def _table_statistics(cfg: _Config) -> list[dict[str, Any]]:
+    dms = _client("dms")
+    out: list[dict[str, Any]] = []
+    marker: str | None = None
     while True:
         kwargs = {"ReplicationTaskArn": cfg["REPLICATION_TASK_ARN"], "MaxRecords": 500}
         if marker:
@@ -137,7 +209,7 @@ def _table_statistics(cfg):
             return out
 
 
-def _full_load_finished(cfg):
+def _full_load_finished(cfg: _Config) -> bool:
     resp = _client("dms").describe_replication_tasks(
         Filters=[{"Name": "replication-task-arn", "Values": [cfg["REPLICATION_TASK_ARN"]]}], WithoutSettings=True
     )
@@ -148,20 +220,26 @@ def _full_load_finished(cfg):
     return False
 
 
-def _latest(result):
-    pairs = list(zip(result.get("Timestamps", []), result.get("Values", [])))
+def _latest(result: dict[str, Any]) -> float | None:
+    pairs = list(zip(result.get("Timestamps", []), result.get("Values", []), strict=False))
     return max(pairs, key=lambda p: p[0])[1] if pairs else None
 
 
-def _cdc_latency(cfg, now):
+def _cdc_latency(cfg: _Config, now: datetime.datetime) -> _Latency | None:
     dims = [
         {"Name": "ReplicationInstanceIdentifier", "Value": cfg["REPLICATION_INSTANCE_IDENTIFIER"]},
         {"Name": "ReplicationTaskIdentifier", "Value": cfg["REPLICATION_TASK_RESOURCE_ID"]},
     ]
     queries = [
-        {"Id": ident, "ReturnData": True,
-         "MetricStat": {"Metric": {"Namespace": "AWS/DMS", "MetricName": metric, "Dimensions": dims},
-                        "Period": 60, "Stat": "Maximum"}}
+        {
+            "Id": ident,
+            "ReturnData": True,
+            "MetricStat": {
+                "Metric": {"Namespace": "AWS/DMS", "MetricName": metric, "Dimensions": dims},
+                "Period": 60,
+                "Stat": "Maximum",
+            },
+        }
         for ident, metric in (("source", "CDCLatencySource"), ("target", "CDCLatencyTarget"))
     ]
     resp = _client("cloudwatch").get_metric_data(
@@ -174,32 +252,32 @@ def _cdc_latency(cfg, now):
     return {"source": source, "target": target, "total": source + target}
 
 
-def _judge(stat):
-    """(verdict, reason) of one table from its DMS statistics."""
+def _judge(stat: dict[str, Any]) -> _Judgement:
+    """The verdict of one table from its DMS statistics."""
     state, vstate = stat.get("TableState"), stat.get("ValidationState")
     failed = stat.get("ValidationFailedRecords") or 0
     suspended = stat.get("ValidationSuspendedRecords") or 0
     pending = stat.get("ValidationPendingRecords") or 0
     if state in TABLE_FAILED:
-        return "inconsistent", "table state: " + state
+        return _Judgement("inconsistent", "table state: " + state)
     if failed > 0:
-        return "inconsistent", "validation failed records: %d" % failed
+        return _Judgement("inconsistent", "validation failed records: %d" % failed)
     if suspended > 0:
-        return "inconsistent", "validation suspended records: %d" % suspended
+        return _Judgement("inconsistent", "validation suspended records: %d" % suspended)
     if vstate in VALIDATION_FAILED:
-        return "inconsistent", "validation state: " + vstate
+        return _Judgement("inconsistent", "validation state: " + vstate)
     if state != TABLE_COMPLETED:
-        return "not-ready", "table state: %s" % state
+        return _Judgement("not-ready", "table state: %s" % state)
     if vstate == VALIDATION_DISABLED:
-        return "inconsistent", "validation not enabled on a loaded table"
+        return _Judgement("inconsistent", "validation not enabled on a loaded table")
     if vstate != VALIDATED:
-        return "not-ready", "validation state: %s" % vstate
+        return _Judgement("not-ready", "validation state: %s" % vstate)
     if pending > 0:
-        return "not-ready", "validation pending records: %d" % pending
-    return "consistent", "validated"
+        return _Judgement("not-ready", "validation pending records: %d" % pending)
+    return _Judgement("consistent", "validated")
 
 
-def _row(schema, table, stat, verdict, reason):
+def _row(schema: str, table: str, stat: dict[str, Any], verdict: str, reason: str) -> _Row:
     return {
         "schema": schema,
         "table": table,
@@ -213,9 +291,10 @@ def _row(schema, table, stat, verdict, reason):
     }
 
 
-def _evaluate(cfg, now):
+def _evaluate(cfg: _Config, now: datetime.datetime) -> _Evaluation:
     rules = cfg["rules"]
-    tables, reasons = [], []
+    tables: list[_Row] = []
+    reasons: list[str] = []
     for stat in _table_statistics(cfg):
         schema, table = stat.get("SchemaName"), stat.get("TableName")
         if isinstance(schema, str) and isinstance(table, str) and _selected(rules, schema, table):
@@ -243,13 +322,13 @@ def _evaluate(cfg, now):
         verdict = "not-ready"
     else:
         verdict = "consistent"
-    return verdict, tables, latency, reasons
+    return _Evaluation(verdict, tables, latency, reasons)
 
 
-def _publish(cfg, verdict, tables, latency, now):
+def _publish(cfg: _Config, verdict: str, tables: list[_Row], latency: _Latency | None, now: datetime.datetime) -> None:
     dims = [{"Name": "Environment", "Value": cfg["ENVIRONMENT"]}]
 
-    def datum(name, value, unit="Count"):
+    def datum(name: str, value: float, unit: str = "Count") -> dict[str, Any]:
         return {"MetricName": name, "Dimensions": dims, "Timestamp": now, "Value": float(value), "Unit": unit}
 
     data = [
@@ -266,9 +345,18 @@ def _publish(cfg, verdict, tables, latency, now):
     _client("cloudwatch").put_metric_data(Namespace=cfg["METRIC_NAMESPACE"], MetricData=data)
 
 
-def _summary(verdict, environment, checked_at, tables, latency, reasons, report):
+def _summary(
+    verdict: str,
+    environment: str,
+    checked_at: str,
+    tables: list[_Row],
+    latency: _Latency | None,
+    reasons: list[str],
+    report: str,
+) -> dict[str, Any]:
     """What the workflow receives: bounded whatever the number of tables."""
-    def named(which):
+
+    def named(which: str) -> list[str]:
         return ["%s.%s" % (t["schema"], t["table"]) for t in tables if t["verdict"] == which][:MAX_NAMED]
 
     return {
@@ -289,10 +377,10 @@ def _summary(verdict, environment, checked_at, tables, latency, reasons, report)
     }
 
 
-def handler(event, context):
+def handler(event: object, context: object) -> dict[str, Any]:
     try:
         cfg = _config()
-        now = _utcnow().astimezone(datetime.timezone.utc)
+        now = _utcnow().astimezone(datetime.UTC)
         checked_at = now.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (now.microsecond // 1000)
         verdict, tables, latency, reasons = _evaluate(cfg, now)
         key = cfg["REPORT_PREFIX"] + checked_at + ".json"
@@ -307,21 +395,29 @@ def handler(event, context):
             "report": uri,
         }
         _client("s3").put_object(
-            Bucket=cfg["REPORT_BUCKET"], Key=key, Body=json.dumps(report, indent=2).encode("utf-8"),
+            Bucket=cfg["REPORT_BUCKET"],
+            Key=key,
+            Body=json.dumps(report, indent=2).encode("utf-8"),
             ContentType="application/json",
         )
         _publish(cfg, verdict, tables, latency, now)
     except Exception as exc:
         error = getattr(exc, "response", {}).get("Error", {})
         transient = _transient(exc)
-        record = {"event": "validation-error", "error": type(exc).__name__, "code": error.get("Code"),
-                  "operation": getattr(exc, "operation_name", None), "retried": transient}
+        record = {
+            "event": "validation-error",
+            "error": type(exc).__name__,
+            "code": error.get("Code"),
+            "operation": getattr(exc, "operation_name", None),
+            "retried": transient,
+        }
         if isinstance(exc, ValueError):  # configuration: the message names the setting, holds no data
             record["message"] = str(exc)[:300]
         _log(record)
         if transient:
-            raise DependencyUnavailable("%s failed: %s" % (record["operation"], record["code"] or record["error"])) \
-                from exc
+            raise DependencyUnavailable(
+                "%s failed: %s" % (record["operation"], record["code"] or record["error"])
+            ) from exc
         raise
     summary = _summary(verdict, cfg["ENVIRONMENT"], checked_at, tables, latency, reasons, uri)
     _log({"event": "validation", **summary})

@@ -1,12 +1,18 @@
 """Shared fixtures: the Lambda sources are loaded from templates/lambda/ by path, so the code under test is the
 code the templates embed; AWS is moto (mock_aws) except DMS, which moto does not model closely enough and which
 the tests stub with botocore's Stubber (it checks every request and response against the service model)."""
+
+from __future__ import annotations
+
 import datetime
 import importlib.util
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
+from typing import Any, NoReturn
 
 import boto3
 import botocore.exceptions
@@ -25,15 +31,17 @@ ENABLE = "/migration/test/workflow/enable-cutover"
 SPLIT = "/migration/test/workflow/traffic-split-percentage"
 
 
-def load(name):
+def load(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location("lambda_" + name, LAMBDA_DIR / (name + ".py"))
+    assert spec is not None, name
+    assert spec.loader is not None, name
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 @pytest.fixture(autouse=True)
-def aws_env(monkeypatch):
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -45,17 +53,17 @@ def aws_env(monkeypatch):
 class Clock:
     """The authorizer's cache clock (monotonic) and an offset added to the wall clock."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.t = 1000.0
         self.wall_offset = 0.0
 
-    def __call__(self):
+    def __call__(self) -> float:
         return self.t
 
-    def advance(self, seconds):
+    def advance(self, seconds: float) -> None:
         self.t += seconds
 
-    def wall(self):
+    def wall(self) -> float:
         return time.time() + self.wall_offset
 
 
@@ -66,16 +74,16 @@ class FailingClient:
     """A boto3 client whose calls raise the AWS error the world has set for its service (botocore's
     ClientError, as a throttled or failing AWS answer reaches the code), and otherwise reach moto."""
 
-    def __init__(self, client, world, service):
+    def __init__(self, client: Any, world: AuthorizerWorld, service: str) -> None:
         self._client, self._world, self._service = client, world, service
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         attr = getattr(self._client, name)
         code = self._world.failures.get(self._service)
         if code is None or not callable(attr):
             return attr
 
-        def fail(*args, **kwargs):
+        def fail(*args: Any, **kwargs: Any) -> NoReturn:
             self._world.failed_calls.append((self._service, name))
             raise botocore.exceptions.ClientError({"Error": {"Code": code, "Message": "injected"}}, name)
 
@@ -83,44 +91,52 @@ class FailingClient:
 
 
 class AuthorizerWorld:
-    def __init__(self, module, clock, secret_arn):
+    def __init__(self, module: ModuleType, clock: Clock, secret_arn: str) -> None:
         self.module = module
         self.clock = clock
         self.secret_arn = secret_arn
         self.sm = boto3.client("secretsmanager", region_name=REGION)
         self.ssm = boto3.client("ssm", region_name=REGION)
-        self.failures = {}
-        self.failed_calls = []
+        self.failures: dict[str, str] = {}  # service: the error code its calls fail with
+        self.failed_calls: list[tuple[str, str]] = []  # (service, operation)
 
-    def fail(self, service, code="ThrottlingException"):
+    def fail(self, service: str, code: str = "ThrottlingException") -> None:
         """Every call of the authorizer to `service` ("ssm", "secretsmanager") fails with `code` until heal()."""
         self.failures[service] = code
 
-    def heal(self, service):
+    def heal(self, service: str) -> None:
         self.failures.pop(service, None)
 
-    def rotate(self, token):
+    def rotate(self, token: str) -> None:
         """What rotation leaves behind: a new AWSCURRENT version, the old one AWSPREVIOUS."""
         self.sm.put_secret_value(SecretId=self.secret_arn, SecretString=json.dumps({"token": token}))
 
-    def set(self, enable=None, split=None):
+    def set(self, enable: str | None = None, split: int | None = None) -> None:
         if enable is not None:
             self.ssm.put_parameter(Name=ENABLE, Value=enable, Type="String", Overwrite=True)
         if split is not None:
             self.ssm.put_parameter(Name=SPLIT, Value=str(split), Type="String", Overwrite=True)
 
-    def call(self, token="tok-current", client_id=None, ip="203.0.113.10", headers=_DEFAULT, method_arn=None,
-             **extra):
+    def call(
+        self,
+        token: str | None = "tok-current",
+        client_id: str | None = None,
+        ip: str = "203.0.113.10",
+        headers: object = _DEFAULT,
+        method_arn: str | None = None,
+        **extra: object,
+    ) -> dict[str, Any]:
         if headers is _DEFAULT:
-            headers = {"Host": "example.invalid"}
+            default = {"Host": "example.invalid"}
             if token is not None:
-                headers["Authorization"] = "Bearer " + token
+                default["Authorization"] = "Bearer " + token
             if client_id is not None:
-                headers["X-Client-Id"] = client_id
+                default["X-Client-Id"] = client_id
+            headers = default
         event = {
             "type": "REQUEST",
-            "methodArn": method_arn or "arn:aws:execute-api:%s:%s:%s/%s/POST/payments/charge" % (
-                REGION, ACCOUNT, API_ID, STAGE),
+            "methodArn": method_arn
+            or "arn:aws:execute-api:%s:%s:%s/%s/POST/payments/charge" % (REGION, ACCOUNT, API_ID, STAGE),
             "resource": "/payments/charge",
             "path": "/payments/charge",
             "httpMethod": "POST",
@@ -128,21 +144,24 @@ class AuthorizerWorld:
             "requestContext": {"identity": {"sourceIp": ip}, "stage": STAGE, "apiId": API_ID},
         }
         event.update(extra)
-        return self.module.handler(event, None)
+        policy: dict[str, Any] = self.module.handler(event, None)
+        return policy
 
-    def backend(self, client_id, **kw):
+    def backend(self, client_id: str | None, **kw: Any) -> str:
         out = self.call(client_id=client_id, **kw)
         assert out["policyDocument"]["Statement"][0]["Effect"] == "Allow"
-        return out["context"]["backend"]
+        backend: str = out["context"]["backend"]
+        return backend
 
 
 @pytest.fixture
-def authorizer():
+def authorizer() -> Iterator[AuthorizerWorld]:
     with mock_aws():
         module = load("authorizer")
         sm = boto3.client("secretsmanager", region_name=REGION)
-        arn = sm.create_secret(Name="migration/test/api-token",
-                               SecretString=json.dumps({"token": "tok-current"}))["ARN"]
+        arn = sm.create_secret(Name="migration/test/api-token", SecretString=json.dumps({"token": "tok-current"}))[
+            "ARN"
+        ]
         ssm = boto3.client("ssm", region_name=REGION)
         ssm.put_parameter(Name=ENABLE, Value="true", Type="String")
         ssm.put_parameter(Name=SPLIT, Value="0", Type="String")
@@ -187,13 +206,13 @@ MAPPINGS = [
 
 
 class ValidationWorld:
-    def __init__(self, module, stubber):
+    def __init__(self, module: ModuleType, stubber: Stubber) -> None:
         self.module = module
         self.dms = stubber
         self.cw = boto3.client("cloudwatch", region_name=REGION)
         self.s3 = boto3.client("s3", region_name=REGION)
 
-    def stats(self, *pages):
+    def stats(self, *pages: list[dict[str, Any]]) -> None:
         """Queue describe_table_statistics pages (each a list of TableStatistics) with Marker paging."""
         for i, page in enumerate(pages):
             resp = {"ReplicationTaskArn": TASK_ARN, "TableStatistics": page}
@@ -204,50 +223,89 @@ class ValidationWorld:
                 params["Marker"] = "page-%d" % i
             self.dms.add_response("describe_table_statistics", resp, params)
 
-    def task(self, full_load_percent):
-        stats = {"FullLoadProgressPercent": full_load_percent, "ElapsedTimeMillis": 120000, "TablesLoaded": 2,
-                 "TablesLoading": 0 if full_load_percent == 100 else 1, "TablesQueued": 0, "TablesErrored": 0}
+    def task(self, full_load_percent: int) -> None:
+        stats = {
+            "FullLoadProgressPercent": full_load_percent,
+            "ElapsedTimeMillis": 120000,
+            "TablesLoaded": 2,
+            "TablesLoading": 0 if full_load_percent == 100 else 1,
+            "TablesQueued": 0,
+            "TablesErrored": 0,
+        }
         self.dms.add_response(
             "describe_replication_tasks",
-            {"ReplicationTasks": [{"ReplicationTaskIdentifier": "migration-test-forward",
-                                   "ReplicationTaskArn": TASK_ARN, "MigrationType": "full-load-and-cdc",
-                                   "Status": "running", "ReplicationTaskStats": stats}]},
+            {
+                "ReplicationTasks": [
+                    {
+                        "ReplicationTaskIdentifier": "migration-test-forward",
+                        "ReplicationTaskArn": TASK_ARN,
+                        "MigrationType": "full-load-and-cdc",
+                        "Status": "running",
+                        "ReplicationTaskStats": stats,
+                    }
+                ]
+            },
             {"Filters": [{"Name": "replication-task-arn", "Values": [TASK_ARN]}], "WithoutSettings": True},
         )
 
-    def latency(self, source, target, age_seconds=30):
+    def latency(self, source: float | None, target: float | None, age_seconds: float = 30) -> None:
         """Simulated AWS/DMS datapoints (moto accepts PutMetricData into AWS/ namespaces; AWS itself does not)."""
-        when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=age_seconds)
-        dims = [{"Name": "ReplicationInstanceIdentifier", "Value": INSTANCE_ID},
-                {"Name": "ReplicationTaskIdentifier", "Value": TASK_RESOURCE_ID}]
-        self.cw.put_metric_data(Namespace="AWS/DMS", MetricData=[
-            {"MetricName": name, "Dimensions": dims, "Value": float(value), "Timestamp": when, "Unit": "Seconds"}
-            for name, value in (("CDCLatencySource", source), ("CDCLatencyTarget", target)) if value is not None
-        ])
+        when = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=age_seconds)
+        dims = [
+            {"Name": "ReplicationInstanceIdentifier", "Value": INSTANCE_ID},
+            {"Name": "ReplicationTaskIdentifier", "Value": TASK_RESOURCE_ID},
+        ]
+        self.cw.put_metric_data(
+            Namespace="AWS/DMS",
+            MetricData=[
+                {"MetricName": name, "Dimensions": dims, "Value": float(value), "Timestamp": when, "Unit": "Seconds"}
+                for name, value in (("CDCLatencySource", source), ("CDCLatencyTarget", target))
+                if value is not None
+            ],
+        )
 
-    def run(self):
-        out = self.module.handler({}, None)
+    def run(self) -> dict[str, Any]:
+        out: dict[str, Any] = self.module.handler({}, None)
         self.dms.assert_no_pending_responses()
         return out
 
-    def report(self, summary):
+    def report(self, summary: dict[str, Any]) -> dict[str, Any]:
         """The full report the run wrote to S3, which names every table."""
-        bucket, key = summary["report"][len("s3://"):].split("/", 1)
-        return json.loads(self.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        bucket, key = summary["report"][len("s3://") :].split("/", 1)
+        report: dict[str, Any] = json.loads(self.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        return report
 
 
-def table_stat(schema, table, state="Table completed", validation="Validated", failed=0, suspended=0, pending=0,
-               **extra):
+def table_stat(
+    schema: str,
+    table: str,
+    state: str = "Table completed",
+    validation: str = "Validated",
+    failed: int = 0,
+    suspended: int = 0,
+    pending: int = 0,
+    **extra: object,
+) -> dict[str, Any]:
     """One TableStatistics entry with the member names and types of the DMS service model."""
-    start = datetime.datetime(2026, 1, 1, 10, 0, tzinfo=datetime.timezone.utc)
+    start = datetime.datetime(2026, 1, 1, 10, 0, tzinfo=datetime.UTC)
     stat = {
-        "SchemaName": schema, "TableName": table,
-        "Inserts": 120, "Deletes": 3, "Updates": 45, "Ddls": 0,
-        "FullLoadRows": 100000, "FullLoadCondtnlChkFailedRows": 0, "FullLoadErrorRows": 0,
-        "FullLoadStartTime": start, "FullLoadEndTime": start + datetime.timedelta(minutes=20),
-        "FullLoadReloaded": False, "LastUpdateTime": start + datetime.timedelta(hours=1),
-        "TableState": state, "ValidationState": validation,
-        "ValidationPendingRecords": pending, "ValidationFailedRecords": failed,
+        "SchemaName": schema,
+        "TableName": table,
+        "Inserts": 120,
+        "Deletes": 3,
+        "Updates": 45,
+        "Ddls": 0,
+        "FullLoadRows": 100000,
+        "FullLoadCondtnlChkFailedRows": 0,
+        "FullLoadErrorRows": 0,
+        "FullLoadStartTime": start,
+        "FullLoadEndTime": start + datetime.timedelta(minutes=20),
+        "FullLoadReloaded": False,
+        "LastUpdateTime": start + datetime.timedelta(hours=1),
+        "TableState": state,
+        "ValidationState": validation,
+        "ValidationPendingRecords": pending,
+        "ValidationFailedRecords": failed,
         "ValidationSuspendedRecords": suspended,
     }
     stat.update(extra)
@@ -255,7 +313,7 @@ def table_stat(schema, table, state="Table completed", validation="Validated", f
 
 
 @pytest.fixture
-def validation():
+def validation() -> Iterator[ValidationWorld]:
     with mock_aws():
         module = load("validation")
         env = {

@@ -4,6 +4,10 @@ This folder is a package (see __init__.py) so that this conftest is not imported
 `conftest`: tests/lambdas imports its own conftest by that name, and both suites run in one pytest session.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+
 import pytest
 from moto import mock_aws
 
@@ -11,7 +15,7 @@ from .harness import MOTO_CONFIG, World, patch_moto
 
 
 @pytest.fixture
-def world(monkeypatch):
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     """What the stack creates for the workflows, in a fresh moto, with moto patched as harness.py describes."""
     waits, retry_sleeps = patch_moto(monkeypatch)
     with mock_aws(config=MOTO_CONFIG):

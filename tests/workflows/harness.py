@@ -3,8 +3,9 @@ Language interpreter against moto's SSM, S3, SNS/SQS, DMS, CloudWatch and Lambda
 
 `World` creates in moto what the stack (out/dev/stack.ap-southeast-1.yaml; another environment's with `env`, as the
 runbook tests do) creates for the workflows, binds every `${Placeholder}` of a rendered document to it (as the state
-machines' DefinitionSubstitutions do), and creates the state machines under the stack's names. The documents are read from out/dev/, or from the folder named by the
-environment variable MIGEN_WORKFLOWS_DIR (used to show that the tests fail on a broken document).
+machines' DefinitionSubstitutions do), and creates the state machines under the stack's names. The documents are
+read from out/dev/, or from the folder named by the environment variable MIGEN_WORKFLOWS_DIR (used to show that the
+tests fail on a broken document).
 
 What the harness changes in a document:
 - `aws-sdk:databasemigration:` becomes `aws-sdk:dms:`: the interpreter knows only boto3's service name;
@@ -54,6 +55,8 @@ What moto cannot model, so no test here claims it:
   not exist in moto), and tests/lambdas tests the function itself.
 """
 
+from __future__ import annotations
+
 import functools
 import importlib
 import json
@@ -63,14 +66,18 @@ import re
 import time
 import types
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import boto3
 import botocore.session
+import pytest
 from botocore import xform_name
 from moto.awslambda_simple.models import LambdaSimpleBackend, lambda_simple_backends
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.config import DefaultConfig
 from moto.core.exceptions import JsonRESTError
 from moto.dms.models import DatabaseMigrationServiceBackend, dms_backends
 from moto.ssm.models import SimpleSystemManagerBackend
@@ -91,7 +98,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 WORKFLOWS_DIR = pathlib.Path(os.environ.get("MIGEN_WORKFLOWS_DIR") or ROOT / "out" / "dev")
-MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+MOTO_CONFIG: DefaultConfig = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 REGION = "ap-southeast-1"
 ACCOUNT = DEFAULT_ACCOUNT_ID
 
@@ -99,7 +106,7 @@ ACCOUNT = DEFAULT_ACCOUNT_ID
 class Names:
     """The names the stack of one environment gives what the workflows use (as in out/<env>/stack.*.yaml)."""
 
-    def __init__(self, env):
+    def __init__(self, env: str) -> None:
         self.env = env
         self.parameters = {
             "phase": f"/migration/{env}/workflow/phase",
@@ -139,18 +146,18 @@ POLL_SECONDS = 0.1
 class Waits:
     """Every Wait state's wait, recorded instead of slept, and the hooks a test sets on a state's waits."""
 
-    def __init__(self):
-        self.log = []
-        self._hooks = {}
+    def __init__(self) -> None:
+        self.log: list[tuple[str, float]] = []  # (state name, seconds)
+        self._hooks: dict[str, list[Callable[[int], object]]] = {}
 
-    def on(self, state, hook):
+    def on(self, state: str, hook: Callable[[int], object]) -> None:
         """Calls hook(n) after the n-th wait of `state` (n from 1), before the workflow goes on."""
         self._hooks.setdefault(state, []).append(hook)
 
-    def seconds(self, state):
+    def seconds(self, state: str) -> list[float]:
         return [seconds for name, seconds in self.log if name == state]
 
-    def record(self, state, seconds):
+    def record(self, state: str, seconds: float) -> None:
         self.log.append((state, seconds))
         for hook in self._hooks.get(state, []):
             hook(len(self.seconds(state)))
@@ -185,19 +192,27 @@ BOTO_CLIENT_USERS = [
 ]
 
 
-def extract_json_like_aws(path, data):
+def extract_json_like_aws(path: str, data: Any) -> Any:
     if INDEFINITE_PATH.search(path):
         return [match.value for match in json_path.parse(path).find(data)]
     return json_path.extract_json(path, data)
 
 
-def patch_moto(monkeypatch):
+class Patched(NamedTuple):
+    """What patch_moto records: every Wait state's wait, and every retry interval (seconds)."""
+
+    waits: Waits
+    retry_sleeps: list[float]
+
+
+def patch_moto(monkeypatch: pytest.MonkeyPatch) -> Patched:
     """Applies the changes listed in the module's docstring; returns the record of waits and of retry sleeps."""
-    waits, retry_sleeps = Waits(), []
+    waits = Waits()
+    retry_sleeps: list[float] = []
 
     wait_interval = WaitFunction._wait_interval
 
-    def record_wait(self, env, wait_seconds):
+    def record_wait(self: WaitFunction, env: Any, wait_seconds: float) -> Any:
         waits.record(env.states.context_object.context_object_data["State"]["Name"], wait_seconds)
         return wait_interval(self, env, 0)
 
@@ -206,9 +221,9 @@ def patch_moto(monkeypatch):
     monkeypatch.setattr(state_task_service_callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK", 0.02)
     for module, parse in CACHED_PARSERS.items():
         monkeypatch.setattr(module, "parse", parse)
-    clients = {}
+    clients: dict[tuple[str, str], Any] = {}
 
-    def boto_client_once(region, service, state_credentials=None):
+    def boto_client_once(region: str, service: str, state_credentials: Any = None) -> Any:
         if (region, service) not in clients:
             clients[region, service] = boto_client.boto_client_for(region, service, state_credentials)
         return clients[region, service]
@@ -222,12 +237,22 @@ def patch_moto(monkeypatch):
     sfn_operations = {xform_name(name): sfn_model.operation_model(name) for name in sfn_model.operation_names}
     normalise_parameters = StateTaskServiceSfn._normalise_parameters
 
-    def normalise_parameters_for_boto(self, parameters, boto_service_name=None, service_action_name=None):
+    def normalise_parameters_for_boto(
+        self: StateTaskServiceSfn,
+        parameters: dict[str, Any],
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
         normalise_parameters(self, parameters, boto_service_name, service_action_name)
         operation = sfn_operations[self._get_boto_service_action(service_action_name)]
         self._to_boto_request(parameters, operation.input_shape)
 
-    def normalise_response_from_boto(self, response, boto_service_name=None, service_action_name=None):
+    def normalise_response_from_boto(
+        self: StateTaskServiceSfn,
+        response: Any,
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
         operation = sfn_operations[self._get_boto_service_action(service_action_name)]
         self._from_boto_response(response, operation.output_shape)
 
@@ -236,7 +261,7 @@ def patch_moto(monkeypatch):
 
     after_eval_execution = StateTaskService._after_eval_execution
 
-    def after_eval_execution_as_json(self, env, *args, **kwargs):
+    def after_eval_execution_as_json(self: StateTaskService, env: Any, *args: Any, **kwargs: Any) -> Any:
         env.stack[-1] = json.loads(to_json_str(env.stack[-1]))
         return after_eval_execution(self, env, *args, **kwargs)
 
@@ -249,14 +274,18 @@ def patch_moto(monkeypatch):
 
     start_execution = StepFunctionsParserBackend.start_execution
 
-    def start_execution_named_like_aws(self, state_machine_arn, name=None, *args, **kwargs):
+    def start_execution_named_like_aws(
+        self: StepFunctionsParserBackend, state_machine_arn: str, name: str | None = None, *args: Any, **kwargs: Any
+    ) -> Any:
         return start_execution(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
 
     monkeypatch.setattr(StepFunctionsParserBackend, "start_execution", start_execution_named_like_aws)
 
     test_connection = DatabaseMigrationServiceBackend.test_connection
 
-    def test_connection_again(self, replication_instance_arn, endpoint_arn):
+    def test_connection_again(
+        self: DatabaseMigrationServiceBackend, replication_instance_arn: str, endpoint_arn: str
+    ) -> Any:
         tested = (replication_instance_arn, endpoint_arn)
         self.connections[:] = [c for c in self.connections if (c.replication_instance_arn, c.endpoint_arn) != tested]
         return test_connection(self, replication_instance_arn, endpoint_arn)
@@ -265,7 +294,7 @@ def patch_moto(monkeypatch):
 
     normalise_exception_name = StateTaskServiceAwsSdk._normalise_exception_name
 
-    def dms_errors_named_like_aws(norm_service_name, ex):
+    def dms_errors_named_like_aws(norm_service_name: str, ex: Any) -> str:
         if norm_service_name != "dms":
             return normalise_exception_name(norm_service_name, ex)
         name = ex.__class__.__name__
@@ -274,73 +303,84 @@ def patch_moto(monkeypatch):
         stem = name[: -len("Fault")] if name.endswith("Fault") else name.removesuffix("Exception")
         return f"DatabaseMigration.{stem}Exception"
 
-    monkeypatch.setattr(
-        StateTaskServiceAwsSdk, "_normalise_exception_name", staticmethod(dms_errors_named_like_aws)
-    )
-    return waits, retry_sleeps
+    monkeypatch.setattr(StateTaskServiceAwsSdk, "_normalise_exception_name", staticmethod(dms_errors_named_like_aws))
+    return Patched(waits, retry_sleeps)
 
 
 class LambdaServiceException(JsonRESTError):
     code = 500
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("ServiceException", "injected transient failure")
 
 
 class SsmInternalServerError(JsonRESTError):
     code = 500
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("InternalServerError", "injected failure")
 
 
 # --- the world -----------------------------------------------------------------------------------------------------
 
 
+class Scheduled(NamedTuple):
+    """A task an execution scheduled: the state that scheduled it (None before any state) and its parameters."""
+
+    state: str | None
+    parameters: Any
+
+
 @dataclass
 class Run:
     """A finished execution: describe_execution's answer and its history."""
 
-    execution: dict
-    history: list = field(repr=False)
+    execution: dict[str, Any]
+    history: list[dict[str, Any]] = field(repr=False)
 
     @property
-    def status(self):
-        return self.execution["status"]
+    def status(self) -> str:
+        status: str = self.execution["status"]
+        return status
 
     @property
-    def error(self):
-        return self.execution.get("error")
+    def error(self) -> str | None:
+        error: str | None = self.execution.get("error")
+        return error
 
     @property
-    def name(self):
-        return self.execution["name"]
+    def name(self) -> str:
+        name: str = self.execution["name"]
+        return name
 
     @property
-    def arn(self):
-        return self.execution["executionArn"]
+    def arn(self) -> str:
+        arn: str = self.execution["executionArn"]
+        return arn
 
     @property
-    def entered(self):
+    def entered(self) -> list[str]:
         """The names of the states entered, in order."""
         return [e["stateEnteredEventDetails"]["name"] for e in self.history if "stateEnteredEventDetails" in e]
 
-    def count(self, state):
+    def count(self, state: str) -> int:
         return self.entered.count(state)
 
-    def scheduled(self):
-        """(state name, parameters) of every task scheduled, in order."""
-        scheduled, current = [], None
+    def scheduled(self) -> list[Scheduled]:
+        """Every task scheduled, in order."""
+        scheduled: list[Scheduled] = []
+        current: str | None = None
         for event in self.history:
             if "stateEnteredEventDetails" in event:
                 current = event["stateEnteredEventDetails"]["name"]
             elif "taskScheduledEventDetails" in event:
-                scheduled.append((current, json.loads(event["taskScheduledEventDetails"]["parameters"])))
+                scheduled.append(Scheduled(current, json.loads(event["taskScheduledEventDetails"]["parameters"])))
         return scheduled
 
-    def task_failures(self):
+    def task_failures(self) -> list[tuple[str | None, str]]:
         """(state name, error) of every task that failed, in order."""
-        failures, current = [], None
+        failures: list[tuple[str | None, str]] = []
+        current: str | None = None
         for event in self.history:
             if "stateEnteredEventDetails" in event:
                 current = event["stateEnteredEventDetails"]["name"]
@@ -349,22 +389,20 @@ class Run:
                     failures.append((current, event[key]["error"]))
         return failures
 
-    def task_parameters(self, state):
+    def task_parameters(self, state: str) -> list[Any]:
         """The parameters of every task scheduled by `state`, in order."""
         return [parameters for name, parameters in self.scheduled() if name == state]
 
-    def state_outputs(self, state):
+    def state_outputs(self, state: str) -> list[Any]:
         return [
             json.loads(e["stateExitedEventDetails"]["output"])
             for e in self.history
             if "stateExitedEventDetails" in e and e["stateExitedEventDetails"]["name"] == state
         ]
 
-    def describe(self):
+    def describe(self) -> str:
         """Status, error and the last events, for assertion messages."""
-        tail = [
-            {k: v for k, v in e.items() if k == "type" or k.endswith("EventDetails")} for e in self.history[-6:]
-        ]
+        tail = [{k: v for k, v in e.items() if k == "type" or k.endswith("EventDetails")} for e in self.history[-6:]]
         return json.dumps(
             {"status": self.status, "error": self.error, "cause": self.execution.get("cause"), "tail": tail},
             default=str,
@@ -372,14 +410,21 @@ class Run:
         )[:4000]
 
 
-def placeholders(text):
+def placeholders(text: str) -> set[str]:
     return set(re.findall(r"\$\{([A-Za-z0-9]+)\}", text))
 
 
 class World:
     """What the stack creates for the workflows, in moto, and the workflows created from the rendered documents."""
 
-    def __init__(self, waits, retries, monkeypatch, env="dev", documents_dir=WORKFLOWS_DIR):
+    def __init__(
+        self,
+        waits: Waits,
+        retries: list[float],
+        monkeypatch: pytest.MonkeyPatch,
+        env: str = "dev",
+        documents_dir: pathlib.Path = WORKFLOWS_DIR,
+    ) -> None:
         self.names = Names(env)
         self.waits = waits
         self.retries = retries
@@ -389,9 +434,9 @@ class World:
             for name in ("ssm", "s3", "sns", "sqs", "dms", "cloudwatch", "stepfunctions")
         )
         self._dms = dms_backends[ACCOUNT][REGION]
-        self._received = []
-        self._state_machines = {}
-        self.full_load_progress = {}
+        self._received: list[dict[str, Any]] = []
+        self._state_machines: dict[str, str] = {}  # kind: ARN
+        self.full_load_progress: dict[str, int] = {}  # task ARN: FullLoadProgressPercent
 
         # The stack's parameters, with their initial values.
         self.ssm.put_parameter(Name=self.names.parameters["phase"], Value="not-started", Type="String")
@@ -430,7 +475,9 @@ class World:
         # CloudWatch: the two CDC-latency gates and the migration-health composite, all OK to begin with.
         for key in ("forward-gate", "reverse-gate"):
             self._gate(self.names.alarms[key], key.split("-")[0])
-        cloudwatch_backends[ACCOUNT][REGION].put_metric_alarm(
+        # moto types the metric alarm's arguments as required; a composite alarm (rule=) has none of them.
+        cloudwatch: Any = cloudwatch_backends[ACCOUNT][REGION]
+        cloudwatch.put_metric_alarm(
             name=self.names.alarms["health"],
             namespace=None,
             metric_name=None,
@@ -452,7 +499,10 @@ class World:
             treat_missing_data=None,
             evaluate_low_sample_count_percentile=None,
             threshold_metric_id=None,
-            rule=f'ALARM("payment-migration-replication-lag-{self.names.env}") OR ALARM("payment-migration-api-5xx-{self.names.env}")',
+            rule=(
+                f'ALARM("payment-migration-replication-lag-{self.names.env}") OR '
+                f'ALARM("payment-migration-api-5xx-{self.names.env}")'
+            ),
             tags=[],
         )
         for name in self.names.alarms.values():
@@ -481,8 +531,8 @@ class World:
 
     # --- setup helpers
 
-    def _endpoint(self, identifier, kind):
-        return self.dms.create_endpoint(
+    def _endpoint(self, identifier: str, kind: str) -> str:
+        arn: str = self.dms.create_endpoint(
             EndpointIdentifier=identifier,
             EndpointType=kind,
             EngineName="aurora-postgresql",
@@ -492,9 +542,10 @@ class World:
             Username="dms",
             Password="unused",
         )["Endpoint"]["EndpointArn"]
+        return arn
 
-    def _task(self, identifier, migration_type, source, target):
-        arn = self.dms.create_replication_task(
+    def _task(self, identifier: str, migration_type: str, source: str, target: str) -> str:
+        arn: str = self.dms.create_replication_task(
             ReplicationTaskIdentifier=identifier,
             SourceEndpointArn=source,
             TargetEndpointArn=target,
@@ -509,7 +560,7 @@ class World:
         to_dict = type(task).to_dict
         progress = self.full_load_progress
 
-        def to_dict_with_progress(self):
+        def to_dict_with_progress(self: Any) -> dict[str, Any]:
             described = to_dict(self)
             if self.arn in progress:
                 described["ReplicationTaskStats"] = {
@@ -518,10 +569,10 @@ class World:
                 }
             return described
 
-        task.to_dict = to_dict_with_progress.__get__(task)
+        task.to_dict = to_dict_with_progress.__get__(task)  # type: ignore[method-assign]  # this task's alone
         return arn
 
-    def _gate(self, name, direction):
+    def _gate(self, name: str, direction: str) -> None:
         dimensions = [
             {"Name": "ReplicationInstanceIdentifier", "Value": f"payment-migration-replication-{self.names.env}"},
             {"Name": "ReplicationTaskIdentifier", "Value": f"migration-{direction}-{self.names.env}"},
@@ -548,10 +599,10 @@ class World:
             + [{"Id": "e1", "Expression": "m1 + m2", "Label": "CDC latency (s)", "ReturnData": True}],
         )
 
-    def state_machine_arn(self, kind):
+    def state_machine_arn(self, kind: str) -> str:
         return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{self.names.state_machines[kind]}"
 
-    def _bind(self, path):
+    def _bind(self, path: pathlib.Path) -> dict[str, Any]:
         text = path.read_text()
         unbound = placeholders(text) - self.bindings.keys()
         assert not unbound, f"{path.name}: placeholders the harness does not bind: {sorted(unbound)}"
@@ -560,33 +611,34 @@ class World:
             text = text.replace("${" + name + "}", value)
         assert not placeholders(text)
         text = text.replace("arn:aws:states:::aws-sdk:databasemigration:", "arn:aws:states:::aws-sdk:dms:")
-        return json.loads(text)
+        document: dict[str, Any] = json.loads(text)
+        return document
 
     # --- world controls
 
-    def set_alarm(self, name, state):
+    def set_alarm(self, name: str, state: str) -> None:
         self.cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="set by the test")
 
-    def set_task_status(self, arn, status):
+    def set_task_status(self, arn: str, status: str) -> None:
         self._dms.replication_tasks[arn].status = status
 
-    def fail_connection_test(self, endpoint_arn):
+    def fail_connection_test(self, endpoint_arn: str) -> None:
         """The last connection test of this endpoint failed."""
         [connection] = [c for c in self._dms.connections if c.endpoint_arn == endpoint_arn]
         connection.status = "failed"
 
-    def queue_validation(self, *verdicts):
+    def queue_validation(self, *verdicts: str) -> None:
         """Queues the validation function's answers, one per invoke."""
         results = lambda_simple_backends[ACCOUNT][REGION].lambda_simple_results_queue
         for verdict in verdicts:
             results.append(json.dumps({"verdict": verdict, "tables": 3, "report": f"validation/{verdict}.json"}))
 
-    def fail_lambda_invokes(self, times):
+    def fail_lambda_invokes(self, times: int) -> list[float]:
         """The next `times` Lambda invokes fail with Lambda's ServiceException (HTTP 500); returns their count."""
-        calls = []
+        calls: list[float] = []  # when each invoke was made (time.monotonic)
         original = LambdaSimpleBackend.invoke
 
-        def invoke(backend, *args, **kwargs):
+        def invoke(backend: LambdaSimpleBackend, *args: Any, **kwargs: Any) -> Any:
             calls.append(time.monotonic())
             if len(calls) <= times:
                 raise LambdaServiceException()
@@ -595,13 +647,13 @@ class World:
         self._monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke)
         return calls
 
-    def fail_parameter_writes(self, key):
+    def fail_parameter_writes(self, key: str) -> list[str]:
         """Every write of this parameter fails with Parameter Store's InternalServerError (HTTP 500); returns the
         list of failed writes, which grows as they happen."""
-        failed = []
+        failed: list[str] = []
         original = SimpleSystemManagerBackend.put_parameter
 
-        def put_parameter(backend, name, *args, **kwargs):
+        def put_parameter(backend: SimpleSystemManagerBackend, name: str, *args: Any, **kwargs: Any) -> Any:
             if name == self.names.parameters[key]:
                 failed.append(name)
                 raise SsmInternalServerError()
@@ -612,7 +664,7 @@ class World:
 
     # --- executions
 
-    def _create(self, kind):
+    def _create(self, kind: str) -> str:
         if kind not in self._state_machines:
             if kind == "migration":
                 self._create("rollback")  # the migration's RollBack state starts it
@@ -625,25 +677,28 @@ class World:
             assert self._state_machines[kind] == self.state_machine_arn(kind)
         return self._state_machines[kind]
 
-    def create_state_machines(self):
+    def create_state_machines(self) -> None:
         """Both state machines, as a deploy leaves them (tests otherwise create each at its first execution)."""
         for kind in self.names.state_machines:
             self._create(kind)
 
-    def start(self, kind, execution_input="{}"):
+    def start(self, kind: str, execution_input: str = "{}") -> str:
         """Starts an execution (as `aws stepfunctions start-execution --input ...`) and returns its ARN."""
-        return self.sfn.start_execution(
+        arn: str = self.sfn.start_execution(
             stateMachineArn=self._create(kind), name=str(uuid.uuid4()), input=execution_input
         )["executionArn"]
+        return arn
 
-    def wait(self, execution_arn, answered=True):
+    def wait(self, execution_arn: str, answered: bool = True) -> Run:
         """Waits for the execution to end and returns it. With answered=False, the test sends no task token, so an
         execution that waits for one fails the test at once instead of at the timeout."""
         started = time.monotonic()
         checked = 0
         while (execution := self.sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
             waited = time.monotonic() - started
-            assert waited < EXECUTION_TIMEOUT_SECONDS, f"{execution_arn} did not finish in {EXECUTION_TIMEOUT_SECONDS} s"
+            assert waited < EXECUTION_TIMEOUT_SECONDS, (
+                f"{execution_arn} did not finish in {EXECUTION_TIMEOUT_SECONDS} s"
+            )
             if not answered and int(waited) > checked:
                 checked = int(waited)
                 # moto ignores maxResults and reverseOrder: the whole history comes back.
@@ -654,21 +709,21 @@ class World:
         pages = self.sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
         return Run(execution, [event for page in pages for event in page["events"]])
 
-    def run(self, kind, execution_input="{}"):
+    def run(self, kind: str, execution_input: str = "{}") -> Run:
         """Starts an execution that needs no answer from the test, and waits for its end."""
         return self.wait(self.start(kind, execution_input), answered=False)
 
-    def stop_running_executions(self):
+    def stop_running_executions(self) -> None:
         for arn in self._state_machines.values():
             for execution in self.sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
                 self.sfn.stop_execution(executionArn=execution["executionArn"])
 
-    def executions(self, kind):
+    def executions(self, kind: str) -> list[Run]:
         """The finished executions of a workflow, oldest first."""
         listed = self.sfn.list_executions(stateMachineArn=self._create(kind))["executions"]
         return [self.wait(e["executionArn"]) for e in sorted(listed, key=lambda e: e["startDate"])]
 
-    def await_message(self, event, execution_arn):
+    def await_message(self, event: str, execution_arn: str) -> dict[str, Any]:
         """The first message the execution published with this `event` (waits for it while the execution runs)."""
         deadline = time.monotonic() + EXECUTION_TIMEOUT_SECONDS
         while True:
@@ -683,19 +738,21 @@ class World:
 
     # --- observations
 
-    def parameter(self, key):
-        return self.ssm.get_parameter(Name=self.names.parameters[key])["Parameter"]["Value"]
+    def parameter(self, key: str) -> str:
+        value: str = self.ssm.get_parameter(Name=self.names.parameters[key])["Parameter"]["Value"]
+        return value
 
-    def status(self, arn):
+    def status(self, arn: str) -> str:
         tasks = self.dms.describe_replication_tasks(Filters=[{"Name": "replication-task-arn", "Values": [arn]}])
-        return tasks["ReplicationTasks"][0]["Status"]
+        status: str = tasks["ReplicationTasks"][0]["Status"]
+        return status
 
-    def objects(self, bucket):
+    def objects(self, bucket: str) -> dict[str, Any]:
         """{key: parsed JSON body} of a bucket's objects."""
         listed = self.s3.list_objects_v2(Bucket=bucket).get("Contents", [])
         return {o["Key"]: json.loads(self.s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()) for o in listed}
 
-    def messages(self):
+    def messages(self) -> list[dict[str, Any]]:
         """Every message published to the operations topic so far, in order (the SNS envelope removed)."""
         while received := self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get("Messages"):
             for m in received:
@@ -704,14 +761,15 @@ class World:
         return list(self._received)
 
 
-def choice_rule(document, state, next_state):
+def choice_rule(document: dict[str, Any], state: str, next_state: str) -> dict[str, Any]:
     """The single rule of a Choice state that goes to `next_state`."""
     rules = [rule for rule in document["States"][state]["Choices"] if rule["Next"] == next_state]
     assert len(rules) == 1, (state, next_state, rules)
-    return rules[0]
+    rule: dict[str, Any] = rules[0]
+    return rule
 
 
-def operand(rule, variable, operator):
+def operand(rule: dict[str, Any], variable: str, operator: str) -> Any:
     """The operand that `rule` (or one of its And/Or members) compares `variable` with, using `operator`."""
     members = [rule, *rule.get("And", []), *rule.get("Or", [])]
     found = [m[operator] for m in members if m.get("Variable") == variable and operator in m]

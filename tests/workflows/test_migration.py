@@ -22,11 +22,14 @@ What moto cannot model, so these tests do not claim it (besides the list in harn
 - the approval timeout: the test lowers RequestApproval's TimeoutSeconds to 2 s (moto really waits it).
 """
 
+from __future__ import annotations
+
 import json
+from typing import Any
 
 import pytest
 
-from .harness import ALARMS, CHECKPOINTS_BUCKET, PARAMETERS, ROLLBACK_BUCKET, choice_rule, operand
+from .harness import ALARMS, CHECKPOINTS_BUCKET, PARAMETERS, ROLLBACK_BUCKET, Run, World, choice_rule, operand
 
 PHASES_TO_APPROVAL = ["preparing", "full-load", "cdc", "validating", "awaiting-approval"]
 
@@ -34,53 +37,57 @@ PHASES_TO_APPROVAL = ["preparing", "full-load", "cdc", "validating", "awaiting-a
 # --- reading the document
 
 
-def states(world):
-    return world.documents["migration"]["States"]
+def states(world: World) -> dict[str, Any]:
+    states: dict[str, Any] = world.documents["migration"]["States"]
+    return states
 
 
-def traffic_steps(world):
-    steps = states(world)["StartTrafficShift"]["Result"]["Steps"]
-    assert steps and steps[-1] == "100", steps
+def traffic_steps(world: World) -> list[str]:
+    steps: list[str] = states(world)["StartTrafficShift"]["Result"]["Steps"]
+    assert steps, steps
+    assert steps[-1] == "100", steps
     return steps
 
 
-def bake_checks(world):
+def bake_checks(world: World) -> int:
     """Health checks per traffic step: the step moves on once this many were made (and the last could be read)."""
     rule = choice_rule(world.documents["migration"], "IsStepHealthy", "NextTrafficStep")
-    return operand(rule, "$.poll.Polls", "NumericGreaterThanEquals")
+    checks: int = operand(rule, "$.poll.Polls", "NumericGreaterThanEquals")
+    return checks
 
 
-def seconds(world, state):
-    return states(world)[state]["Seconds"]
+def seconds(world: World, state: str) -> int:
+    seconds: int = states(world)[state]["Seconds"]
+    return seconds
 
 
 # --- operating the workflow
 
 
-def approval_request(world, execution_arn):
+def approval_request(world: World, execution_arn: str) -> dict[str, Any]:
     return world.await_message("approval-requested", execution_arn)
 
 
-def approve(world, execution_arn):
+def approve(world: World, execution_arn: str) -> Run:
     token = approval_request(world, execution_arn)["TaskToken"]
     world.sfn.send_task_success(taskToken=token, output=json.dumps({"approvedBy": "alice"}))
     return world.wait(execution_arn)
 
 
-def reject(world, execution_arn):
+def reject(world: World, execution_arn: str) -> Run:
     token = approval_request(world, execution_arn)["TaskToken"]
     world.sfn.send_task_failure(taskToken=token, error="Approval.Rejected", cause="not tonight")
     return world.wait(execution_arn)
 
 
-def set_parameter(world, key, value):
+def set_parameter(world: World, key: str, value: str) -> None:
     world.ssm.put_parameter(Name=PARAMETERS[key], Value=value, Type="String", Overwrite=True)
 
 
 # --- observing it
 
 
-def checkpoints(world, run):
+def checkpoints(world: World, run: Run) -> dict[str, Any]:
     """{name: body} of the execution's checkpoints (checkpoints/<execution>/<name>.json)."""
     prefix = f"checkpoints/{run.name}/"
     saved = world.objects(CHECKPOINTS_BUCKET)
@@ -88,27 +95,27 @@ def checkpoints(world, run):
     return {key[len(prefix) : -len(".json")]: body for key, body in saved.items()}
 
 
-def phase_messages(world):
+def phase_messages(world: World) -> list[str]:
     return [m["phase"] for m in world.messages() if m["event"] == "phase"]
 
 
-def recorded_phases(run):
+def recorded_phases(run: Run) -> list[str]:
     """The phases the run wrote to the phase parameter, in order."""
-    return [parameters["Value"] for state, parameters in run.scheduled() if state.startswith("Record")]
+    return [parameters["Value"] for state, parameters in run.scheduled() if state and state.startswith("Record")]
 
 
-def splits_set(run):
+def splits_set(run: Run) -> list[str]:
     return [p["Value"] for p in run.task_parameters("SetTrafficSplit")]
 
 
-def assert_traffic_untouched(world, run):
+def assert_traffic_untouched(world: World, run: Run) -> None:
     assert world.parameter("split") == "0"
     assert world.parameter("cutover") == "false"
     assert "SetTrafficSplit" not in run.entered
     assert "EnableCutover" not in run.entered
 
 
-def assert_rolled_back(world, run, failing_state):
+def assert_rolled_back(world: World, run: Run, failing_state: str) -> tuple[Run, dict[str, Any]]:
     """The run failed in `failing_state`, saved the error, and the rollback it started put everything back on
     production. Returns the rollback's run and the state it saved."""
     assert run.status == "FAILED", run.describe()
@@ -138,13 +145,13 @@ def assert_rolled_back(world, run, failing_state):
 # --- the paths
 
 
-def test_migration_reaches_100_percent(world):
+def test_migration_reaches_100_percent(world: World) -> None:
     world.queue_validation("consistent")
     steps = traffic_steps(world)
     checks = bake_checks(world)
     bakes = []
 
-    def record_switches_when_a_bake_starts(n):
+    def record_switches_when_a_bake_starts(n: int) -> None:
         if (n - 1) % checks == 0:
             bakes.append((world.parameter("split"), world.parameter("cutover")))
 
@@ -153,7 +160,7 @@ def test_migration_reaches_100_percent(world):
     run = approve(world, world.start("migration", "{}"))
 
     assert run.status == "SUCCEEDED", run.describe()
-    assert recorded_phases(run) == PHASES_TO_APPROVAL + ["cutover", "complete"]
+    assert recorded_phases(run) == [*PHASES_TO_APPROVAL, "cutover", "complete"]
     assert world.parameter("phase") == "complete"
     assert world.parameter("split") == "100"
     assert world.parameter("cutover") == "true"
@@ -199,16 +206,17 @@ def test_migration_reaches_100_percent(world):
 
     messages = world.messages()
     assert {m["execution"] for m in messages} == {run.arn}
-    assert [m["phase"] for m in messages if m["event"] == "phase"] == PHASES_TO_APPROVAL + ["cutover", "complete"]
+    assert [m["phase"] for m in messages if m["event"] == "phase"] == [*PHASES_TO_APPROVAL, "cutover", "complete"]
     assert [m["trafficSplitPercentage"] for m in messages if m["event"] == "traffic-step"] == steps
     [request] = [m for m in messages if m["event"] == "approval-requested"]
     assert request["validation"]["Summary"]["verdict"] == "consistent"
     assert request["expiresInHours"] * 3600 == states(world)["RequestApproval"]["TimeoutSeconds"]
-    assert "--region ap-southeast-1" in request["approve"] and "--region ap-southeast-1" in request["reject"]
+    assert "--region ap-southeast-1" in request["approve"]
+    assert "--region ap-southeast-1" in request["reject"]
     assert world.executions("rollback") == []
 
 
-def test_full_load_taking_several_polls(world):
+def test_full_load_taking_several_polls(world: World) -> None:
     world.queue_validation("consistent")
     progress = {1: 30, 2: 70, 3: 100}
     world.waits.on("WaitForFullLoad", lambda n: world.full_load_progress.update({world.forward: progress[n]}))
@@ -224,7 +232,7 @@ def test_full_load_taking_several_polls(world):
     assert phase_messages(world)[:3] == ["preparing", "full-load", "cdc"]
 
 
-def test_cdc_catch_up_taking_several_polls(world):
+def test_cdc_catch_up_taking_several_polls(world: World) -> None:
     world.queue_validation("consistent")
     gate = ALARMS["forward-gate"]
     world.set_alarm(gate, "ALARM")
@@ -246,7 +254,7 @@ def test_cdc_catch_up_taking_several_polls(world):
     assert run.entered.index("RecordValidating") > run.entered.index("IsCdcCaughtUp")
 
 
-def test_inconsistent_data_rolls_back(world):
+def test_inconsistent_data_rolls_back(world: World) -> None:
     world.queue_validation("inconsistent")
 
     run = world.run("migration", "{}")
@@ -261,7 +269,7 @@ def test_inconsistent_data_rolls_back(world):
     assert set(checkpoints(world, run)) == {"preparing", "full-load", "cdc", "validating", "failed"}
 
 
-def test_not_ready_then_consistent(world):
+def test_not_ready_then_consistent(world: World) -> None:
     world.queue_validation("not-ready", "not-ready", "consistent")
 
     run = reject(world, world.start("migration"))
@@ -274,7 +282,7 @@ def test_not_ready_then_consistent(world):
     assert checkpoints(world, run)["awaiting-approval"]["validation"]["Summary"]["verdict"] == "consistent"
 
 
-def assert_cutover_declined(world, run, error):
+def assert_cutover_declined(world: World, run: Run, error: str) -> None:
     assert run.status == "SUCCEEDED", run.describe()
     assert run.entered[-4:] == [
         "RecordCutoverDeclined",
@@ -291,11 +299,11 @@ def assert_cutover_declined(world, run, error):
     assert set(saved) == {*PHASES_TO_APPROVAL, "cutover-declined"}
     assert saved["cutover-declined"]["declined"]["Error"] == error
     assert run.task_failures() == [("RequestApproval", error)]
-    assert phase_messages(world) == PHASES_TO_APPROVAL + ["cutover-declined"]
+    assert phase_messages(world) == [*PHASES_TO_APPROVAL, "cutover-declined"]
     assert world.executions("rollback") == []
 
 
-def test_rejected_approval_declines_the_cutover(world):
+def test_rejected_approval_declines_the_cutover(world: World) -> None:
     world.queue_validation("consistent")
 
     run = reject(world, world.start("migration", "{}"))
@@ -303,7 +311,7 @@ def test_rejected_approval_declines_the_cutover(world):
     assert_cutover_declined(world, run, "Approval.Rejected")
 
 
-def test_unanswered_approval_declines_the_cutover(world):
+def test_unanswered_approval_declines_the_cutover(world: World) -> None:
     world.queue_validation("consistent")
     # The only edit to the document besides the service name: 24 h become 2 s (moto really waits the timeout).
     states(world)["RequestApproval"]["TimeoutSeconds"] = 2
@@ -315,7 +323,7 @@ def test_unanswered_approval_declines_the_cutover(world):
     assert_cutover_declined(world, run, "States.Timeout")
 
 
-def test_alarm_during_the_traffic_shift_rolls_back(world):
+def test_alarm_during_the_traffic_shift_rolls_back(world: World) -> None:
     world.queue_validation("consistent")
     steps = traffic_steps(world)
     assert len(steps) >= 2
@@ -339,7 +347,7 @@ def test_alarm_during_the_traffic_shift_rolls_back(world):
     assert set(checkpoints(world, run)) == {*PHASES_TO_APPROVAL, "cutover", *traffic, "failed"}
 
 
-def test_the_reverse_task_stopping_during_a_bake_rolls_back(world):
+def test_the_reverse_task_stopping_during_a_bake_rolls_back(world: World) -> None:
     world.queue_validation("consistent")
     world.waits.on("WaitForBake", lambda n: n == 2 and world.set_task_status(world.reverse, "stopped"))
 
@@ -355,7 +363,7 @@ def test_the_reverse_task_stopping_during_a_bake_rolls_back(world):
     assert world.status(world.reverse) == "stopped"
 
 
-def test_an_operator_taking_traffic_back_ends_the_run_without_a_rollback_of_its_own(world):
+def test_an_operator_taking_traffic_back_ends_the_run_without_a_rollback_of_its_own(world: World) -> None:
     world.queue_validation("consistent")
     # The runbook's emergency move, during the first step's second check.
     world.waits.on("WaitForBake", lambda n: n == 2 and set_parameter(world, "split", "0"))
@@ -380,7 +388,7 @@ def test_an_operator_taking_traffic_back_ends_the_run_without_a_rollback_of_its_
     assert "start the rollback workflow" in message["left"]
 
 
-def test_a_completed_migration_is_not_run_again(world):
+def test_a_completed_migration_is_not_run_again(world: World) -> None:
     for key, value in (("phase", "complete"), ("split", "100"), ("cutover", "true")):
         set_parameter(world, key, value)
 
@@ -389,11 +397,12 @@ def test_a_completed_migration_is_not_run_again(world):
     assert run.status == "FAILED", run.describe()
     assert run.error == "Migration.Refused"
     assert run.entered == ["Initialize", "ReadWorkflowParameters", "AssessStart", "MayMigrationStart", "Refused"]
-    assert world.parameter("split") == "100" and world.parameter("phase") == "complete"
+    assert world.parameter("split") == "100"
+    assert world.parameter("phase") == "complete"
     assert world.messages() == []
 
 
-def test_validation_service_error_is_retried(world):
+def test_validation_service_error_is_retried(world: World) -> None:
     world.queue_validation("consistent")
     invokes = world.fail_lambda_invokes(1)
     [retry] = [r for r in states(world)["Validate"]["Retry"] if "Lambda.ServiceException" in r["ErrorEquals"]]
@@ -408,7 +417,7 @@ def test_validation_service_error_is_retried(world):
     assert checkpoints(world, run)["awaiting-approval"]["validation"]["Summary"]["verdict"] == "consistent"
 
 
-def test_second_run_resumes_the_forward_task(world):
+def test_second_run_resumes_the_forward_task(world: World) -> None:
     world.queue_validation("inconsistent", "consistent")
     first = world.run("migration")
     assert first.status == "FAILED", first.describe()
@@ -426,7 +435,7 @@ def test_second_run_resumes_the_forward_task(world):
 
 
 @pytest.mark.parametrize("status", ["stopped", "failed"])
-def test_a_stopped_or_failed_forward_task_is_resumed(world, status):
+def test_a_stopped_or_failed_forward_task_is_resumed(world: World, status: str) -> None:
     world.set_task_status(world.forward, status)
     world.queue_validation("consistent")
 
@@ -438,7 +447,7 @@ def test_a_stopped_or_failed_forward_task_is_resumed(world, status):
     assert world.status(world.forward) == "running"
 
 
-def test_a_running_forward_task_is_not_started_again(world):
+def test_a_running_forward_task_is_not_started_again(world: World) -> None:
     world.set_task_status(world.forward, "running")
     world.queue_validation("consistent")
 
@@ -451,7 +460,7 @@ def test_a_running_forward_task_is_not_started_again(world):
     assert "ResumeForwardTask" not in entered
 
 
-def assert_rolled_back_before_the_full_load(world, run, failing_state):
+def assert_rolled_back_before_the_full_load(world: World, run: Run, failing_state: str) -> None:
     assert run.status == "FAILED", run.describe()
     assert run.error == "Migration.RolledBack"
     assert run.entered[-5:] == [failing_state, "SaveFailure", "KeepTheError", "RollBack", "RolledBack"]
@@ -462,7 +471,7 @@ def assert_rolled_back_before_the_full_load(world, run, failing_state):
     assert "StartForwardTask" not in run.entered
 
 
-def test_a_forward_task_that_cannot_start_rolls_back(world):
+def test_a_forward_task_that_cannot_start_rolls_back(world: World) -> None:
     """A forward task being modified cannot be started: the migration rolls back, and the rollback awaits the end
     of the modification instead of stopping the task."""
     world.set_task_status(world.forward, "modifying")
@@ -476,7 +485,7 @@ def test_a_forward_task_that_cannot_start_rolls_back(world):
     assert world.status(world.forward) == "stopped"
 
 
-def test_a_rollback_that_cannot_complete_fails_the_migration_saying_so(world):
+def test_a_rollback_that_cannot_complete_fails_the_migration_saying_so(world: World) -> None:
     """A forward task that stays `modifying`: the rollback pages that it did not stop, and the migration does not
     claim a rollback: it fails with Migration.RollbackNotCompleted and publishes the rollback's error."""
     world.set_task_status(world.forward, "modifying")
@@ -494,7 +503,7 @@ def test_a_rollback_that_cannot_complete_fails_the_migration_saying_so(world):
     assert world.status(world.forward) == "modifying"
 
 
-def test_a_failed_connection_test_rolls_back(world):
+def test_a_failed_connection_test_rolls_back(world: World) -> None:
     world.waits.on("WaitForConnectionTests", lambda n: world.fail_connection_test(world.target))
 
     run = world.run("migration")
@@ -503,7 +512,7 @@ def test_a_failed_connection_test_rolls_back(world):
     assert [o["poll"]["TargetFailed"] for o in run.state_outputs("CountConnectionTestsPoll")] == [True]
 
 
-def test_the_input_is_ignored(world):
+def test_the_input_is_ignored(world: World) -> None:
     world.queue_validation("consistent")
     junk = {"traffic": {"Steps": ["100"], "Index": 0}, "phase": {"Name": "complete"}, "reason": "junk", "error": {}}
 
@@ -513,4 +522,4 @@ def test_the_input_is_ignored(world):
     assert run.status == "SUCCEEDED", run.describe()
     assert run.state_outputs("Initialize") == [{"environment": "dev", "execution": execution_arn}]
     assert "junk" not in json.dumps(checkpoints(world, run))
-    assert recorded_phases(run) == PHASES_TO_APPROVAL + ["cutover-declined"]
+    assert recorded_phases(run) == [*PHASES_TO_APPROVAL, "cutover-declined"]

@@ -19,33 +19,37 @@ run twice) is explored in tests/workflow_paths.rs. What moto cannot model, so th
   the settings TTL" is checked only as "no stop before the minimum number of polls".
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 import pytest
 
-from .harness import ALARMS, PARAMETERS, ROLLBACK_BUCKET, choice_rule, operand
+from .harness import ALARMS, PARAMETERS, ROLLBACK_BUCKET, Run, World, choice_rule, operand
 
 INCOMPLETE = "Rollback.ReplicationBackIncomplete"
 
 
 @pytest.fixture
-def mid_migration(world):
+def mid_migration(world: World) -> World:
     """The parameters as a migration in CDC, at 25 % with cutover enabled, leaves them."""
     return at_phase(world, "cdc")
 
 
-def at_phase(world, phase, split="25", cutover="true"):
+def at_phase(world: World, phase: str, split: str = "25", cutover: str = "true") -> World:
     for key, value in (("phase", phase), ("split", split), ("cutover", cutover)):
         world.ssm.put_parameter(Name=PARAMETERS[key], Value=value, Type="String", Overwrite=True)
     return world
 
 
-def start(world, arn):
+def start(world: World, arn: str) -> None:
     world.dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
 
 
 # --- reading the document
 
 
-def drain_bounds(world):
+def drain_bounds(world: World) -> tuple[int, int]:
     """(minimum polls before an OK gate is trusted, polls after which the drain gives up), from IsDrainOver."""
     document = world.documents["rollback"]
     trusted = choice_rule(document, "IsDrainOver", "WaitForLastChanges")
@@ -55,18 +59,20 @@ def drain_bounds(world):
     return minimum, maximum
 
 
-def wait_seconds(world, state):
-    return world.documents["rollback"]["States"][state]["Seconds"]
+def wait_seconds(world: World, state: str) -> int:
+    seconds: int = world.documents["rollback"]["States"][state]["Seconds"]
+    return seconds
 
 
-def page_error(world, state):
-    return world.documents["rollback"]["States"][state]["Result"]["Error"]
+def page_error(world: World, state: str) -> str:
+    error: str = world.documents["rollback"]["States"][state]["Result"]["Error"]
+    return error
 
 
 # --- observing it
 
 
-def assert_traffic_on_production(world, run):
+def assert_traffic_on_production(world: World, run: Run) -> None:
     assert world.parameter("split") == "0"
     assert world.parameter("cutover") == "false"
     # Traffic goes back to production before anything else is read or written.
@@ -77,14 +83,14 @@ def assert_traffic_on_production(world, run):
     assert [state for state, _ in run.scheduled()][:2] == ["RouteAllTrafficToProduction", "DisableCutover"]
 
 
-def assert_rolled_back(world, run):
+def assert_rolled_back(world: World, run: Run) -> None:
     assert run.status == "SUCCEEDED", run.describe()
     assert_traffic_on_production(world, run)
     assert world.parameter("phase") == "rolled-back"
     assert run.entered[-3:] == ["RecordRolledBack", "NotifyRolledBack", "RolledBack"]
 
 
-def assert_paged(world, run, page, error=INCOMPLETE):
+def assert_paged(world: World, run: Run, page: str, error: str = INCOMPLETE) -> None:
     """The run ended in `page`: it failed with the page's error, told the topic, and left the phase
     `rolling-back` (a failed rollback is not a rolled-back one)."""
     assert run.status == "FAILED", run.describe()
@@ -97,22 +103,22 @@ def assert_paged(world, run, page, error=INCOMPLETE):
     assert message["execution"] == run.arn
 
 
-def saved_states(world):
+def saved_states(world: World) -> list[dict[str, Any]]:
     saved = world.objects(ROLLBACK_BUCKET)
     assert all(key.startswith("rollback/") for key in saved)
     return list(saved.values())
 
 
-def statuses(saved):
+def statuses(saved: dict[str, Any]) -> dict[str, str]:
     """{task identifier: status} of a saved state."""
     assert len(saved["tasks"]) == len(saved["taskStatuses"])
-    return dict(zip(saved["tasks"], saved["taskStatuses"]))
+    return dict(zip(saved["tasks"], saved["taskStatuses"], strict=False))
 
 
 # --- the paths
 
 
-def test_rollback_when_nothing_was_started(mid_migration):
+def test_rollback_when_nothing_was_started(mid_migration: World) -> None:
     world = mid_migration
     run = world.run("rollback", '{"reason": "operator drill"}')
 
@@ -136,7 +142,7 @@ def test_rollback_when_nothing_was_started(mid_migration):
     assert [p["Value"] for p in run.task_parameters("RecordRollingBack")] == ["rolling-back"]
 
 
-def test_rollback_stops_the_running_forward_task(mid_migration):
+def test_rollback_stops_the_running_forward_task(mid_migration: World) -> None:
     world = mid_migration
     start(world, world.forward)
 
@@ -155,7 +161,7 @@ def test_rollback_stops_the_running_forward_task(mid_migration):
     assert [m["event"] for m in world.messages()] == ["rolled-back"]
 
 
-def test_rollback_run_twice_succeeds_both_times(mid_migration):
+def test_rollback_run_twice_succeeds_both_times(mid_migration: World) -> None:
     world = mid_migration
     start(world, world.forward)
 
@@ -174,7 +180,7 @@ def test_rollback_run_twice_succeeds_both_times(mid_migration):
     assert [m["event"] for m in world.messages()] == ["rolled-back", "rolled-back"]
 
 
-def test_rollback_skips_an_already_stopped_forward_task(mid_migration):
+def test_rollback_skips_an_already_stopped_forward_task(mid_migration: World) -> None:
     world = mid_migration
     start(world, world.forward)
     world.dms.stop_replication_task(ReplicationTaskArn=world.forward)
@@ -186,7 +192,7 @@ def test_rollback_skips_an_already_stopped_forward_task(mid_migration):
     assert world.status(world.forward) == "stopped"
 
 
-def test_rollback_awaits_a_stopping_forward_task(mid_migration):
+def test_rollback_awaits_a_stopping_forward_task(mid_migration: World) -> None:
     """A `stopping` forward task is not stopped again: it is looked at until it has stopped."""
     world = mid_migration
     world.set_task_status(world.forward, "stopping")
@@ -199,7 +205,7 @@ def test_rollback_awaits_a_stopping_forward_task(mid_migration):
     assert run.count("DescribeForwardTask") == 3
 
 
-def test_rollback_pages_when_the_forward_task_will_not_stop(mid_migration):
+def test_rollback_pages_when_the_forward_task_will_not_stop(mid_migration: World) -> None:
     """A forward task that stays `modifying` is not touched; once the bound is spent the rollback pages, and
     leaves the reverse task alone."""
     world = mid_migration
@@ -219,7 +225,7 @@ def test_rollback_pages_when_the_forward_task_will_not_stop(mid_migration):
     assert world.parameter("phase") == "rolling-back"
 
 
-def test_rollback_drains_then_stops_a_running_reverse_task(mid_migration):
+def test_rollback_drains_then_stops_a_running_reverse_task(mid_migration: World) -> None:
     """The gate is OK from the first poll, but is trusted only at the minimum number of polls, and confirmed once
     more after one more maximum latency."""
     world = mid_migration
@@ -245,14 +251,18 @@ def test_rollback_drains_then_stops_a_running_reverse_task(mid_migration):
         "IsDrainConfirmed",
         "StopReverseTask",
     ]
-    gates = {p["AlarmNames"][0] for s in ("DescribeReverseLatencyGate", "DescribeReverseGateBeforeStop") for p in run.task_parameters(s)}
+    gates = {
+        p["AlarmNames"][0]
+        for s in ("DescribeReverseLatencyGate", "DescribeReverseGateBeforeStop")
+        for p in run.task_parameters(s)
+    }
     assert gates == {ALARMS["reverse-gate"]}
     assert world.status(world.reverse) == "stopped"
     assert order.index("StopReverseTask") < order.index("RecordRolledBack")
     assert "DescribeStoppingReverseTask" in order[order.index("StopReverseTask") :]
 
 
-def test_rollback_drain_waits_for_the_gate_to_open(mid_migration):
+def test_rollback_drain_waits_for_the_gate_to_open(mid_migration: World) -> None:
     """The gate is not OK at the minimum number of polls: the drain goes on until it is, then stops the task."""
     world = mid_migration
     start(world, world.reverse)
@@ -271,7 +281,7 @@ def test_rollback_drain_waits_for_the_gate_to_open(mid_migration):
     assert world.status(world.reverse) == "stopped"
 
 
-def test_rollback_drain_goes_on_when_the_last_look_finds_the_gate_closed(mid_migration):
+def test_rollback_drain_goes_on_when_the_last_look_finds_the_gate_closed(mid_migration: World) -> None:
     """The gate was OK, but after the last wait it is not: the task is not stopped, the drain goes on until the
     gate is OK again and confirmed."""
     world = mid_migration
@@ -290,7 +300,7 @@ def test_rollback_drain_goes_on_when_the_last_look_finds_the_gate_closed(mid_mig
     assert world.status(world.reverse) == "stopped"
 
 
-def test_rollback_drain_timeout_leaves_the_reverse_task_running(mid_migration):
+def test_rollback_drain_timeout_leaves_the_reverse_task_running(mid_migration: World) -> None:
     world = mid_migration
     start(world, world.reverse)
     _, maximum = drain_bounds(world)
@@ -308,7 +318,7 @@ def test_rollback_drain_timeout_leaves_the_reverse_task_running(mid_migration):
     assert world.status(world.reverse) == "running"
 
 
-def test_rollback_pages_when_the_reverse_task_stops_while_draining(mid_migration):
+def test_rollback_pages_when_the_reverse_task_stops_while_draining(mid_migration: World) -> None:
     """A reverse task that stops before its drain was confirmed may hold writes production lacks: a page, not a
     success."""
     world = mid_migration
@@ -324,7 +334,7 @@ def test_rollback_pages_when_the_reverse_task_stops_while_draining(mid_migration
     assert world.parameter("phase") == "rolling-back"
 
 
-def test_rollback_resumes_a_stopped_reverse_task_to_drain_it(world):
+def test_rollback_resumes_a_stopped_reverse_task_to_drain_it(world: World) -> None:
     """After a cutover, a stopped reverse task may hold writes taken on Aurora: it is resumed (once), drained and
     stopped."""
     at_phase(world, "cutover", split="50")
@@ -341,7 +351,7 @@ def test_rollback_resumes_a_stopped_reverse_task_to_drain_it(world):
     assert world.status(world.reverse) == "stopped"
 
 
-def test_rollback_does_not_resume_a_reverse_task_an_earlier_rollback_drained(world):
+def test_rollback_does_not_resume_a_reverse_task_an_earlier_rollback_drained(world: World) -> None:
     at_phase(world, "rolled-back", split="0", cutover="false")
     start(world, world.reverse)
     world.dms.stop_replication_task(ReplicationTaskArn=world.reverse)
@@ -353,7 +363,7 @@ def test_rollback_does_not_resume_a_reverse_task_an_earlier_rollback_drained(wor
     assert world.status(world.reverse) == "stopped"
 
 
-def test_rollback_when_no_task_exists(mid_migration):
+def test_rollback_when_no_task_exists(mid_migration: World) -> None:
     """Before a cutover, absent tasks mean nothing ever ran: nothing to stop, nothing to drain."""
     world = mid_migration
     for arn in (world.forward, world.reverse):
@@ -367,7 +377,7 @@ def test_rollback_when_no_task_exists(mid_migration):
     assert saved["tasks"] == []
 
 
-def test_rollback_pages_when_the_reverse_task_is_gone_after_a_cutover(world):
+def test_rollback_pages_when_the_reverse_task_is_gone_after_a_cutover(world: World) -> None:
     """After a cutover, an absent reverse task may have taken writes with it: a page saying so."""
     at_phase(world, "cutover", split="50")
     world.dms.delete_replication_task(ReplicationTaskArn=world.reverse)
@@ -378,19 +388,27 @@ def test_rollback_pages_when_the_reverse_task_is_gone_after_a_cutover(world):
     assert_traffic_on_production(world, run)
 
 
-def test_rollback_pages_when_traffic_cannot_be_moved(mid_migration):
+def test_rollback_pages_when_traffic_cannot_be_moved(mid_migration: World) -> None:
     """Parameter Store refuses the split: retried, then a page; nothing else is read or written, and the phase is
     left as it was."""
     world = mid_migration
     failed = world.fail_parameter_writes("split")
-    retry = [r for r in world.documents["rollback"]["States"]["RouteAllTrafficToProduction"]["Retry"] if r["MaxAttempts"]]
+    retry = [
+        r for r in world.documents["rollback"]["States"]["RouteAllTrafficToProduction"]["Retry"] if r["MaxAttempts"]
+    ]
     [attempts] = [r["MaxAttempts"] for r in retry]
 
     run = world.run("rollback")
 
     assert_paged(world, run, "TrafficNotMoved", "Rollback.TrafficNotMoved")
     assert len(failed) == 1 + attempts
-    assert run.entered[:5] == ["NormalizeInput", "DefaultReason", "RouteAllTrafficToProduction", "TrafficNotMoved", "NotifyRollbackFailed"]
+    assert run.entered[:5] == [
+        "NormalizeInput",
+        "DefaultReason",
+        "RouteAllTrafficToProduction",
+        "TrafficNotMoved",
+        "NotifyRollbackFailed",
+    ]
     assert world.parameter("split") == "25"
     assert world.parameter("phase") == "cdc"
     assert world.objects(ROLLBACK_BUCKET) == {}

@@ -15,6 +15,8 @@ says, fails the test. A command moto cannot serve is not run: it is printed with
 test fails if such a command disappears from every runbook (the reason would be stale).
 """
 
+from __future__ import annotations
+
 import json
 import os
 import pathlib
@@ -24,6 +26,8 @@ import shlex
 import shutil
 import subprocess
 import time
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 import boto3
 import pytest
@@ -32,7 +36,7 @@ from moto import mock_aws
 from moto.cloudformation.parsing import get_model_map
 from moto.server import ThreadedMotoServer
 
-from .harness import ACCOUNT, MOTO_CONFIG, REGION, ROOT, World, patch_moto
+from .harness import ACCOUNT, MOTO_CONFIG, REGION, ROOT, Waits, World, patch_moto
 
 AWS_CLI = ROOT / ".tools" / "awscli" / "bin" / "aws"
 ENVIRONMENTS = sorted(p.parent.name for p in (ROOT / "out").glob("*/RUNBOOK.md"))
@@ -64,7 +68,30 @@ NOT_SERVED = [
 ]
 
 
-def literal(template, resource_type, prop):
+class MotoServer(NamedTuple):
+    """The moto server the runbook's commands reach, and what patch_moto records."""
+
+    waits: Waits
+    retry_sleeps: list[float]
+    endpoint: str
+
+
+class Runbook(NamedTuple):
+    """What a runbook runs against: the world, the stack record, and the shell."""
+
+    world: World
+    stack: Stack
+    shell: Shell
+
+
+class RunbookRun(NamedTuple):
+    """The commands a runbook run ran (their first lines), and those it did not run: (first line, reason)."""
+
+    ran: list[str]
+    not_served: list[tuple[str, str]]
+
+
+def literal(template: dict[str, Any], resource_type: str, prop: str) -> dict[str, str]:
     """{logical id: the literal value of `prop`} of the template's resources of that type."""
     return {
         logical: resource["Properties"][prop]
@@ -73,7 +100,7 @@ def literal(template, resource_type, prop):
     }
 
 
-def strings(value):
+def strings(value: object) -> Iterator[str]:
     """Every string in a template value."""
     if isinstance(value, str):
         yield value
@@ -85,12 +112,13 @@ def strings(value):
             yield from strings(v)
 
 
-def commands(markdown):
+def commands(markdown: str) -> list[str]:
     """The runbook's commands in order, each as bash reads it: a line with its continuations (a trailing backslash
     or pipe), a `for ... done` loop whole."""
     units = []
     for block in re.findall(r"```sh\n(.*?)```", markdown, re.S):
-        current, depth = [], 0
+        current: list[str] = []
+        depth = 0
         for line in block.splitlines():
             stripped = line.strip()
             if not current and (not stripped or stripped.startswith("#")):
@@ -104,7 +132,7 @@ def commands(markdown):
     return units
 
 
-def assigned(command):
+def assigned(command: str) -> set[str]:
     """The variables a command sets: NAME=..., read ... NAME, for NAME in."""
     names = set(re.findall(r"(?:^|[\s;(])([A-Z_][A-Z0-9_]*)=", command))
     names |= set(re.findall(r"\bread\b[^;\n]*?\s([A-Z_][A-Z0-9_]*)\s*(?:;|$)", command, re.M))
@@ -112,11 +140,15 @@ def assigned(command):
     return names
 
 
-def resolve(value, physical):
+def resolve(value: Any, physical: dict[str, str]) -> str | None:
     """An output's value with every Ref and GetAtt replaced by what the world created; None when it refers to
     something the world did not create."""
-    pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws", "AWS::URLSuffix":
-              "amazonaws.com"}
+    pseudo = {
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT,
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+    }
     if isinstance(value, str):
         return value
     if "Ref" in value:
@@ -124,10 +156,12 @@ def resolve(value, physical):
     if "Fn::GetAtt" in value:
         return physical.get(".".join(value["Fn::GetAtt"]))
     if "Fn::Sub" in value:
+        text: str
+        variables: dict[str, Any]
         text, variables = value["Fn::Sub"] if isinstance(value["Fn::Sub"], list) else (value["Fn::Sub"], {})
         resolved = {name: resolve(v, physical) for name, v in variables.items()}
         for name in re.findall(r"\$\{([^}]+)\}", text):
-            found = resolved.get(name) or pseudo.get(name) or physical.get(name)
+            found: str | None = resolved.get(name) or pseudo.get(name) or physical.get(name)
             if found is None:
                 return None
             text = text.replace("${" + name + "}", found)
@@ -138,7 +172,7 @@ def resolve(value, physical):
 class Stack:
     """The world of one environment's primary stack, extended with what the runbook's commands read."""
 
-    def __init__(self, world, env, directory):
+    def __init__(self, world: World, env: str, directory: pathlib.Path) -> None:
         self.world = world
         # migen writes the long forms of intrinsic functions (Ref:, Fn::GetAtt:), which a plain YAML reader reads.
         self.template_path = directory / f"stack.{REGION}.yaml"
@@ -221,11 +255,11 @@ class Stack:
             StackName=self.stack_name, TemplateBody=json.dumps(record)
         )
 
-    def unmodelled_types(self):
+    def unmodelled_types(self) -> list[str]:
         modelled = get_model_map()
         return sorted({r["Type"] for r in self.template["Resources"].values()} - modelled.keys())
 
-    def write_validation_report(self, verdict):
+    def write_validation_report(self, verdict: str) -> None:
         """What the validation function writes to the checkpoints bucket when it runs (tests/lambdas tests that)."""
         key = f"validation/{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}.json"
         boto3.client("s3", region_name=REGION).put_object(
@@ -236,9 +270,9 @@ class Stack:
 class Shell:
     """bash, one command at a time, with the variables the runbook's commands set carried from one to the next."""
 
-    def __init__(self, cwd, endpoint):
+    def __init__(self, cwd: pathlib.Path, endpoint: str) -> None:
         self.cwd = cwd
-        self.variables = {}
+        self.variables: dict[str, str] = {}
         self.environment = {
             "PATH": f"{AWS_CLI.parent}:{os.environ['PATH']}",
             "HOME": str(cwd),
@@ -248,7 +282,7 @@ class Shell:
             "AWS_PAGER": "",
         }
 
-    def run(self, command, typed=""):
+    def run(self, command: str, typed: str = "") -> subprocess.CompletedProcess[str]:
         names = sorted(assigned(command))
         script = "\n".join(
             [
@@ -269,7 +303,7 @@ class Shell:
             timeout=COMMAND_SECONDS,
         )
         fields = variables.read_text().split("\0")
-        for name, value in zip(fields[0:-1:2], fields[1::2]):
+        for name, value in zip(fields[0:-1:2], fields[1::2], strict=False):
             self.variables[name] = value
         if done.returncode == 0:
             for name in re.findall(r"\bunset ([A-Z_][A-Z0-9_]*)", command):
@@ -278,29 +312,29 @@ class Shell:
 
 
 @pytest.fixture
-def moto_server(monkeypatch):
+def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
     waits, retry_sleeps = patch_moto(monkeypatch)
     with mock_aws(config=MOTO_CONFIG):
         server = ThreadedMotoServer(port=0, verbose=False)
         server.start()
         try:
-            yield waits, retry_sleeps, f"http://localhost:{server.get_host_and_port()[1]}"
+            yield MotoServer(waits, retry_sleeps, f"http://localhost:{server.get_host_and_port()[1]}")
         finally:
             server.stop()
 
 
-def test_every_pattern_not_served_matches_a_runbook_command():
+def test_every_pattern_not_served_matches_a_runbook_command() -> None:
     every = [c for env in ENVIRONMENTS for c in commands((ROOT / "out" / env / "RUNBOOK.md").read_text())]
     for pattern, _ in NOT_SERVED:
         assert any(re.search(pattern, c) for c in every), f"no runbook command matches {pattern}: drop its reason"
 
 
-def test_every_answer_to_the_approval_is_given_in_some_environment():
+def test_every_answer_to_the_approval_is_given_in_some_environment() -> None:
     given = {ANSWERS.get(env, DEFAULT_ANSWER) for env in ENVIRONMENTS}
     assert given == set(AFTER_ANSWER), f"answers given: {sorted(given)}"
 
 
-def run_runbook(env, text, world, stack, shell):
+def run_runbook(env: str, text: str, world: World, stack: Stack, shell: Shell) -> RunbookRun:
     """Runs the runbook `text` of `env` against the world; returns (commands run, [(command, reason) not run]).
     Fails on a command that fails, a variable a command leaves empty or "None" (a query that matched nothing), and
     on a migration or rollback that ends anywhere but where the runbook says."""
@@ -347,16 +381,18 @@ def run_runbook(env, text, world, stack, shell):
     # Section 8 deleted the stack.
     stacks = boto3.client("cloudformation", region_name=REGION).list_stacks()["StackSummaries"]
     assert [s["StackStatus"] for s in stacks if s["StackName"] == stack.stack_name] == ["DELETE_COMPLETE"]
-    return ran, not_served
+    return RunbookRun(ran, not_served)
 
 
 @pytest.fixture
-def runbook_world(moto_server, monkeypatch, tmp_path):
+def runbook_world(
+    moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> Callable[[str], Runbook]:
     """A function of an environment that creates its world and returns (world, stack, shell) for run_runbook."""
     assert AWS_CLI.exists(), f"{AWS_CLI}: run scripts/tools"
     waits, retry_sleeps, endpoint = moto_server
 
-    def create(env):
+    def create(env: str) -> Runbook:
         directory = ROOT / "out" / env
         world = World(waits, retry_sleeps, monkeypatch, env=env, documents_dir=directory)
         stack = Stack(world, env, directory)
@@ -366,7 +402,7 @@ def runbook_world(moto_server, monkeypatch, tmp_path):
         # The runbook runs from the folder that holds it; a copy, so that what it writes (output.json) stays here.
         for path in directory.iterdir():
             shutil.copy(path, tmp_path)
-        return world, stack, Shell(tmp_path, endpoint)
+        return Runbook(world, stack, Shell(tmp_path, endpoint))
 
     return create
 
@@ -376,7 +412,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS..CloudFormati
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_the_runbook_runs_as_written(env, runbook_world):
+def test_the_runbook_runs_as_written(env: str, runbook_world: Callable[[str], Runbook]) -> None:
     world, stack, shell = runbook_world(env)
     ran, not_served = run_runbook(env, (ROOT / "out" / env / "RUNBOOK.md").read_text(), world, stack, shell)
     print(f"\n{env}: {len(ran)} commands ran against moto, {len(not_served)} not run:")
@@ -390,16 +426,22 @@ def test_the_runbook_runs_as_written(env, runbook_world):
 # The dev runbook broken in one way each: (what is changed, into what, what the failure says).
 BREAKS = {
     "api-token-as-task-token": ('--task-token "$TASK_TOKEN"', '--task-token "$API_TOKEN"', "command failed"),
-    "execution-arn-never-set": ("EXECUTION_ARN=$(aws stepfunctions start-execution",
-                                "EXECUTION_ID=$(aws stepfunctions start-execution", "sets EXECUTION_ARN"),
-    "output-key-misspelt": ("OutputKey=='CheckpointsBucketName'", "OutputKey=='CheckpointBucketName'",
-                            "left CHECKPOINTS_BUCKET = ''"),
+    "execution-arn-never-set": (
+        "EXECUTION_ARN=$(aws stepfunctions start-execution",
+        "EXECUTION_ID=$(aws stepfunctions start-execution",
+        "sets EXECUTION_ARN",
+    ),
+    "output-key-misspelt": (
+        "OutputKey=='CheckpointsBucketName'",
+        "OutputKey=='CheckpointBucketName'",
+        "left CHECKPOINTS_BUCKET = ''",
+    ),
     "phase-parameter-misnamed": ("/migration/dev/workflow/phase ", "/migration/dev/phase ", "ParameterNotFound"),
 }
 
 
 @pytest.mark.parametrize("name", sorted(BREAKS))
-def test_a_broken_runbook_fails(name, runbook_world):
+def test_a_broken_runbook_fails(name: str, runbook_world: Callable[[str], Runbook]) -> None:
     before, after, expected = BREAKS[name]
     text = (ROOT / "out" / "dev" / "RUNBOOK.md").read_text()
     assert before in text, f"{name}: {before!r} is not in out/dev/RUNBOOK.md"
