@@ -1,7 +1,8 @@
 //! Every spec migen refuses, as a user would meet it: `tests/fixtures/refused/*.yaml`, one a refusal, each naming
 //! in its header the field and a phrase of what is allowed (`# refused: FIELD :: PHRASE`). The binary must exit 1
 //! with one report naming the file, the field and the phrase, print nothing on stdout, never panic, and write
-//! nothing under `--out`.
+//! nothing under `--out`. What each refusal says, word for word, is one insta snapshot of them all in order
+//! (`tests/snapshots/refusals__refusals.snap`).
 //!
 //! # Why the fixtures are patches
 //!
@@ -422,4 +423,35 @@ fn every_base_is_accepted() {
         );
     }
     let _ = std::fs::remove_dir_all(&folder);
+}
+
+/// What a user reads for every refusal, in one snapshot in the fixtures' order, so a change to any wording shows up
+/// in review. The binary runs in the folder of the materialised specs and is given the file name alone, so each
+/// report names the fixture's own file, never the temporary folder.
+#[test]
+fn the_refusals_read_as_reviewed() {
+    let folder = temp_folder("wording");
+    let cases = cases(&folder);
+    let mut all = String::new();
+    for case in &cases {
+        let name = case.spec.file_name().expect("a file name");
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_migen"))
+            .args(["render".as_ref(), "--spec".as_ref(), name])
+            .current_dir(&folder)
+            .env_remove("ENVIRONMENT_SUFFIX")
+            .env_remove("REPOSITORY")
+            .env_remove("COMMIT_AUTHOR")
+            .output()
+            .expect("migen runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{}: {stderr}", case.name());
+        assert!(
+            !stderr.contains(&*folder.to_string_lossy()),
+            "{}: the temporary folder reaches the report: {stderr}",
+            case.name()
+        );
+        all.push_str(&format!("── {}\n{stderr}\n", name.to_string_lossy()));
+    }
+    let _ = std::fs::remove_dir_all(&folder);
+    insta::assert_snapshot!("refusals", all);
 }

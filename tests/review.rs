@@ -1,5 +1,6 @@
 //! The review tools as a user runs them: `migen diff` on the committed artifacts and on edited copies, and the
-//! architecture picture of every shipped environment.
+//! architecture picture of every shipped environment. The change report's wording, in each format, is an insta
+//! snapshot (`tests/snapshots/review__change_report_*.snap`).
 
 mod common;
 
@@ -274,4 +275,70 @@ fn the_base_revision_is_read_from_git() {
     let unknown = migen(&["diff", "--env", "staging", "--base", "no-such-revision"]);
     assert_eq!(unknown.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("--base no-such-revision"));
+}
+
+/// The change report of one representative change, in each format, as a reviewer reads it: the migration cluster's
+/// key replaced by a literal ARN (a replacement the data-loss guard stops), an alarm removed, a topic added and an
+/// alarm's threshold changed in place. The report has no other golden copy, so its wording is reviewed here. The
+/// files are named relatively (the command runs in their folder), so no temporary path reaches the snapshot; nor
+/// does the count of unchanged resources, which is the dev template's size (reviewed in `out/`), checked here and
+/// then written `[UNCHANGED]`.
+#[test]
+fn the_change_report_reads_as_reviewed() {
+    let old = committed_dev();
+    // 1 removed, 1 changed in place and 3 replaced: the cluster and its two instances.
+    let unchanged = old["Resources"].as_object().unwrap().len() - 5;
+    let mut new = old.clone();
+    let resources = new["Resources"].as_object_mut().unwrap();
+    resources["DatabaseMigrationCluster"]["Properties"]["KmsKeyId"] =
+        json!("arn:aws:kms:ap-southeast-1:111122223333:key/11111111-2222-3333-4444-555555555555");
+    resources
+        .shift_remove("MonitoringDmsTaskErrorsAlarm")
+        .expect("the dev template has a DMS task errors alarm");
+    resources["MonitoringReplicationLagAlarm"]["Properties"]["Threshold"] = json!(600.0);
+    resources.insert(
+        "NotificationAuditTopic".into(),
+        json!({
+            "Type": "AWS::SNS::Topic",
+            "Properties": {
+                "TopicName": "payment-migration-audit-dev",
+                "KmsMasterKeyId": {"Ref": "EncryptionKey"}
+            }
+        }),
+    );
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("review-change-report");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("old.json"), serde_json::to_string(&old).unwrap()).unwrap();
+    std::fs::write(dir.join("new.json"), serde_json::to_string(&new).unwrap()).unwrap();
+    for format in ["text", "markdown", "json"] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_migen"))
+            .args(["diff", "old.json", "new.json", "--format", format])
+            .current_dir(&dir)
+            .output()
+            .expect("migen runs");
+        let stdout = String::from_utf8(output.stdout).expect("UTF-8");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{format}: the guard fails the diff: {stderr}"
+        );
+        assert!(stderr.is_empty(), "{format}: {stderr}");
+        let count = match format {
+            "json" => format!("\"unchanged\": {unchanged},"),
+            _ => format!(", {unchanged} unchanged"),
+        };
+        assert_eq!(
+            stdout.matches(&count).count(),
+            1,
+            "{format}: {count:?} once in {stdout}"
+        );
+        let stdout = stdout.replace(
+            &count,
+            &count.replace(&unchanged.to_string(), "[UNCHANGED]"),
+        );
+        insta::assert_snapshot!(format!("change_report_{format}"), stdout);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
