@@ -12,7 +12,9 @@ pub mod yaml;
 
 pub use expr::{ConditionHandle, Expr, ListExpr, Pseudo};
 pub use logical_id::LogicalId;
-pub use resource::{Attributes, DeletionPolicy, Dependency, Handle, Resource, Tag, TagSet};
+pub use resource::{
+    Attributes, DeletionPolicy, Dependency, Handle, Named, PhysicalName, Resource, Tag, TagSet,
+};
 pub use template::{
     ConditionExpr, Format, Output, Parameter, ParameterHandle, RenderedTemplate, Template,
     TemplateError,

@@ -123,6 +123,20 @@ macro_rules! resource_type {
     };
 }
 
+/// Implements [`PhysicalName`] for a struct: `physical_name!(Function, function_name, "FunctionName", |name|
+/// Some(Expr::lit(name)))` names the property and how the field holds the literal.
+#[macro_export]
+macro_rules! physical_name {
+    ($ty:ty, $field:ident, $property:literal, |$name:ident| $value:expr) => {
+        impl $crate::cfn::PhysicalName for $ty {
+            const NAME_PROPERTY: &'static str = $property;
+            fn set_physical_name(&mut self, $name: &str) {
+                self.$field = $value;
+            }
+        }
+    };
+}
+
 /// A resource that has been added to a template. Only [`crate::cfn::Template::add`] creates handles, so every
 /// expression built from one names a resource that exists (in the template that created it; the render pass
 /// rejects handles used across templates).
@@ -162,6 +176,66 @@ impl<R> Clone for Handle<R> {
 impl<R> fmt::Debug for Handle<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Handle({})", self.id)
+    }
+}
+
+/// A resource type whose physical name is one of its properties (`FunctionName`, `AlarmName`, ...).
+/// [`crate::cfn::Template::add_named`] sets that property to a literal and returns a [`Named`] handle carrying
+/// it, so what refers to the resource by name (a metric's dimension, an alarm list, the runbook) takes the name
+/// from the handle instead of reading the property back.
+pub trait PhysicalName: Resource {
+    /// The property that holds the name.
+    const NAME_PROPERTY: &'static str;
+
+    /// Sets the name property to the literal `name`.
+    fn set_physical_name(&mut self, name: &str);
+}
+
+/// A handle to a resource whose physical name the template states as a literal: a [`Handle`] (which it
+/// dereferences to) and the name. Only [`crate::cfn::Template::add_named`] creates one.
+pub struct Named<R> {
+    handle: Handle<R>,
+    name: String,
+}
+
+impl<R> Named<R> {
+    pub(crate) fn new(handle: Handle<R>, name: String) -> Self {
+        Named { handle, name }
+    }
+
+    /// The physical name, as the template states it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn handle(&self) -> &Handle<R> {
+        &self.handle
+    }
+}
+
+impl<R> std::ops::Deref for Named<R> {
+    type Target = Handle<R>;
+
+    fn deref(&self) -> &Handle<R> {
+        &self.handle
+    }
+}
+
+impl<R> Clone for Named<R> {
+    fn clone(&self) -> Self {
+        Named::new(self.handle.clone(), self.name.clone())
+    }
+}
+
+impl<R> fmt::Debug for Named<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Named({}, {:?})", self.handle.id, self.name)
+    }
+}
+
+impl<R> Dependency for Named<R> {
+    fn dependency_id(&self) -> &LogicalId {
+        &self.handle.id
     }
 }
 

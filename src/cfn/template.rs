@@ -9,7 +9,7 @@ use super::expr::{ConditionHandle, Expr, RefTarget, to_json};
 use super::logical_id::LogicalId;
 use super::quota;
 use super::references::{RefKind, references};
-use super::resource::{Attributes, DeletionPolicy, Handle, Resource};
+use super::resource::{Attributes, DeletionPolicy, Handle, Named, PhysicalName, Resource};
 
 /// A template parameter. Cross-region values travel as parameters because `Fn::ImportValue` cannot cross
 /// regions.
@@ -220,6 +220,21 @@ impl Template {
         self.add_with(id, resource, Attributes::new())
     }
 
+    /// Adds a resource whose physical name is the literal `name` (it sets the type's name property), and returns
+    /// a handle that carries the name.
+    pub fn add_named<R: PhysicalName>(
+        &mut self,
+        id: LogicalId,
+        name: impl Into<String>,
+        resource: R,
+        attributes: Attributes,
+    ) -> Named<R> {
+        let name = name.into();
+        let mut resource = resource;
+        resource.set_physical_name(&name);
+        Named::new(self.add_with(id, resource, attributes), name)
+    }
+
     pub fn add_with<R: Resource>(
         &mut self,
         id: LogicalId,
@@ -320,17 +335,6 @@ impl Template {
         self.resources
             .iter()
             .map(|(id, entry)| (id, entry.type_name, &entry.properties))
-    }
-
-    /// The value of a resource's property when it is a literal string (not an expression): a physical name the
-    /// template fixes, which dashboards and metric dimensions can use as it is. `None` for a missing resource or
-    /// property, or an expression.
-    pub fn literal_property(&self, id: &LogicalId, property: &str) -> Option<&str> {
-        self.resources
-            .iter()
-            .find(|(r, _)| r == id)
-            .and_then(|(_, entry)| entry.properties.get(property))
-            .and_then(Value::as_str)
     }
 
     /// The properties of the resources `ids`, as they will render: `{id: properties}`, `null` for an id the

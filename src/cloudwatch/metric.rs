@@ -14,7 +14,7 @@
 //! - `AWS/States`: Step Functions developer guide, "procedure-cw-metrics": execution metrics by
 //!   `StateMachineArn`.
 
-use crate::cfn::{Expr, Handle, LogicalId, Template};
+use crate::cfn::{Expr, Named};
 use crate::resources::apigateway::RestApi;
 use crate::resources::dms::{ReplicationInstance, ReplicationTask};
 use crate::resources::lambda::Function;
@@ -44,16 +44,15 @@ impl Metric {
         )
     }
 
-    /// An instance metric of an Aurora cluster, aggregated over the instances of one role; `None` when the
-    /// cluster's identifier is not a literal of the template (RDS publishes it in lower case).
+    /// An instance metric of an Aurora cluster, aggregated over the instances of one role (RDS publishes the
+    /// cluster's identifier in lower case).
     pub fn aurora_cluster(
-        template: &Template,
-        cluster: &Handle<DbCluster>,
+        cluster: &Named<DbCluster>,
         role: ClusterRole,
         metric: AuroraMetric,
-    ) -> Option<Self> {
-        let identifier = cluster_identifier(template, cluster)?;
-        Some(Metric::new(
+    ) -> Self {
+        let identifier = cluster_identifier(cluster);
+        Metric::new(
             "AWS/RDS",
             metric.name(),
             vec![
@@ -66,23 +65,12 @@ impl Metric {
                     value: Expr::lit(role.as_str()),
                 },
             ],
-        ))
+        )
     }
 
     /// A global-database metric of an Aurora cluster; published by the *secondary* cluster, in its region.
-    pub fn aurora_global_replication_lag(
-        template: &Template,
-        cluster: &Handle<DbCluster>,
-    ) -> Option<Self> {
-        let identifier = cluster_identifier(template, cluster)?;
-        Some(Metric::new(
-            "AWS/RDS",
-            "AuroraGlobalDBReplicationLag",
-            vec![Dimension {
-                name: "DBClusterIdentifier",
-                value: Expr::lit(identifier),
-            }],
-        ))
+    pub fn aurora_global_replication_lag(cluster: &Named<DbCluster>) -> Self {
+        Metric::aurora_global_replication_lag_of(cluster.name())
     }
 
     /// The global-database lag of a secondary cluster in another region's template, named by the identifier that
@@ -98,21 +86,16 @@ impl Metric {
         )
     }
 
-    /// A function metric of a Lambda function; `None` when its name is not a literal of the template.
-    pub fn lambda(
-        template: &Template,
-        function: &Handle<Function>,
-        metric: LambdaMetric,
-    ) -> Option<Self> {
-        let name = literal_property(template, function.logical_id(), "FunctionName")?;
-        Some(Metric::new(
+    /// A function metric of a Lambda function.
+    pub fn lambda(function: &Named<Function>, metric: LambdaMetric) -> Self {
+        Metric::new(
             "AWS/Lambda",
             metric.name(),
             vec![Dimension {
                 name: "FunctionName",
-                value: Expr::lit(name),
+                value: Expr::lit(function.name()),
             }],
-        ))
+        )
     }
 
     /// A stage metric of a REST API.
@@ -134,14 +117,10 @@ impl Metric {
     }
 
     /// An execution metric of a Step Functions state machine, whose ARN is built from its name (the account is
-    /// resolved at deploy); `None` when the name is not a literal of the template.
-    pub fn state_machine(
-        template: &Template,
-        state_machine: &Handle<StateMachine>,
-        metric: StatesMetric,
-    ) -> Option<Self> {
-        let name = literal_property(template, state_machine.logical_id(), "StateMachineName")?;
-        Some(Metric::new(
+    /// resolved at deploy).
+    pub fn state_machine(state_machine: &Named<StateMachine>, metric: StatesMetric) -> Self {
+        let name = state_machine.name();
+        Metric::new(
             "AWS/States",
             metric.name(),
             vec![Dimension {
@@ -150,7 +129,7 @@ impl Metric {
                     "arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{name}"
                 )),
             }],
-        ))
+        )
     }
 
     /// A metric the system publishes itself (`PutMetricData` or a metric filter), under a namespace of its own:
@@ -170,7 +149,7 @@ impl Metric {
 }
 
 /// What identifies a DMS task's metrics: the replication instance's identifier and the task's resource id.
-/// Both are read from the resources' properties in the template, so they cannot drift from what is deployed.
+/// Both come from the handles, which carry what the template states, so they cannot drift from what is deployed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DmsTask {
     instance_identifier: String,
@@ -178,26 +157,15 @@ pub struct DmsTask {
 }
 
 impl DmsTask {
-    /// The metric identity of `task` on `instance`, or `None` when the template does not fix it: an instance
-    /// without `ReplicationInstanceIdentifier` or a task without `ResourceIdentifier` gets a generated one that
-    /// is known only after the deploy, and a dimension cannot name it.
-    pub fn of(
-        template: &Template,
-        instance: &Handle<ReplicationInstance>,
-        task: &Handle<ReplicationTask>,
-    ) -> Option<Self> {
-        // DMS stores instance identifiers in lower case, and publishes them so.
-        let instance_identifier = literal_property(
-            template,
-            instance.logical_id(),
-            "ReplicationInstanceIdentifier",
-        )?
-        .to_lowercase();
-        let resource_id = literal_property(template, task.logical_id(), "ResourceIdentifier")?;
-        Some(DmsTask {
-            instance_identifier,
-            resource_id,
-        })
+    /// The metric identity of `task` on `instance`. Both must be named: an instance without
+    /// `ReplicationInstanceIdentifier` or a task without `ResourceIdentifier` gets a generated one that is known
+    /// only after the deploy, and a dimension cannot name it.
+    pub fn of(instance: &Named<ReplicationInstance>, task: &Named<ReplicationTask>) -> Self {
+        DmsTask {
+            // DMS stores instance identifiers in lower case, and publishes them so.
+            instance_identifier: instance.name().to_lowercase(),
+            resource_id: task.name().to_string(),
+        }
     }
 
     pub fn instance_identifier(&self) -> &str {
@@ -218,29 +186,19 @@ pub struct ApiStage {
 }
 
 impl ApiStage {
-    /// The metric identity of the stage `stage_name` of `api`, or `None` when the API's name is not a literal.
-    /// API Gateway strips non-ASCII characters from `ApiName`; migen's names are ASCII.
-    pub fn of(template: &Template, api: &Handle<RestApi>, stage_name: &str) -> Option<Self> {
-        let api_name = literal_property(template, api.logical_id(), "Name")?;
-        if !api_name.is_ascii() {
-            return None;
-        }
-        Some(ApiStage {
-            api_name,
+    /// The metric identity of the stage `stage_name` of `api`. API Gateway publishes `ApiName` with the name's
+    /// non-ASCII characters stripped, so the dimension is too.
+    pub fn of(api: &Named<RestApi>, stage_name: &str) -> Self {
+        ApiStage {
+            api_name: api.name().chars().filter(char::is_ascii).collect(),
             stage_name: stage_name.to_string(),
-        })
+        }
     }
 }
 
-/// The literal identifier of an Aurora cluster, in lower case as RDS stores and publishes it.
-fn cluster_identifier(template: &Template, cluster: &Handle<DbCluster>) -> Option<String> {
-    literal_property(template, cluster.logical_id(), "DBClusterIdentifier")
-        .map(|id| id.to_lowercase())
-}
-
-/// A literal string property of a resource of `template`.
-fn literal_property(template: &Template, id: &LogicalId, property: &str) -> Option<String> {
-    template.literal_property(id, property).map(str::to_string)
+/// The identifier of an Aurora cluster, in lower case as RDS stores and publishes it.
+fn cluster_identifier(cluster: &Named<DbCluster>) -> String {
+    cluster.name().to_lowercase()
 }
 
 /// DMS task metrics (`AWS/DMS`, dimensions `ReplicationInstanceIdentifier`, `ReplicationTaskIdentifier`).
@@ -374,49 +332,44 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::cfn::LogicalId;
+    use crate::cfn::{Attributes, LogicalId, Template};
     use crate::resources::dms::{MigrationType, ReplicationInstance, ReplicationTask};
 
-    fn template(
-        task_resource_id: Option<&str>,
-    ) -> (
-        Template,
-        Handle<ReplicationInstance>,
-        Handle<ReplicationTask>,
-    ) {
+    fn template() -> (Template, Named<ReplicationInstance>, Named<ReplicationTask>) {
         let mut template = Template::new("metrics");
-        let instance = template.add(
+        let instance = template.add_named(
             LogicalId::verbatim("Instance"),
+            "Payment-Replication-Dev",
             ReplicationInstance::private(
                 "dms.t3.medium",
                 Expr::lit("key"),
                 Expr::lit("group"),
                 vec![],
-            )
-            .replication_instance_identifier("Payment-Replication-Dev"),
+            ),
+            Attributes::new(),
         );
-        let mut task = ReplicationTask::new(
-            MigrationType::Cdc,
-            instance.replication_instance_arn(),
-            Expr::lit("source"),
-            Expr::lit("target"),
-            &json!({"rules": []}),
-        )
-        .replication_task_identifier("friendly-name");
-        if let Some(id) = task_resource_id {
-            task = task.resource_identifier(id);
-        }
-        let task = template.add(LogicalId::verbatim("Task"), task);
+        let task = template.add_named(
+            LogicalId::verbatim("Task"),
+            "TASKRESOURCEID",
+            ReplicationTask::new(
+                MigrationType::Cdc,
+                instance.replication_instance_arn(),
+                Expr::lit("source"),
+                Expr::lit("target"),
+                &json!({"rules": []}),
+            ),
+            Attributes::new(),
+        );
         (template, instance, task)
     }
 
     #[test]
-    fn dms_dimensions_are_the_lowercased_instance_identifier_and_the_task_resource_id_not_its_name()
-    {
-        let (template, instance, task) = template(Some("TASKRESOURCEID"));
-        let identity =
-            DmsTask::of(&template, &instance, &task).expect("both identifiers are literal");
-        let metric = Metric::dms_task(&identity, DmsTaskMetric::CdcLatencySource);
+    fn dms_dimensions_are_the_lowercased_instance_identifier_and_the_task_resource_id() {
+        let (_, instance, task) = template();
+        let metric = Metric::dms_task(
+            &DmsTask::of(&instance, &task),
+            DmsTaskMetric::CdcLatencySource,
+        );
         let dimensions: Vec<(&str, &Expr)> = metric
             .dimensions()
             .iter()
@@ -434,10 +387,20 @@ mod tests {
         );
     }
 
+    /// The names the metrics take from the handles are the ones the template states.
     #[test]
-    fn a_task_without_a_resource_identifier_has_no_metric_identity() {
-        let (template, instance, task) = template(None);
-        assert_eq!(DmsTask::of(&template, &instance, &task), None);
+    fn a_named_task_states_its_resource_identifier_and_the_instance_its_identifier() {
+        let (template, instance, task) = template();
+        let properties = template.properties_json(&[instance.logical_id(), task.logical_id()]);
+        assert_eq!(
+            properties["Instance"]["ReplicationInstanceIdentifier"],
+            "Payment-Replication-Dev"
+        );
+        assert_eq!(properties["Task"]["ResourceIdentifier"], "TASKRESOURCEID");
+        assert_eq!(
+            properties["Task"]["ReplicationTaskIdentifier"],
+            "TASKRESOURCEID"
+        );
     }
 
     #[test]

@@ -456,7 +456,7 @@ mod tests {
 
     use super::*;
     use crate::asl::{StateMachineDefinition, Succeed};
-    use crate::cfn::{Expr, Handle, LogicalId, Template};
+    use crate::cfn::{Attributes, Expr, LogicalId, Named, Template};
     use crate::cloudwatch::metric::{
         ApiGatewayMetric, ApiStage, AuroraMetric, ClusterRole, DmsTask, DmsTaskMetric,
         LambdaMetric, StatesMetric,
@@ -557,64 +557,69 @@ mod tests {
 
     /// One resource of each kind a metric constructor takes, with the literal names the constructors read.
     struct Resources {
-        template: Template,
-        instance: Handle<ReplicationInstance>,
-        task: Handle<ReplicationTask>,
-        cluster: Handle<DbCluster>,
-        function: Handle<Function>,
-        api: Handle<RestApi>,
-        state_machine: Handle<StateMachine>,
+        instance: Named<ReplicationInstance>,
+        task: Named<ReplicationTask>,
+        cluster: Named<DbCluster>,
+        function: Named<Function>,
+        api: Named<RestApi>,
+        state_machine: Named<StateMachine>,
     }
 
     fn resources() -> Resources {
         let mut template = Template::new("published");
-        let instance = template.add(
+        let none = Attributes::new;
+        let instance = template.add_named(
             LogicalId::verbatim("Instance"),
+            "Payment-Replication-Test",
             ReplicationInstance::private(
                 "dms.t3.medium",
                 Expr::lit("key"),
                 Expr::lit("group"),
                 vec![],
-            )
-            .replication_instance_identifier("Payment-Replication-Test"),
+            ),
+            none(),
         );
-        let task = template.add(
+        let task = template.add_named(
             LogicalId::verbatim("Task"),
+            "TASKRESOURCEID",
             ReplicationTask::new(
                 MigrationType::Cdc,
                 instance.replication_instance_arn(),
                 Expr::lit("source"),
                 Expr::lit("target"),
                 &json!({"rules": []}),
-            )
-            .replication_task_identifier("friendly-name")
-            .resource_identifier("TASKRESOURCEID"),
+            ),
+            none(),
         );
-        let cluster = template.add(
+        let cluster = template.add_named(
             LogicalId::verbatim("Cluster"),
-            DbCluster::aurora_postgresql("16.4", Expr::lit("key"), Expr::lit("subnets"), vec![])
-                .db_cluster_identifier("Payment-Cluster-Test"),
+            "Payment-Cluster-Test",
+            DbCluster::aurora_postgresql("16.4", Expr::lit("key"), Expr::lit("subnets"), vec![]),
+            none(),
         );
-        let function = template.add(
+        let function = template.add_named(
             LogicalId::verbatim("Function"),
-            Function::python_inline("", "index.handler", Expr::lit("role"))
-                .function_name("payment-function-test"),
+            "payment-function-test",
+            Function::python_inline("", "index.handler", Expr::lit("role")),
+            none(),
         );
-        let api = template.add(
+        let api = template.add_named(
             LogicalId::verbatim("Api"),
+            "payment-api-test",
             RestApi::regional("payment-api-test"),
+            none(),
         );
         let definition = StateMachineDefinition::new("Done")
             .state("Done", Succeed::new())
             .build()
             .unwrap_or_else(|e| panic!("{e:?}"));
-        let state_machine = template.add(
+        let state_machine = template.add_named(
             LogicalId::verbatim("StateMachine"),
-            StateMachine::new(Expr::lit("role"), &definition)
-                .state_machine_name("payment-workflow-test"),
+            "payment-workflow-test",
+            StateMachine::new(Expr::lit("role"), &definition),
+            none(),
         );
         Resources {
-            template,
             instance,
             task,
             cluster,
@@ -628,36 +633,26 @@ mod tests {
     /// constructor that takes it.
     fn every_constructible_metric() -> Vec<Metric> {
         let r = resources();
-        let t = &r.template;
         let mut metrics = Vec::new();
-        let task = DmsTask::of(t, &r.instance, &r.task).expect("literal identifiers");
+        let task = DmsTask::of(&r.instance, &r.task);
         for metric in dms_metrics() {
             metrics.push(Metric::dms_task(&task, metric));
         }
         for role in cluster_roles() {
             for metric in aurora_metrics() {
-                metrics.push(
-                    Metric::aurora_cluster(t, &r.cluster, role, metric)
-                        .expect("a literal cluster identifier"),
-                );
+                metrics.push(Metric::aurora_cluster(&r.cluster, role, metric));
             }
         }
-        metrics.push(
-            Metric::aurora_global_replication_lag(t, &r.cluster)
-                .expect("a literal cluster identifier"),
-        );
+        metrics.push(Metric::aurora_global_replication_lag(&r.cluster));
         for metric in lambda_metrics() {
-            metrics.push(Metric::lambda(t, &r.function, metric).expect("a literal function name"));
+            metrics.push(Metric::lambda(&r.function, metric));
         }
-        let stage = ApiStage::of(t, &r.api, "v1").expect("a literal ASCII API name");
+        let stage = ApiStage::of(&r.api, "v1");
         for metric in api_metrics() {
             metrics.push(Metric::api_stage(&stage, metric));
         }
         for metric in states_metrics() {
-            metrics.push(
-                Metric::state_machine(t, &r.state_machine, metric)
-                    .expect("a literal state machine name"),
-            );
+            metrics.push(Metric::state_machine(&r.state_machine, metric));
         }
         metrics
     }

@@ -16,7 +16,7 @@
 
 use serde_json::Value;
 
-use crate::cfn::{Attributes, ConditionExpr, Expr, Handle, LogicalId, Output, Parameter};
+use crate::cfn::{Attributes, ConditionExpr, Expr, Handle, LogicalId, Named, Output, Parameter};
 use crate::resources::apigateway::{
     Account, Authorizer, Deployment, HttpMethod, Integration, LoggingLevel, Method, MethodSetting,
     Resource as ApiResource, RestApi, Stage,
@@ -57,8 +57,8 @@ pub fn token_secret_name(env: &Environment) -> String {
 }
 
 pub struct Api {
-    pub rest_api: Handle<RestApi>,
-    pub authorizer_function: Handle<Function>,
+    pub rest_api: Named<RestApi>,
+    pub authorizer_function: Named<Function>,
     /// The authorizer's log group: one JSON line per decision.
     pub authorizer_logs: Handle<LogGroup>,
     /// The stage's access log group: one JSON line per request
@@ -248,17 +248,19 @@ fn private_rest_api(
     stack: &mut Stack,
     network: &Network,
     subnets: &[Handle<Subnet>],
-) -> Handle<RestApi> {
+) -> Named<RestApi> {
     let endpoint = execute_api_endpoint(
         stack,
         network,
         subnets.iter().map(Handle::subnet_id).collect(),
     );
-    stack.add(
+    let name = stack.name("api");
+    stack.add_named(
         Layer::Api,
         "rest api",
+        name.clone(),
         RestApi::private(
-            Expr::lit(stack.name("api")),
+            Expr::lit(name),
             vec![endpoint.vpc_endpoint_id()],
             PolicyDocument::new(vec![
                 Statement::allow("InvokeThroughStackEndpoint", &["execute-api:Invoke"])

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::cfn::{Attributes, DeletionPolicy, Expr, Handle, LogicalId, Output, Parameter};
+use crate::cfn::{Attributes, DeletionPolicy, Expr, Handle, LogicalId, Named, Output, Parameter};
 use crate::resources::ec2::{SecurityGroup, Subnet};
 use crate::resources::iam::Role;
 use crate::resources::kms::Key;
@@ -40,7 +40,7 @@ const PARAMETER_GROUP_REASON: &str = "The rule selects types matching /AWS::RDS:
 
 /// One Aurora cluster and what clients need to reach it.
 pub struct AuroraCluster {
-    pub cluster: Handle<DbCluster>,
+    pub cluster: Named<DbCluster>,
     /// `username`, `password`, `host`, `port` (the latter two added by the target attachment).
     pub secret: Handle<Secret>,
     pub attachment: Handle<SecretTargetAttachment>,
@@ -222,12 +222,12 @@ fn primary_cluster(
     )
     .master_credentials(secret.resolve("username"), secret.resolve("password"))
     .database_name(db.database_name.clone());
-    let cluster = stack.add_with(
+    let cluster = stack.add_named_with(
         Layer::Database,
         &format!("{name} cluster"),
+        identifier.clone(),
         configure(
             cluster,
-            &identifier,
             spec,
             parameters,
             db.backup_retention_days,
@@ -281,7 +281,7 @@ pub fn secondary_cluster(
     key: &Handle<Key>,
     subnets: &[Handle<Subnet>],
     database_group: &Handle<SecurityGroup>,
-) -> Handle<DbCluster> {
+) -> Named<DbCluster> {
     // The secondary cluster's storage and Performance Insights encrypt with the region's key.
     stack.use_key_via("rds");
     let env = stack.env;
@@ -315,12 +315,12 @@ pub fn secondary_cluster(
         vec![database_group.group_id()],
     )
     .secondary_of(global_id.r#ref(), env.primary_region.clone());
-    let cluster = stack.add_with(
+    let cluster = stack.add_named_with(
         Layer::Database,
         "secondary cluster",
+        identifier.clone(),
         configure(
             cluster,
-            &identifier,
             &db.migration,
             &parameters,
             db.backup_retention_days,
@@ -351,14 +351,12 @@ pub fn secondary_cluster(
 /// Settings every cluster of the environment shares.
 fn configure(
     cluster: DbCluster,
-    identifier: &str,
     spec: &Cluster,
     parameters: &Handle<DbClusterParameterGroup>,
     backup_retention_days: u32,
     deletion_protection: bool,
 ) -> DbCluster {
     let cluster = cluster
-        .db_cluster_identifier(identifier.to_string())
         .db_cluster_parameter_group_name(parameters.parameter_group_name())
         .port(5432u16)
         .backup_retention_period(backup_retention_days)

@@ -3,7 +3,7 @@
 //! spec's retention), encrypts its environment with the key, is traced by X-Ray, has reserved concurrency, and
 //! runs under a role of its own whose policy names exact resources.
 
-use crate::cfn::{Attributes, Expr, Handle};
+use crate::cfn::{Attributes, Expr, Handle, Named};
 use crate::resources::ec2::{SecurityGroup, Subnet};
 use crate::resources::iam::{ManagedPolicy, PolicyDocument, Role, Statement};
 use crate::resources::kms::Key;
@@ -50,7 +50,7 @@ pub struct FunctionSpec<'a> {
 }
 
 pub struct BuiltFunction {
-    pub function: Handle<Function>,
+    pub function: Named<Function>,
     pub role: Handle<Role>,
     /// `/aws/lambda/<name>`, where the function writes its JSON log lines.
     pub log_group: Handle<LogGroup>,
@@ -113,7 +113,6 @@ pub fn vpc_function(stack: &mut Stack, key: &Handle<Key>, spec: FunctionSpec) ->
     // instances; each function here has a group of its own.
     stack.claim_addresses(spec.subnets, &format!("{} function", spec.name), 1);
     let mut function = Function::python_inline(spec.source, "index.handler", role.arn())
-        .function_name(Expr::lit(&spec.name))
         .description(spec.description)
         .timeout(spec.timeout_seconds)
         .memory_size(spec.memory_mb)
@@ -141,7 +140,13 @@ pub fn vpc_function(stack: &mut Stack, key: &Handle<Key>, spec: FunctionSpec) ->
             spec.invoked_by
         ),
     );
-    let function = stack.add_with(spec.layer, &format!("{purpose} function"), function, ready);
+    let function = stack.add_named_with(
+        spec.layer,
+        &format!("{purpose} function"),
+        spec.name.clone(),
+        function,
+        ready,
+    );
     BuiltFunction {
         function,
         role,

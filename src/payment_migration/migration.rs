@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::cfn::{Attributes, ConditionExpr, Expr, Handle, LogicalId, Output, Parameter};
+use crate::cfn::{Attributes, ConditionExpr, Expr, Handle, LogicalId, Named, Output, Parameter};
 use crate::resources::cloudformation::WaitConditionHandle;
 use crate::resources::dms::{
     Certificate, Endpoint, EndpointType, MigrationType, PostgreSqlSettings, ReplicationInstance,
@@ -21,9 +21,9 @@ use super::network::Network;
 use super::stack::{Layer, Stack};
 
 pub struct Replication {
-    pub instance: Handle<ReplicationInstance>,
-    pub forward_task: Handle<ReplicationTask>,
-    pub reverse_task: Handle<ReplicationTask>,
+    pub instance: Named<ReplicationInstance>,
+    pub forward_task: Named<ReplicationTask>,
+    pub reverse_task: Named<ReplicationTask>,
     /// The forward task's endpoints, whose connections the migration workflow tests before it starts.
     pub forward_source: Handle<Endpoint>,
     pub forward_target: Handle<Endpoint>,
@@ -115,7 +115,7 @@ fn replication_instance(
     identifier: &str,
     roles_ready: &Handle<WaitConditionHandle>,
     task_logs: &Handle<LogGroup>,
-) -> Handle<ReplicationInstance> {
+) -> Named<ReplicationInstance> {
     let migration = &stack.env.migration;
     let subnet_group = stack.add_with(
         Layer::Migration,
@@ -138,16 +138,16 @@ fn replication_instance(
         "DMS replication instance",
         1,
     );
-    stack.add_with(
+    stack.add_named_with(
         Layer::Migration,
         "replication instance",
+        identifier,
         ReplicationInstance::private(
             migration.replication_instance_class.clone(),
             key.arn(),
             subnet_group.subnet_group_identifier(),
             vec![network.security_groups.replication.group_id()],
         )
-        .replication_instance_identifier(identifier.to_string())
         .allocated_storage(migration.allocated_storage_gb)
         .engine_version(migration.engine_version.clone())
         .multi_az(migration.multi_az)
@@ -256,12 +256,13 @@ fn replication_task(
     purpose: &str,
     kind: MigrationType,
     (source, target): (&Handle<Endpoint>, &Handle<Endpoint>),
-) -> (Handle<ReplicationTask>, String) {
+) -> (Named<ReplicationTask>, String) {
     let migration = &stack.env.migration;
     let id = format!("migration-{purpose}-{}", stack.env.name);
-    let handle = stack.add(
+    let handle = stack.add_named(
         Layer::Migration,
         &format!("{purpose} task"),
+        id.clone(),
         ReplicationTask::new(
             kind,
             instance.replication_instance_arn(),
@@ -272,9 +273,7 @@ fn replication_task(
         .settings(&task_settings(
             kind != MigrationType::Cdc,
             &migration.control_schema,
-        ))
-        .replication_task_identifier(id.clone())
-        .resource_identifier(id.clone()),
+        )),
     );
     (handle, id)
 }

@@ -2,7 +2,9 @@
 
 use ipnet::Ipv4Net;
 
-use crate::cfn::{Attributes, Expr, Handle, LogicalId, Resource, TagSet, Template};
+use crate::cfn::{
+    Attributes, Expr, Handle, LogicalId, Named, PhysicalName, Resource, TagSet, Template,
+};
 use crate::resources::ec2::Subnet;
 use crate::resources::iam::{Principal, Statement};
 use crate::resources::kms::Key;
@@ -213,6 +215,31 @@ impl<'e> Stack<'e> {
         resource.set_tags(&self.tags.with("Name", self.name(purpose)));
         self.template
             .add_with(logical_id(layer, purpose), resource, attributes)
+    }
+
+    /// Adds a resource whose physical name is the literal `name` (see [`Template::add_named`]): the handle carries
+    /// the name for the metrics, alarms, dashboard and runbook that refer to the resource by it.
+    pub fn add_named<R: PhysicalName>(
+        &mut self,
+        layer: Layer,
+        purpose: &str,
+        name: impl Into<String>,
+        resource: R,
+    ) -> Named<R> {
+        self.add_named_with(layer, purpose, name, resource, Attributes::new())
+    }
+
+    pub fn add_named_with<R: PhysicalName>(
+        &mut self,
+        layer: Layer,
+        purpose: &str,
+        name: impl Into<String>,
+        mut resource: R,
+        attributes: Attributes,
+    ) -> Named<R> {
+        resource.set_tags(&self.tags.with("Name", self.name(purpose)));
+        self.template
+            .add_named(logical_id(layer, purpose), name, resource, attributes)
     }
 
     /// Replaces the properties of a resource this stack added (see [`Template::replace`]), tagged as when added.

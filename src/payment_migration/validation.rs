@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::cfn::{Expr, Handle, LogicalId, Output};
+use crate::cfn::{Expr, Handle, LogicalId, Named, Output};
 use crate::resources::iam::Statement;
 use crate::resources::kms::Key;
 use crate::resources::lambda::Function;
@@ -33,7 +33,7 @@ pub fn function_name(env: &Environment) -> String {
 }
 
 pub struct Validation {
-    pub function: Handle<Function>,
+    pub function: Named<Function>,
     /// The function's log group: one JSON line per verdict.
     pub logs: Handle<LogGroup>,
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::iam::PolicyDocument;
 use crate::cfn::{Expr, Tag};
-use crate::{optional_properties, resource_type};
+use crate::{optional_properties, physical_name, resource_type};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
@@ -91,6 +91,8 @@ impl RestApi {
         disable_execute_api_endpoint: bool,
     }
 }
+
+physical_name!(RestApi, name, "Name", |name| Expr::lit(name));
 
 resource_type!(RestApi, "AWS::ApiGateway::RestApi", tags: list, attributes {
     ref: rest_api_id,

@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
-use crate::resource_type;
+use crate::{physical_name, resource_type};
 
 /// One dimension: its name and the value, which may be an expression resolved at deploy time.
 #[derive(Clone, Debug, PartialEq)]
@@ -173,7 +173,10 @@ impl AlarmCondition {
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct Alarm {
-    alarm_name: Expr,
+    /// Set by [`crate::cfn::Template::add_named`] (or [`Alarm::alarm_name`]); CloudFormation names an unnamed
+    /// alarm itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alarm_name: Option<Expr>,
     alarm_description: String,
     actions_enabled: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -203,14 +206,13 @@ pub struct Alarm {
 
 impl Alarm {
     pub fn new(
-        alarm_name: Expr,
         alarm_description: impl Into<String>,
         metric: AlarmMetric,
         condition: AlarmCondition,
         treat_missing_data: TreatMissingData,
     ) -> Self {
         let mut alarm = Alarm {
-            alarm_name,
+            alarm_name: None,
             alarm_description: alarm_description.into(),
             actions_enabled: true,
             alarm_actions: Vec::new(),
@@ -284,7 +286,18 @@ impl Alarm {
         self.ok_actions.push(topic_arn);
         self
     }
+
+    /// Names the alarm with an expression; a literal name goes through [`crate::cfn::Template::add_named`].
+    pub fn alarm_name(mut self, name: Expr) -> Self {
+        self.alarm_name = Some(name);
+        self
+    }
 }
+
+physical_name!(Alarm, alarm_name, "AlarmName", |name| Some(Expr::lit(name)));
+physical_name!(CompositeAlarm, alarm_name, "AlarmName", |name| Some(
+    Expr::lit(name)
+));
 
 resource_type!(Alarm, "AWS::CloudWatch::Alarm", tags: list, attributes {
     ref: alarm_name,
@@ -295,7 +308,9 @@ resource_type!(Alarm, "AWS::CloudWatch::Alarm", tags: list, attributes {
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct CompositeAlarm {
-    alarm_name: Expr,
+    /// Set by [`crate::cfn::Template::add_named`] (or [`CompositeAlarm::alarm_name`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alarm_name: Option<Expr>,
     alarm_description: String,
     alarm_rule: Expr,
     actions_enabled: bool,
@@ -310,11 +325,7 @@ pub struct CompositeAlarm {
 impl CompositeAlarm {
     /// In ALARM while any of `alarm_names` is: the rule `ALARM("a") OR ALARM("b") …`, built with `Fn::Sub` so
     /// each name is the alarm's `Ref` and CloudFormation creates the children first.
-    pub fn any_of(
-        alarm_name: Expr,
-        alarm_description: impl Into<String>,
-        alarm_names: Vec<Expr>,
-    ) -> Self {
+    pub fn any_of(alarm_description: impl Into<String>, alarm_names: Vec<Expr>) -> Self {
         assert!(
             !alarm_names.is_empty(),
             "a composite alarm needs at least one child"
@@ -330,7 +341,7 @@ impl CompositeAlarm {
             variables.push((variable, name));
         }
         CompositeAlarm {
-            alarm_name,
+            alarm_name: None,
             alarm_description: alarm_description.into(),
             alarm_rule: Expr::sub_map(rule, variables),
             actions_enabled: true,
@@ -344,6 +355,12 @@ impl CompositeAlarm {
     pub fn notify(mut self, topic_arn: Expr) -> Self {
         self.alarm_actions.push(topic_arn.clone());
         self.ok_actions.push(topic_arn);
+        self
+    }
+
+    /// Names the alarm with an expression; a literal name goes through [`crate::cfn::Template::add_named`].
+    pub fn alarm_name(mut self, name: Expr) -> Self {
+        self.alarm_name = Some(name);
         self
     }
 }

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
-use crate::{optional_properties, resource_type};
+use crate::{optional_properties, physical_name, resource_type};
 
 /// `AWS::DMS::ReplicationSubnetGroup`.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -101,6 +101,13 @@ impl ReplicationInstance {
         preferred_maintenance_window: String,
     }
 }
+
+physical_name!(
+    ReplicationInstance,
+    replication_instance_identifier,
+    "ReplicationInstanceIdentifier",
+    |name| Some(name.to_string())
+);
 
 resource_type!(ReplicationInstance, "AWS::DMS::ReplicationInstance", tags: list, attributes {
     ref: replication_instance_arn,
@@ -307,6 +314,16 @@ impl ReplicationTask {
         /// Fixes the last part of the task's ARN, which is the `ReplicationTaskIdentifier` dimension of DMS task
         /// metrics: at most 31 letters, digits and hyphens, starting with a letter.
         resource_identifier: String,
+    }
+}
+
+/// A task has two names: `ReplicationTaskIdentifier`, its name in the console, and `ResourceIdentifier`, the end of
+/// its ARN, under which DMS publishes the task's metrics. migen sets both to the same value; the handle carries it.
+impl crate::cfn::PhysicalName for ReplicationTask {
+    const NAME_PROPERTY: &'static str = "ResourceIdentifier";
+    fn set_physical_name(&mut self, name: &str) {
+        self.replication_task_identifier = Some(name.to_string());
+        self.resource_identifier = Some(name.to_string());
     }
 }
 

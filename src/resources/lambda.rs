@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
-use crate::{optional_properties, resource_type};
+use crate::{optional_properties, physical_name, resource_type};
 
 /// The Python runtime of inline functions: the newest that cfn-lint 1.58 lists as supported (its
 /// `LmbdRuntimeLifecycle.json` names it the successor of every older Python, deprecated 2029-06-30), so a
@@ -231,6 +231,10 @@ impl Function {
         logging_config: LoggingConfig,
     }
 }
+
+physical_name!(Function, function_name, "FunctionName", |name| Some(
+    Expr::lit(name)
+));
 
 resource_type!(Function, "AWS::Lambda::Function", tags: list, attributes {
     ref: function_name,

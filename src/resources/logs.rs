@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
-use crate::{optional_properties, resource_type};
+use crate::{optional_properties, physical_name, resource_type};
 
 /// `AWS::Logs::LogGroup`. Retention is required: a log group without one keeps logs forever at a cost nobody
 /// reviewed, and cfn-guard's `CW_LOGGROUP_RETENTION_PERIOD_CHECK` rejects it.
@@ -36,6 +36,10 @@ impl LogGroup {
         kms_key_id: Expr,
     }
 }
+
+physical_name!(LogGroup, log_group_name, "LogGroupName", |name| Some(
+    Expr::lit(name)
+));
 
 resource_type!(LogGroup, "AWS::Logs::LogGroup", tags: list, attributes {
     ref: log_group_name,

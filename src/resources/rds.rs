@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
-use crate::{optional_properties, resource_type};
+use crate::{optional_properties, physical_name, resource_type};
 
 /// `AWS::RDS::DBSubnetGroup`.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -204,6 +204,13 @@ impl DbCluster {
         serverless_v2_scaling_configuration: ServerlessV2ScalingConfiguration,
     }
 }
+
+physical_name!(
+    DbCluster,
+    db_cluster_identifier,
+    "DBClusterIdentifier",
+    |name| Some(name.to_string())
+);
 
 resource_type!(DbCluster, "AWS::RDS::DBCluster", tags: list, attributes {
     ref: cluster_identifier,

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
-use crate::{optional_properties, resource_type};
+use crate::{optional_properties, physical_name, resource_type};
 
 /// STANDARD runs up to a year with exactly-once steps and a full execution history (what a cutover needs);
 /// EXPRESS runs at most five minutes, at least once. Changing it replaces the state machine.
@@ -168,6 +168,13 @@ impl StateMachine {
         encryption_configuration: EncryptionConfiguration,
     }
 }
+
+physical_name!(
+    StateMachine,
+    state_machine_name,
+    "StateMachineName",
+    |name| Some(Expr::lit(name))
+);
 
 resource_type!(StateMachine, "AWS::StepFunctions::StateMachine", tags: list, attributes {
     ref: state_machine_arn,

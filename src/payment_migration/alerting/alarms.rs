@@ -14,7 +14,7 @@
 //!
 //! Each alarm's description says how it treats missing data, and why.
 
-use crate::cfn::{Expr, Handle, Template};
+use crate::cfn::{Expr, Named};
 use crate::cloudwatch::{
     ApiGatewayMetric, ApiStage, AuroraMetric, ClusterRole, Dimension, DmsTask, DmsTaskMetric,
     LambdaMetric, Metric,
@@ -78,17 +78,10 @@ fn total_latency(task: &DmsTask) -> AlarmMetric {
 
 /// The metric identity of one of the replication's tasks.
 pub(in crate::payment_migration) fn dms_task(
-    template: &Template,
     replication: &Replication,
-    task: &Handle<ReplicationTask>,
+    task: &Named<ReplicationTask>,
 ) -> DmsTask {
-    DmsTask::of(template, &replication.instance, task).unwrap_or_else(|| {
-        panic!(
-            "{}: a DMS task's metrics need the instance's identifier and the task's resource identifier set in \
-             the template",
-            task.logical_id()
-        )
-    })
+    DmsTask::of(&replication.instance, task)
 }
 
 /// The layer's alarms: the two CDC-latency gates, the health alarms and their composite, then the signals.
@@ -102,8 +95,8 @@ pub fn build(
     logs: LogMetrics,
 ) -> Alarms {
     let topic = notification.operations_topic.topic_arn();
-    let forward = dms_task(&stack.template, replication, &replication.forward_task);
-    let reverse = dms_task(&stack.template, replication, &replication.reverse_task);
+    let forward = dms_task(replication, &replication.forward_task);
+    let reverse = dms_task(replication, &replication.reverse_task);
     let (forward_cdc_latency, reverse_cdc_latency) = gates(stack, &forward, &reverse);
     let mut health = vec![replication_lag(stack, &topic, &forward)];
     health.extend(database_cpu(stack, &topic, databases));
@@ -125,16 +118,11 @@ pub fn build(
 /// The CDC-latency gates of the forward and the reverse DMS task
 /// (`payment-migration-<direction>-cdc-latency-<env>`): read by the workflows, paging nobody, OK once the task's
 /// latency has stayed under the spec's `max_cdc_latency_seconds` for [`GATE_MINUTES`].
-fn gates(
-    stack: &mut Stack,
-    forward: &DmsTask,
-    reverse: &DmsTask,
-) -> (Handle<Alarm>, Handle<Alarm>) {
+fn gates(stack: &mut Stack, forward: &DmsTask, reverse: &DmsTask) -> (Named<Alarm>, Named<Alarm>) {
     let env = stack.env;
     let threshold = f64::from(env.migration.max_cdc_latency_seconds);
     let gate = |direction: &str, task: &DmsTask| {
         Alarm::new(
-            Expr::lit(gate_name(env, direction)),
             format!(
                 "Gate read by the workflows, not paged: OK once the {direction} DMS task's CDC latency (source plus \
                  target) has stayed at or under {} s for {GATE_MINUTES} minutes. Missing data is breaching: a task \
@@ -153,16 +141,24 @@ fn gates(
     };
     let forward_gate = gate("forward", forward);
     let reverse_gate = gate("reverse", reverse);
-    let forward_cdc_latency =
-        stack.add(Layer::Monitoring, "forward cdc latency alarm", forward_gate);
-    let reverse_cdc_latency =
-        stack.add(Layer::Monitoring, "reverse cdc latency alarm", reverse_gate);
+    let forward_cdc_latency = stack.add_named(
+        Layer::Monitoring,
+        "forward cdc latency alarm",
+        gate_name(env, "forward"),
+        forward_gate,
+    );
+    let reverse_cdc_latency = stack.add_named(
+        Layer::Monitoring,
+        "reverse cdc latency alarm",
+        gate_name(env, "reverse"),
+        reverse_gate,
+    );
     (forward_cdc_latency, reverse_cdc_latency)
 }
 
 /// Health: the forward DMS task's CDC latency over [`REPLICATION_LAG_ALARM_SECONDS`] for 3 minutes, the
 /// migration database falling behind production.
-fn replication_lag(stack: &mut Stack, topic: &Expr, forward: &DmsTask) -> Handle<Alarm> {
+fn replication_lag(stack: &mut Stack, topic: &Expr, forward: &DmsTask) -> Named<Alarm> {
     paging_alarm(
         stack,
         topic,
@@ -185,7 +181,7 @@ fn replication_lag(stack: &mut Stack, topic: &Expr, forward: &DmsTask) -> Handle
 
 /// Health: the writer's CPU over [`DATABASE_CPU_ALARM_PERCENT`] for 5 minutes, of the migration cluster and,
 /// when the source is one, the production cluster.
-fn database_cpu(stack: &mut Stack, topic: &Expr, databases: &Databases) -> Vec<Handle<Alarm>> {
+fn database_cpu(stack: &mut Stack, topic: &Expr, databases: &Databases) -> Vec<Named<Alarm>> {
     let mut clusters = vec![("migration", &databases.migration.cluster)];
     if let SourceDatabase::ProductionCluster(production) = &databases.source {
         clusters.push(("production", &production.cluster));
@@ -202,12 +198,10 @@ fn database_cpu(stack: &mut Stack, topic: &Expr, databases: &Databases) -> Vec<H
             ),
             AlarmMetric::Single {
                 metric: Metric::aurora_cluster(
-                    &stack.template,
                     cluster,
                     ClusterRole::Writer,
                     AuroraMetric::CpuUtilization,
-                )
-                .expect("the clusters' identifiers are literal"),
+                ),
                 statistic: Statistic::Average,
                 period: 60,
             },
@@ -224,7 +218,7 @@ fn function_errors(
     topic: &Expr,
     api: &Api,
     validation: &Validation,
-) -> Vec<Handle<Alarm>> {
+) -> Vec<Named<Alarm>> {
     let mut alarms = Vec::new();
     for (name, function) in [
         ("validation", &validation.function),
@@ -239,8 +233,7 @@ fn function_errors(
                  breaching: no invocation, no error."
             ),
             AlarmMetric::Single {
-                metric: Metric::lambda(&stack.template, function, LambdaMetric::Errors)
-                    .expect("the functions' names are literal"),
+                metric: Metric::lambda(function, LambdaMetric::Errors),
                 statistic: Statistic::Sum,
                 period: 300,
             },
@@ -252,9 +245,8 @@ fn function_errors(
 }
 
 /// Health: more than [`API_5XX_ALARM_RATE`] of the API stage's requests answered 5XX in each of 3 minutes.
-fn api_5xx(stack: &mut Stack, topic: &Expr, api: &Api) -> Handle<Alarm> {
-    let stage = ApiStage::of(&stack.template, &api.rest_api, STAGE)
-        .expect("the payment API's name is a literal ASCII string");
+fn api_5xx(stack: &mut Stack, topic: &Expr, api: &Api) -> Named<Alarm> {
+    let stage = ApiStage::of(&api.rest_api, STAGE);
     paging_alarm(
         stack,
         topic,
@@ -280,7 +272,7 @@ fn api_5xx(stack: &mut Stack, topic: &Expr, api: &Api) -> Handle<Alarm> {
 }
 
 /// Health: the validation function found source and target disagreeing (its `ValidationInconsistent` metric).
-fn validation_inconsistent(stack: &mut Stack, topic: &Expr) -> Handle<Alarm> {
+fn validation_inconsistent(stack: &mut Stack, topic: &Expr) -> Named<Alarm> {
     let env = stack.env;
     paging_alarm(
         stack,
@@ -311,22 +303,22 @@ fn validation_inconsistent(stack: &mut Stack, topic: &Expr) -> Handle<Alarm> {
 fn health_composite(
     stack: &mut Stack,
     topic: &Expr,
-    health: &[Handle<Alarm>],
-) -> Handle<CompositeAlarm> {
+    health: &[Named<Alarm>],
+) -> Named<CompositeAlarm> {
     let composite = CompositeAlarm::any_of(
-        Expr::lit(health_alarm_name(stack.env)),
         "Migration health: in ALARM while any of the stack's health alarms is (replication lag, database CPU, \
          function errors, API 5XX, validation inconsistent). The migration workflow checks it every minute while a \
          traffic step bakes and rolls back when it is in ALARM.",
         health.iter().map(|alarm| alarm.alarm_name()).collect(),
     )
     .notify(topic.clone());
-    stack.add(Layer::Monitoring, "health alarm", composite)
+    let name = health_alarm_name(stack.env);
+    stack.add_named(Layer::Monitoring, "health alarm", name, composite)
 }
 
 /// The signals, which page and roll nothing back: authorizer denials spiking, the live payment path's
 /// authorizer throttles, failures and degraded answers, and DMS task errors.
-fn signals(stack: &mut Stack, topic: &Expr, api: &Api, logs: &LogMetrics) -> Vec<Handle<Alarm>> {
+fn signals(stack: &mut Stack, topic: &Expr, api: &Api, logs: &LogMetrics) -> Vec<Named<Alarm>> {
     let mut signals = Vec::new();
     signals.push(paging_alarm(
         stack,
@@ -373,13 +365,8 @@ fn payment_path_signals(
     topic: &Expr,
     api: &Api,
     logs: &LogMetrics,
-) -> Vec<Handle<Alarm>> {
-    let authorizer_throttles = Metric::lambda(
-        &stack.template,
-        &api.authorizer_function,
-        LambdaMetric::Throttles,
-    )
-    .expect("the functions' names are literal");
+) -> Vec<Named<Alarm>> {
+    let authorizer_throttles = Metric::lambda(&api.authorizer_function, LambdaMetric::Throttles);
     let mut signals = Vec::new();
     for (purpose, description, metric) in [
         (

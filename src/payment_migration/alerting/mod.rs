@@ -7,7 +7,7 @@
 pub mod alarms;
 pub mod filters;
 
-use crate::cfn::{Expr, Handle};
+use crate::cfn::{Expr, Named};
 use crate::cloudwatch::Metric;
 use crate::resources::cloudwatch::{
     Alarm, AlarmCondition, AlarmMetric, ComparisonOperator, CompositeAlarm, Statistic,
@@ -27,14 +27,14 @@ pub use alarms::{GATE_MINUTES, REPLICATION_LAG_ALARM_SECONDS};
 /// The stack's alarms.
 pub struct Alarms {
     /// OK once the forward task's CDC latency has stayed under the spec's threshold for [`GATE_MINUTES`].
-    pub forward_cdc_latency: Handle<Alarm>,
+    pub forward_cdc_latency: Named<Alarm>,
     /// OK once the reverse task's CDC latency has stayed under the spec's threshold for [`GATE_MINUTES`].
-    pub reverse_cdc_latency: Handle<Alarm>,
+    pub reverse_cdc_latency: Named<Alarm>,
     /// ALARM while any of `health_children` is.
-    pub health: Handle<CompositeAlarm>,
-    pub health_children: Vec<Handle<Alarm>>,
+    pub health: Named<CompositeAlarm>,
+    pub health_children: Vec<Named<Alarm>>,
     /// Paging alarms outside the health composite.
-    pub signals: Vec<Handle<Alarm>>,
+    pub signals: Vec<Named<Alarm>>,
     /// The log-derived metrics, for the dashboard.
     pub logs: filters::LogMetrics,
 }
@@ -49,16 +49,10 @@ pub(super) fn paging_alarm(
     metric: AlarmMetric,
     condition: AlarmCondition,
     missing: TreatMissingData,
-) -> Handle<Alarm> {
-    let alarm = Alarm::new(
-        Expr::lit(stack.name(purpose)),
-        description,
-        metric,
-        condition,
-        missing,
-    )
-    .notify(topic.clone());
-    stack.add(Layer::Monitoring, &format!("{purpose} alarm"), alarm)
+) -> Named<Alarm> {
+    let alarm = Alarm::new(description, metric, condition, missing).notify(topic.clone());
+    let name = stack.name(purpose);
+    stack.add_named(Layer::Monitoring, &format!("{purpose} alarm"), name, alarm)
 }
 
 /// What the monitoring layer watches.
@@ -95,11 +89,9 @@ pub const GLOBAL_LAG_ALARM_MILLISECONDS: u32 = 60_000;
 
 /// A secondary region's alarm: the global database's replication lag, which only the secondary cluster
 /// publishes, so it is measured (and alarms to the region's own topic) there.
-pub fn secondary(stack: &mut Stack, notification: &Notification, cluster: &Handle<DbCluster>) {
-    let metric = Metric::aurora_global_replication_lag(&stack.template, cluster)
-        .expect("the secondary cluster's identifier is literal");
+pub fn secondary(stack: &mut Stack, notification: &Notification, cluster: &Named<DbCluster>) {
+    let metric = Metric::aurora_global_replication_lag(cluster);
     let alarm = Alarm::new(
-        Expr::lit(stack.name(&format!("global replication lag {}", stack.region))),
         format!(
             "The global database has replicated to {} more than {} s late for 5 minutes: a failover to this region \
              would lose that much. Missing data is breaching: a secondary cluster reports its lag every minute, so \
@@ -116,5 +108,11 @@ pub fn secondary(stack: &mut Stack, notification: &Notification, cluster: &Handl
         TreatMissingData::Breaching,
     )
     .notify(notification.operations_topic.topic_arn());
-    stack.add(Layer::Monitoring, "global replication lag alarm", alarm);
+    let name = stack.name(&format!("global replication lag {}", stack.region));
+    stack.add_named(
+        Layer::Monitoring,
+        "global replication lag alarm",
+        name,
+        alarm,
+    );
 }

@@ -3,7 +3,7 @@
 //! API, the validation results) plus the workflows, the alarms and, with secondary regions, the global
 //! database's lag read in each of them.
 
-use crate::cfn::{Expr, LogicalId, Template};
+use crate::cfn::Expr;
 use crate::cloudwatch::dashboard::{Dashboard, Line, Stat, View, Widget};
 use crate::cloudwatch::{
     ApiGatewayMetric, ApiStage, AuroraMetric, ClusterRole, Dimension, DmsTask, DmsTaskMetric,
@@ -16,7 +16,6 @@ use super::super::alerting::{Alarms, Watched};
 use super::super::api::STAGE;
 use super::super::database::{SourceDatabase, secondary_cluster_identifier};
 use super::super::orchestration::Orchestration;
-use super::super::stack::Stack;
 use super::super::validation::METRIC_NAMESPACE;
 
 /// The dashboard body as a reviewer reads it, beside the templates.
@@ -27,11 +26,8 @@ pub fn dashboard_name(env: &Environment) -> String {
     format!("migration-dashboard-{}", env.name)
 }
 
-/// An alarm's ARN from its literal name (an alarm widget takes ARNs; `Ref` gives the name).
-fn alarm_arn(template: &Template, id: &LogicalId) -> Expr {
-    let name = template
-        .literal_property(id, "AlarmName")
-        .unwrap_or_else(|| panic!("{id}: the alarm's name is a literal"));
+/// An alarm's ARN from its name (an alarm widget takes ARNs; `Ref` gives the name).
+fn alarm_arn(name: &str) -> Expr {
     Expr::sub(format!(
         "arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{name}"
     ))
@@ -63,28 +59,22 @@ fn graph_with_threshold(title: &str, lines: Vec<Line>, label: &str, value: f64) 
 /// databases, DMS replication, the Lambda functions, the API, the data validation, the Step Functions workflows
 /// and, with secondary regions, the global database.
 pub fn body(
-    stack: &Stack,
+    env: &Environment,
     watched: &Watched,
     alarms: &Alarms,
     orchestration: &Orchestration,
 ) -> Dashboard {
-    let env = stack.env;
-    let template = &stack.template;
     let replication = watched.replication;
-    let forward = dms_task(template, replication, &replication.forward_task);
-    let reverse = dms_task(template, replication, &replication.reverse_task);
+    let forward = dms_task(replication, &replication.forward_task);
+    let reverse = dms_task(replication, &replication.reverse_task);
     [
-        vec![
-            heading(env),
-            right_now(env, &forward),
-            alarm_status(template, alarms),
-        ],
-        database_rows(template, watched),
+        vec![heading(env), right_now(env, &forward), alarm_status(alarms)],
+        database_rows(watched),
         replication_rows(env, &forward, &reverse, alarms),
-        function_rows(template, watched),
-        api_rows(template, watched, alarms),
+        function_rows(watched),
+        api_rows(watched, alarms),
         validation_rows(env, alarms),
-        workflow_rows(template, orchestration),
+        workflow_rows(orchestration),
         global_database_rows(env),
     ]
     .into_iter()
@@ -145,36 +135,29 @@ fn right_now(env: &Environment, forward: &DmsTask) -> Widget {
 }
 
 /// Alarms: the health composite and its children first, then the CDC-latency gates and the signals.
-fn alarm_status(template: &Template, alarms: &Alarms) -> Widget {
-    let alarm_ids: Vec<&LogicalId> = std::iter::once(alarms.health.logical_id())
-        .chain(alarms.health_children.iter().map(|a| a.logical_id()))
+fn alarm_status(alarms: &Alarms) -> Widget {
+    let names = std::iter::once(alarms.health.name())
+        .chain(alarms.health_children.iter().map(|a| a.name()))
         .chain([
-            alarms.forward_cdc_latency.logical_id(),
-            alarms.reverse_cdc_latency.logical_id(),
+            alarms.forward_cdc_latency.name(),
+            alarms.reverse_cdc_latency.name(),
         ])
-        .chain(alarms.signals.iter().map(|a| a.logical_id()))
-        .collect();
+        .chain(alarms.signals.iter().map(|a| a.name()));
     Widget::AlarmStatus {
         title: "Alarms".into(),
-        alarms: alarm_ids
-            .into_iter()
-            .map(|id| alarm_arn(template, id))
-            .collect(),
+        alarms: names.map(alarm_arn).collect(),
     }
 }
 
 /// Databases: for the production cluster (when the source is one) and the migration cluster, the CPU of the
 /// writer and the readers against the alarm's threshold, and their connections.
-fn database_rows(template: &Template, watched: &Watched) -> Vec<Widget> {
+fn database_rows(watched: &Watched) -> Vec<Widget> {
     let mut clusters = Vec::new();
     if let SourceDatabase::ProductionCluster(production) = &watched.databases.source {
         clusters.push(("production", &production.cluster));
     }
     clusters.push(("migration", &watched.databases.migration.cluster));
-    let aurora = |cluster, role, metric| {
-        Metric::aurora_cluster(template, cluster, role, metric)
-            .expect("the clusters' identifiers are literal")
-    };
+    let aurora = Metric::aurora_cluster;
     let mut rows = Vec::new();
     for (name, cluster) in &clusters {
         rows.push(graph_with_threshold(
@@ -320,14 +303,12 @@ fn replication_rows(
 }
 
 /// Functions: the validation and authorizer Lambda functions' invocations, errors and p99 duration.
-fn function_rows(template: &Template, watched: &Watched) -> Vec<Widget> {
+fn function_rows(watched: &Watched) -> Vec<Widget> {
     let functions = [
         ("validation", &watched.validation.function),
         ("authorizer", &watched.api.authorizer_function),
     ];
-    let lambda = |function, metric| {
-        Metric::lambda(template, function, metric).expect("the functions' names are literal")
-    };
+    let lambda = Metric::lambda;
     [
         ("Function invocations", LambdaMetric::Invocations, Stat::Sum),
         ("Function errors", LambdaMetric::Errors, Stat::Sum),
@@ -352,9 +333,8 @@ fn function_rows(template: &Template, watched: &Watched) -> Vec<Widget> {
 
 /// API: the stage's requests, 4XX and 5XX beside the authorizer's denials, and its latency (p99, average, and
 /// the backend's p99 through the VPC link).
-fn api_rows(template: &Template, watched: &Watched, alarms: &Alarms) -> Vec<Widget> {
-    let stage =
-        ApiStage::of(template, &watched.api.rest_api, STAGE).expect("the API's name is literal");
+fn api_rows(watched: &Watched, alarms: &Alarms) -> Vec<Widget> {
+    let stage = ApiStage::of(&watched.api.rest_api, STAGE);
     let api = |metric, stat, label: &str| Line::new(Metric::api_stage(&stage, metric), stat, label);
     vec![
         graph(
@@ -418,17 +398,14 @@ fn validation_rows(env: &Environment, alarms: &Alarms) -> Vec<Widget> {
 
 /// Workflows: the executions of the migration and the rollback state machines, started, succeeded, failed,
 /// timed out and aborted.
-fn workflow_rows(template: &Template, orchestration: &Orchestration) -> Vec<Widget> {
+fn workflow_rows(orchestration: &Orchestration) -> Vec<Widget> {
     [
         ("migration", &orchestration.migration),
         ("rollback", &orchestration.rollback),
     ]
     .into_iter()
     .map(|(name, state_machine)| {
-        let states = |metric| {
-            Metric::state_machine(template, state_machine, metric)
-                .expect("the state machines' names are literal")
-        };
+        let states = |metric| Metric::state_machine(state_machine, metric);
         graph(
             &format!("Workflow executions: {name}"),
             [

@@ -29,10 +29,7 @@ pub fn finish(
         ("migration", &orchestration.migration),
         ("rollback", &orchestration.rollback),
     ] {
-        let metric = |m| {
-            Metric::state_machine(&stack.template, state_machine, m)
-                .expect("the state machines' names are literal")
-        };
+        let metric = |m| Metric::state_machine(state_machine, m);
         let metric = AlarmMetric::Expression {
             expression: "m1 + m2 + m3".into(),
             label: format!("{purpose} executions failed, timed out or aborted"),
@@ -59,7 +56,7 @@ pub fn finish(
         alarms.signals.push(handle);
     }
 
-    let body = dashboard::body(stack, watched, alarms, orchestration);
+    let body = dashboard::body(stack.env, watched, alarms, orchestration);
     let name = dashboard::dashboard_name(stack.env);
     // One layout: the body the template embeds, and the same body resolved for this region beside it.
     let (embedded, resolved) = body.render(&stack.region, "aws");

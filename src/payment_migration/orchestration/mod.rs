@@ -54,7 +54,7 @@ use serde_json::json;
 
 use crate::asl::worst_case::{MAX_EXECUTION_SECONDS, MAX_HISTORY_EVENTS};
 use crate::asl::{Definition, Pass};
-use crate::cfn::{Attributes, Expr, Handle, LogicalId, Output};
+use crate::cfn::{Attributes, Handle, LogicalId, Named, Output};
 use crate::resources::iam::{ManagedPolicy, PolicyDocument, Principal, Role, Statement};
 use crate::resources::kms::Key;
 use crate::resources::stepfunctions::{
@@ -87,8 +87,8 @@ const FAILED: &str = "SaveFailure";
 const TAKEN_BACK: &str = "TakenBack";
 
 pub struct Orchestration {
-    pub migration: Handle<StateMachine>,
-    pub rollback: Handle<StateMachine>,
+    pub migration: Named<StateMachine>,
+    pub rollback: Named<StateMachine>,
 }
 
 /// What the workflows act on.
@@ -217,7 +217,7 @@ fn workflow(
     name: &str,
     definition: &Definition,
     asl_file: &str,
-) -> Handle<StateMachine> {
+) -> Named<StateMachine> {
     // Step Functions writes through CloudWatch Logs' vended-log delivery; AWS advises names under
     // /aws/vendedlogs/ so the account's log resource policy does not grow with every state machine.
     let log_group = stack.service_log_group(
@@ -314,7 +314,6 @@ fn workflow(
     );
 
     let state_machine = StateMachine::new(role.arn(), definition)
-        .state_machine_name(Expr::lit(name))
         .state_machine_type(StateMachineType::Standard)
         // Execution data would put payment references into the log group; the history keeps them.
         .logging_configuration(LoggingConfiguration::new(
@@ -324,9 +323,10 @@ fn workflow(
         ))
         .tracing_configuration(TracingConfiguration::enabled(true))
         .encryption_configuration(EncryptionConfiguration::customer_managed_key(key.arn()));
-    let handle = stack.add_with(
+    let handle = stack.add_named_with(
         Layer::Orchestration,
         &format!("{purpose} state machine"),
+        name,
         state_machine,
         Attributes::new()
             .depends_on(&log_group)
