@@ -35,13 +35,7 @@ pub struct RegionTemplate {
     pub workflows: Vec<payment_migration::orchestration::WorkflowLimits>,
 }
 
-/// One alarm as the runbook lists it.
-#[derive(Clone, Debug)]
-pub struct AlarmSummary {
-    pub name: String,
-    pub pages: bool,
-    pub description: String,
-}
+pub use payment_migration::stack::AlarmSummary;
 
 impl RegionTemplate {
     /// `stack.<region>.<yaml|json>`: the region is in the name so tools (and `cfn-lint --regions`) can read it.
@@ -106,50 +100,14 @@ pub fn region_template(
             contents: contents.clone(),
         })
         .collect();
-    let alarms = stack
-        .template
-        .resources()
-        .filter(|(_, kind, _)| kind.starts_with("AWS::CloudWatch::") && kind.ends_with("Alarm"))
-        .filter_map(|(_, _, properties)| {
-            Some(AlarmSummary {
-                name: properties.get("AlarmName")?.as_str()?.to_string(),
-                pages: properties.get("AlarmActions").is_some(),
-                description: properties.get("AlarmDescription")?.as_str()?.to_string(),
-            })
-        })
-        .collect();
-    let literal = |kind: &str, property: &str| -> Vec<String> {
-        stack
-            .template
-            .resources()
-            .filter(|(_, k, _)| *k == kind)
-            .filter_map(|(_, _, properties)| Some(properties.get(property)?.as_str()?.to_string()))
-            .collect()
-    };
-    let dms_instances = literal(
-        "AWS::DMS::ReplicationInstance",
-        "ReplicationInstanceIdentifier",
-    );
-    let dms_endpoints = literal("AWS::DMS::Endpoint", "EndpointIdentifier");
-    let log_groups = stack
-        .template
-        .resources()
-        .filter(|(_, kind, _)| *kind == "AWS::Logs::LogGroup")
-        .filter_map(|(id, _, properties)| {
-            Some((
-                id.to_string(),
-                properties.get("LogGroupName")?.as_str()?.to_string(),
-            ))
-        })
-        .collect();
     Ok(RegionTemplate {
         region: region.to_string(),
         template,
         extra,
-        alarms,
-        log_groups,
-        dms_instances,
-        dms_endpoints,
+        alarms: stack.runbook.alarms.clone(),
+        log_groups: stack.runbook.log_groups.clone(),
+        dms_instances: stack.runbook.dms_instances.clone(),
+        dms_endpoints: stack.runbook.dms_endpoints.clone(),
         workflows: stack.workflow_limits.clone(),
     })
 }
@@ -190,7 +148,6 @@ pub fn runbook(
     jinja
         .add_template("runbook", include_str!("../templates/runbook.md.j2"))
         .map_err(|e| RenderError::Runbook(e.to_string()))?;
-    use crate::payment_migration::{alerting, monitoring, orchestration};
     let rows: Vec<_> = templates
         .iter()
         .map(|t| {
@@ -223,7 +180,6 @@ pub fn runbook(
                 env => &env.name,
                 spec_file => spec_file,
                 deletion_protection => env.database.deletion_protection,
-                stack_name => format!("{}-{}", crate::payment_migration::stack::SYSTEM, env.name),
                 primary_region => &env.primary_region,
                 templates => rows,
                 any_s3 => templates.iter().any(|t| t.template.needs_s3_upload),
@@ -231,53 +187,23 @@ pub fn runbook(
                 on_premises_attachment => &env.network.on_premises_attachment_id,
                 on_premises_cidr => env.network.on_premises_cidr.to_string(),
                 log_retention_days => env.log_retention_days,
-                token_secret => crate::payment_migration::api::token_secret_name(env),
                 settings_ttl => env.api.settings_ttl_seconds,
                 rotation_window => env.api.token_rotation_window_minutes,
-                validation_function => crate::payment_migration::validation::function_name(env),
                 max_cdc_latency => env.migration.max_cdc_latency_seconds,
-                rollback_state_machine => orchestration::rollback_state_machine_name(env),
-                migration_state_machine => orchestration::migration_state_machine_name(env),
-                max_drain_minutes => orchestration::rollback::MAX_DRAIN_MINUTES,
-                gate_minutes => alerting::GATE_MINUTES,
-                forward_gate => alerting::alarms::gate_name(env, "forward"),
-                reverse_gate => alerting::alarms::gate_name(env, "reverse"),
-                health_alarm => alerting::alarms::health_alarm_name(env),
-                connection_seconds => orchestration::pace::CONNECTION_TESTS.seconds(),
-                full_load_poll_minutes => orchestration::pace::Pace::of(env).full_load.interval_seconds / 60,
                 full_load_hours => env.orchestration.full_load_timeout_hours,
                 cdc_minutes => env.orchestration.cdc_catch_up_minutes,
-                validation_retry_minutes => orchestration::pace::Pace::of(env).validation.interval_seconds / 60,
                 validation_minutes => env.orchestration.validation_timeout_minutes,
                 approval_hours => env.orchestration.approval_timeout_hours,
                 traffic_steps => env.orchestration.traffic_steps.iter().map(u32::to_string).collect::<Vec<_>>().join(", "),
                 bake_minutes => env.orchestration.bake_minutes,
-                bake_check_minutes => orchestration::pace::Pace::of(env).bake.interval_seconds / 60,
-                bake_checks => orchestration::pace::Pace::of(env).bake.max_polls,
-                unknown_checks => orchestration::pace::UNKNOWN_CHECKS_TOLERATED,
-                reverse_start_seconds => orchestration::pace::TASK_START.seconds(),
-                reverse_gate_seconds => orchestration::pace::REVERSE_GATE.seconds(),
-                task_stop_seconds => orchestration::pace::TASK_STOP.seconds(),
-                drain_min_minutes => orchestration::rollback::drain_min_polls(env) * orchestration::rollback::DRAIN_POLL_SECONDS / 60,
                 workflows => templates.first().map(|t| t.workflows.iter().map(|w| minijinja::context! {
                     name => &w.name,
                     events => w.worst_case.history_events,
                     hours => w.worst_case.duration_seconds.div_ceil(3600),
                     timeout_hours => u64::from(w.timeout_seconds).div_ceil(3600),
                 }).collect::<Vec<_>>()).unwrap_or_default(),
-                events_budget => orchestration::HISTORY_EVENTS_BUDGET,
                 control_schema => &env.migration.control_schema,
-                dashboard => monitoring::dashboard::dashboard_name(env),
-                external_source => match &env.migration.source {
-                    crate::spec::Source::External(external) => Some(minijinja::context! {
-                        secret_name => &external.secret_name,
-                        host => &external.host,
-                        port => external.port,
-                        network => external.network(env.network.on_premises_cidr).to_string(),
-                        verify_full => external.ca_certificate_pem.is_some(),
-                    }),
-                    crate::spec::Source::ProductionCluster(_) => None,
-                },
+                ..minijinja::Value::from(minijinja::value::Serde(payment_migration::operations::OperatorFacts::of(env))),
             })
         })
         .map_err(|e| RenderError::Runbook(e.to_string()))

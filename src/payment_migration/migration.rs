@@ -138,6 +138,7 @@ fn replication_instance(
         "DMS replication instance",
         1,
     );
+    stack.runbook.dms_instances.push(identifier.to_string());
     stack.add_named_with(
         Layer::Migration,
         "replication instance",
@@ -224,6 +225,7 @@ fn endpoints(
                 settings,
             )
             .endpoint_identifier(stack.name(purpose));
+            stack.runbook.dms_endpoints.push(stack.name(purpose));
             if let Some(certificate) = &database.certificate {
                 endpoint = endpoint.verified_by(certificate.clone());
             }

@@ -15,6 +15,7 @@ pub mod migration;
 pub mod monitoring;
 pub mod network;
 pub mod notification;
+pub mod operations;
 pub mod orchestration;
 pub mod preflight;
 pub mod stack;

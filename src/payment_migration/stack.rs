@@ -5,6 +5,7 @@ use ipnet::Ipv4Net;
 use crate::cfn::{
     Attributes, Expr, Handle, LogicalId, Named, PhysicalName, Resource, TagSet, Template,
 };
+use crate::resources::cloudwatch::AlarmDetails;
 use crate::resources::ec2::Subnet;
 use crate::resources::iam::{Principal, Statement};
 use crate::resources::kms::Key;
@@ -71,6 +72,30 @@ pub struct Stack<'e> {
     artifacts: Vec<(String, String)>,
     /// Each workflow's computed worst case, which [`super::preflight`] checks against Step Functions' limits.
     pub workflow_limits: Vec<WorkflowLimits>,
+    /// What the runbook needs from the stack, published by the layers as they add it.
+    pub runbook: RunbookFacts,
+}
+
+/// What the runbook needs from a region's stack, published by the layers as they add each resource, so the
+/// render reads it here rather than from the template's properties.
+#[derive(Clone, Debug, Default)]
+pub struct RunbookFacts {
+    /// Every alarm, in the order added.
+    pub alarms: Vec<AlarmSummary>,
+    /// Every log group: logical id and name.
+    pub log_groups: Vec<(String, String)>,
+    /// The DMS replication instances' and endpoints' identifiers, for the connection test.
+    pub dms_instances: Vec<String>,
+    pub dms_endpoints: Vec<String>,
+}
+
+/// One alarm as the runbook lists it: its name, whether it pages the operations topic, and its description
+/// (what it means, and how it treats missing data).
+#[derive(Clone, Debug)]
+pub struct AlarmSummary {
+    pub name: String,
+    pub pages: bool,
+    pub description: String,
 }
 
 /// Uses of shared resources that layers register, so that adding a layer never means editing the key or topic
@@ -115,6 +140,7 @@ impl<'e> Stack<'e> {
             grants: Grants::default(),
             artifacts: Vec::new(),
             workflow_limits: Vec::new(),
+            runbook: RunbookFacts::default(),
         }
     }
 
@@ -242,6 +268,22 @@ impl<'e> Stack<'e> {
             .add_named(logical_id(layer, purpose), name, resource, attributes)
     }
 
+    /// Adds an alarm named `name` and publishes it to the runbook.
+    pub fn add_alarm<R: PhysicalName + AlarmDetails>(
+        &mut self,
+        purpose: &str,
+        name: impl Into<String>,
+        alarm: R,
+    ) -> Named<R> {
+        let name = name.into();
+        self.runbook.alarms.push(AlarmSummary {
+            name: name.clone(),
+            pages: alarm.pages(),
+            description: alarm.description().to_string(),
+        });
+        self.add_named(Layer::Monitoring, purpose, name, alarm)
+    }
+
     /// Replaces the properties of a resource this stack added (see [`Template::replace`]), tagged as when added.
     pub fn replace<R: Resource>(
         &mut self,
@@ -306,12 +348,14 @@ impl<'e> Stack<'e> {
                 Expr::arn("logs", "log-group:*"),
             ),
         );
-        let group = LogGroup::new(self.env.log_retention_days)
-            .log_group_name(name)
-            .kms_key_id(key.arn());
+        let group = LogGroup::new(self.env.log_retention_days).kms_key_id(key.arn());
         // Audit logs outlive the stack: deleting or replacing it must not delete them (PCI DSS 10.5).
         let attributes = retention_suppressions(self.env, Attributes::new().retain());
-        self.add_with(layer, purpose, group, attributes)
+        let group = self.add_named_with(layer, purpose, name, group, attributes);
+        self.runbook
+            .log_groups
+            .push((group.logical_id().to_string(), group.name().to_string()));
+        group.handle().clone()
     }
 }
 

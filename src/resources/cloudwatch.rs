@@ -393,3 +393,30 @@ impl Dashboard {
 resource_type!(Dashboard, "AWS::CloudWatch::Dashboard", tags: list, attributes {
     ref: dashboard_name,
 });
+
+/// What an operator reads about an alarm in the runbook: whether it pages and what it says.
+pub trait AlarmDetails {
+    fn description(&self) -> &str;
+    /// Whether the alarm notifies anyone when it fires.
+    fn pages(&self) -> bool;
+}
+
+impl AlarmDetails for Alarm {
+    fn description(&self) -> &str {
+        &self.alarm_description
+    }
+
+    fn pages(&self) -> bool {
+        !self.alarm_actions.is_empty()
+    }
+}
+
+impl AlarmDetails for CompositeAlarm {
+    fn description(&self) -> &str {
+        &self.alarm_description
+    }
+
+    fn pages(&self) -> bool {
+        !self.alarm_actions.is_empty()
+    }
+}

@@ -29,7 +29,7 @@ use super::super::api::{Api, STAGE};
 use super::super::database::{Databases, SourceDatabase};
 use super::super::migration::Replication;
 use super::super::notification::Notification;
-use super::super::stack::{Layer, Stack, name_in};
+use super::super::stack::{Stack, name_in};
 use super::super::validation::{METRIC_NAMESPACE, Validation};
 use super::filters::LogMetrics;
 use super::{Alarms, paging_alarm};
@@ -141,14 +141,12 @@ fn gates(stack: &mut Stack, forward: &DmsTask, reverse: &DmsTask) -> (Named<Alar
     };
     let forward_gate = gate("forward", forward);
     let reverse_gate = gate("reverse", reverse);
-    let forward_cdc_latency = stack.add_named(
-        Layer::Monitoring,
+    let forward_cdc_latency = stack.add_alarm(
         "forward cdc latency alarm",
         gate_name(env, "forward"),
         forward_gate,
     );
-    let reverse_cdc_latency = stack.add_named(
-        Layer::Monitoring,
+    let reverse_cdc_latency = stack.add_alarm(
         "reverse cdc latency alarm",
         gate_name(env, "reverse"),
         reverse_gate,
@@ -313,7 +311,7 @@ fn health_composite(
     )
     .notify(topic.clone());
     let name = health_alarm_name(stack.env);
-    stack.add_named(Layer::Monitoring, "health alarm", name, composite)
+    stack.add_alarm("health alarm", name, composite)
 }
 
 /// The signals, which page and roll nothing back: authorizer denials spiking, the live payment path's

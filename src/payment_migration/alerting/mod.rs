@@ -19,7 +19,7 @@ use super::api::Api;
 use super::database::Databases;
 use super::migration::Replication;
 use super::notification::Notification;
-use super::stack::{Layer, Stack};
+use super::stack::Stack;
 use super::validation::Validation;
 
 pub use alarms::{GATE_MINUTES, REPLICATION_LAG_ALARM_SECONDS};
@@ -52,7 +52,7 @@ pub(super) fn paging_alarm(
 ) -> Named<Alarm> {
     let alarm = Alarm::new(description, metric, condition, missing).notify(topic.clone());
     let name = stack.name(purpose);
-    stack.add_named(Layer::Monitoring, &format!("{purpose} alarm"), name, alarm)
+    stack.add_alarm(&format!("{purpose} alarm"), name, alarm)
 }
 
 /// What the monitoring layer watches.
@@ -109,10 +109,5 @@ pub fn secondary(stack: &mut Stack, notification: &Notification, cluster: &Named
     )
     .notify(notification.operations_topic.topic_arn());
     let name = stack.name(&format!("global replication lag {}", stack.region));
-    stack.add_named(
-        Layer::Monitoring,
-        "global replication lag alarm",
-        name,
-        alarm,
-    );
+    stack.add_alarm("global replication lag alarm", name, alarm);
 }
