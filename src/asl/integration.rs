@@ -13,7 +13,7 @@
 use serde_json::{Map, Value, json};
 
 use super::error::{ErrorName, Retrier};
-use crate::cfn::{Expr, Handle};
+use crate::cfn::{Expr, Handle, Named};
 use crate::resources::cloudwatch::{Alarm, CompositeAlarm};
 use crate::resources::dms::{Endpoint, ReplicationInstance, ReplicationTask};
 use crate::resources::iam::Statement;
@@ -496,18 +496,20 @@ pub fn dms_describe_connections(endpoint: &Handle<Endpoint>) -> Integration {
     )
 }
 
-/// The ARN of a parameter from its name. migen's parameters live under the `/migration/{env}/` hierarchy, so
-/// their names start with `/` and the ARN is `…:parameter` followed by the name. (A name without the slash would
-/// give an ARN that matches nothing: access would be denied, never widened.)
-fn parameter_arn(parameter: &Handle<Parameter>) -> Expr {
-    Expr::sub_with(
-        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Name}",
-        [("Name", parameter.parameter_name())],
-    )
+/// The ARN of a parameter from its name: `…:parameter` followed by the name when it starts with `/` (a name in a
+/// hierarchy, as migen's `/migration/{env}/…` are), and `…:parameter/` followed by it when it does not. The name
+/// itself stays a reference to the parameter, so the policy names the resource the template creates.
+fn parameter_arn(parameter: &Named<Parameter>) -> Expr {
+    let arn = if parameter.name().starts_with('/') {
+        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${Name}"
+    } else {
+        "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${Name}"
+    };
+    Expr::sub_with(arn, [("Name", parameter.parameter_name())])
 }
 
 /// `SSM.PutParameter` overwriting a `String` parameter with `value`.
-pub fn ssm_put_parameter(parameter: &Handle<Parameter>, value: Input) -> Integration {
+pub fn ssm_put_parameter(parameter: &Named<Parameter>, value: Input) -> Integration {
     Integration::new("arn:aws:states:::aws-sdk:ssm:putParameter", Service::Ssm)
         .bind(
             "Name",
@@ -530,7 +532,7 @@ pub fn ssm_put_parameter(parameter: &Handle<Parameter>, value: Input) -> Integra
 }
 
 /// `SSM.GetParameter`; the value is at `$.Parameter.Value`.
-pub fn ssm_get_parameter(parameter: &Handle<Parameter>) -> Integration {
+pub fn ssm_get_parameter(parameter: &Named<Parameter>) -> Integration {
     Integration::new("arn:aws:states:::aws-sdk:ssm:getParameter", Service::Ssm)
         .bind(
             "Name",
@@ -548,7 +550,7 @@ pub fn ssm_get_parameter(parameter: &Handle<Parameter>) -> Integration {
 /// `SSM.GetParameters` of several parameters in one call (five history events where a call each would take five
 /// each). The answer's order is not the request's (`$.Parameters[*].Value` lists the values in any order), and a
 /// parameter that does not exist is listed under `InvalidParameters` rather than failing the call.
-pub fn ssm_get_parameters(parameters: &[&Handle<Parameter>]) -> Integration {
+pub fn ssm_get_parameters(parameters: &[&Named<Parameter>]) -> Integration {
     let mut integration =
         Integration::new("arn:aws:states:::aws-sdk:ssm:getParameters", Service::Ssm);
     let mut names = Vec::new();

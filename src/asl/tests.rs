@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::integration::*;
 use super::*;
-use crate::cfn::{Expr, Handle, LogicalId};
+use crate::cfn::{Expr, Handle, LogicalId, Named};
 use crate::resources::dms::{Endpoint, ReplicationInstance, ReplicationTask};
 use crate::resources::kms::Key;
 use crate::resources::lambda::Function;
@@ -28,8 +28,11 @@ fn task() -> Handle<ReplicationTask> {
     handle("FullLoadTask")
 }
 
-fn parameter() -> Handle<Parameter> {
-    handle("TrafficSplit")
+fn parameter() -> Named<Parameter> {
+    Named::new(
+        handle("TrafficSplit"),
+        "/migration/test/workflow/traffic-split-percentage".into(),
+    )
 }
 
 fn bucket() -> Handle<Bucket> {
@@ -461,6 +464,26 @@ fn a_placeholder_for_two_resources_is_reported() {
 
 fn statement_json(definition: &Definition) -> Value {
     serde_json::to_value(definition.policy_statements()).unwrap()
+}
+
+/// A parameter outside a hierarchy (`feature-flag`, no leading `/`) has the ARN `…:parameter/feature-flag`:
+/// `…:parameter` followed by the name would name no parameter, and the role would be denied at run time.
+#[test]
+fn a_parameter_name_without_a_leading_slash_gets_the_slash_in_its_arn() {
+    let flat = Named::new(handle("FeatureFlag"), "feature-flag".into());
+    let definition = StateMachineDefinition::new("Read")
+        .state("Read", timed(ssm_get_parameter(&flat)).end())
+        .build()
+        .unwrap();
+    assert_eq!(
+        statement_json(&definition),
+        json!([
+            {"Sid": "SsmFeatureFlag", "Effect": "Allow", "Action": "ssm:GetParameter",
+             "Resource": {"Fn::Sub": [
+                 "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${Name}",
+                 {"Name": {"Ref": "FeatureFlag"}}]}}
+        ])
+    );
 }
 
 #[test]

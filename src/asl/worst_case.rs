@@ -370,12 +370,13 @@ mod tests {
         Choice, Condition, ErrorName, Pass, Problem, Retrier, StateMachineDefinition, Succeed,
         Task, Wait,
     };
-    use crate::cfn::{Handle, LogicalId};
+    use crate::cfn::{Handle, LogicalId, Named};
 
     fn read() -> Task {
-        Task::new(ssm_get_parameter(&Handle::new(LogicalId::verbatim(
-            "Split",
-        ))))
+        Task::new(ssm_get_parameter(&Named::new(
+            Handle::new(LogicalId::verbatim("Split")),
+            "/split".into(),
+        )))
         .timeout_seconds(10)
     }
 
@@ -497,7 +498,11 @@ mod tests {
         let errors = StateMachineDefinition::new("Read")
             .state(
                 "Read",
-                Task::new(ssm_get_parameter(&Handle::new(LogicalId::verbatim("S")))).end(),
+                Task::new(ssm_get_parameter(&Named::new(
+                    Handle::new(LogicalId::verbatim("S")),
+                    "/s".into(),
+                )))
+                .end(),
             )
             .build()
             .unwrap_err();

@@ -2,7 +2,7 @@
 //! switch and the traffic split here, and the API's authorizer reads them, so every parameter constrains the
 //! values a later `PutParameter` may write.
 
-use crate::cfn::{Expr, Handle};
+use crate::cfn::{Expr, Named};
 use crate::resources::ssm::Parameter;
 
 use super::database::{Databases, SourceDatabase};
@@ -74,9 +74,9 @@ impl Phase {
 }
 
 pub struct Configuration {
-    pub enable_cutover: Handle<Parameter>,
-    pub traffic_split_percentage: Handle<Parameter>,
-    pub phase: Handle<Parameter>,
+    pub enable_cutover: Named<Parameter>,
+    pub traffic_split_percentage: Named<Parameter>,
+    pub phase: Named<Parameter>,
 }
 
 pub fn build(
@@ -192,15 +192,16 @@ fn parameter(
     value: Expr,
     description: &str,
     pattern: Option<&str>,
-) -> Handle<Parameter> {
-    let mut parameter =
-        Parameter::string(stack.parameter_path(path), value).description(description);
+) -> Named<Parameter> {
+    let name = stack.parameter_path(path);
+    let mut parameter = Parameter::string(name.clone(), value).description(description);
     if let Some(pattern) = pattern {
         parameter = parameter.allowed_pattern(pattern);
     }
-    stack.add(
+    stack.add_named(
         Layer::Configuration,
         &format!("{path} parameter"),
+        name,
         parameter,
     )
 }

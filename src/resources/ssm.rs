@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::Expr;
-use crate::{optional_properties, resource_type};
+use crate::{optional_properties, physical_name, resource_type};
 
 /// `AWS::SSM::Parameter` of type `String`. CloudFormation cannot create `SecureString` parameters, so secrets live
 /// in Secrets Manager and never here.
@@ -48,6 +48,8 @@ impl Parameter {
         tier: String,
     }
 }
+
+physical_name!(Parameter, name, "Name", |name| Expr::lit(name));
 
 resource_type!(Parameter, "AWS::SSM::Parameter", tags: map, attributes {
     ref: parameter_name,
