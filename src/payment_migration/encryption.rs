@@ -60,6 +60,7 @@ pub fn build(stack: &mut Stack) -> Handle<Key> {
 pub fn seal(stack: &mut Stack, handle: &Handle<Key>) {
     let properties = key(stack);
     stack.replace(Layer::Encryption, "key", handle, properties);
+    stack.grants.key_sealed = true;
 }
 
 fn key(stack: &Stack) -> Key {

@@ -78,4 +78,5 @@ pub fn seal(stack: &mut Stack, notification: &Notification) {
         "operations topic policy",
         TopicPolicy::new(PolicyDocument::new(statements), vec![topic.topic_arn()]),
     );
+    stack.grants.topic_sealed = true;
 }

@@ -26,7 +26,26 @@ pub fn check(stack: &Stack, rebuild: &dyn Fn(&Environment) -> usize) -> Vec<Prob
     problems.extend(resource_count_problems(stack, rebuild));
     problems.extend(super::orchestration::check_limits(&stack.workflow_limits));
     problems.extend(super::capacity::problems(stack));
+    problems.extend(late_grants(stack));
     problems
+}
+
+/// Registrations with the key or topic policy after it was written: a defect of whatever built the stack,
+/// reported rather than dropped.
+fn late_grants(stack: &Stack) -> Vec<Problem> {
+    stack
+        .grants
+        .late
+        .iter()
+        .map(|what| {
+            problem(
+                "(stack)",
+                format!("{what}, registered after its policy was written"),
+                "registrations before encryption::seal and notification::seal, which write the key and topic \
+                 policies from them",
+            )
+        })
+        .collect()
 }
 
 fn problem(field: &str, value: impl Into<String>, allowed: impl Into<String>) -> Problem {
@@ -394,6 +413,36 @@ mod tests {
             "{}",
             p.allowed
         );
+    }
+
+    /// A grant registered once the key and topic policies are written cannot reach them: refused, not dropped.
+    #[test]
+    fn a_grant_after_the_policies_are_written_is_reported() {
+        use crate::resources::iam::{Principal, Statement};
+        let env = dev_with_application_networks();
+        let mut stack = build(&env);
+        stack.use_key_via("sqs");
+        stack.grant_key(
+            Statement::allow("QueueDecrypts", &["kms:Decrypt"])
+                .principal(Principal::service("sqs.amazonaws.com"))
+                .resource("*"),
+        );
+        stack.allow_topic_publish(
+            Statement::allow("TeamPublishes", &["sns:Publish"])
+                .principal(Principal::service("events.amazonaws.com"))
+                .resource("*"),
+        );
+        let problems = check(&stack, &|other| build(other).template.resource_count());
+        let values: Vec<&str> = problems.iter().map(|p| p.value.as_str()).collect();
+        assert_eq!(
+            values,
+            [
+                "the key's use through sqs, registered after its policy was written",
+                "the key statement QueueDecrypts, registered after its policy was written",
+                "the topic statement TeamPublishes, registered after its policy was written",
+            ]
+        );
+        assert!(problems.iter().all(|p| p.field == "(stack)"));
     }
 
     #[test]

@@ -108,6 +108,14 @@ pub struct Grants {
     pub key_statements: Vec<Statement>,
     /// Statements of the operations topic's policy.
     pub topic_statements: Vec<Statement>,
+    /// Set when the key policy has been written ([`super::encryption::seal`]): a later registration could not
+    /// reach it.
+    pub key_sealed: bool,
+    /// Set when the topic policy has been written ([`super::notification::seal`]).
+    pub topic_sealed: bool,
+    /// Registrations that came after their policy was written, which [`super::preflight`] reports: dropped
+    /// silently, they would leave a service unable to use the key or publish to the topic at run time.
+    pub late: Vec<String>,
 }
 
 /// A VPC's private subnets (one per AZ, all of one size) and the addresses the layers place in each: AWS
@@ -161,12 +169,23 @@ impl<'e> Stack<'e> {
     /// The region's key is used through `service` (e.g. `s3`, `rds`) by the account's principals: the key
     /// policy allows it only through the services registered here.
     pub fn use_key_via(&mut self, service: &str) {
+        if self.grants.key_sealed {
+            self.grants
+                .late
+                .push(format!("the key's use through {service}"));
+            return;
+        }
         self.grants.key_via_services.insert(service.to_string());
     }
 
     /// A principal uses the key directly, as `statement` allows (its `Sid` identifies it; a second registration
     /// with the same `Sid` is ignored).
     pub fn grant_key(&mut self, statement: Statement) {
+        if self.grants.key_sealed {
+            let sid = statement.sid().unwrap_or_default();
+            self.grants.late.push(format!("the key statement {sid}"));
+            return;
+        }
         if !self
             .grants
             .key_statements
@@ -179,6 +198,11 @@ impl<'e> Stack<'e> {
 
     /// Someone may publish to the operations topic, as `statement` allows (deduplicated by `Sid`).
     pub fn allow_topic_publish(&mut self, statement: Statement) {
+        if self.grants.topic_sealed {
+            let sid = statement.sid().unwrap_or_default();
+            self.grants.late.push(format!("the topic statement {sid}"));
+            return;
+        }
         if !self
             .grants
             .topic_statements
