@@ -213,6 +213,16 @@ fn the_widget_counts_are_the_dashboards() {
     );
 }
 
+/// The table of README's compliance stance whose header row starts with `header`, from that row on.
+#[track_caller]
+fn compliance_table(header: &str) -> String {
+    let stance = section(&readme(), "## Compliance stance");
+    let (_, rest) = stance
+        .split_once(header)
+        .unwrap_or_else(|| panic!("the compliance stance has no table headed `{header}`"));
+    format!("{header}{rest}")
+}
+
 /// What a suppression table row names: logical ids, or every resource of a type, or every log group.
 struct Documented {
     rules: Vec<String>,
@@ -302,12 +312,7 @@ fn check_suppressions(
 
 #[test]
 fn the_guard_suppression_table_is_every_suppression() {
-    let readme = readme();
-    let stance = section(&readme, "## Compliance stance");
-    let text = stance
-        .split_once("| rule | resource |")
-        .map(|(_, rest)| format!("| rule | resource |{rest}"))
-        .expect("the compliance stance has the suppression table");
+    let text = compliance_table("| rule | resource |");
     check_suppressions("guard suppression", &documented_rows(&text), |resource| {
         resource
             .pointer("/Metadata/guard/SuppressedRules")
@@ -324,12 +329,7 @@ fn the_guard_suppression_table_is_every_suppression() {
 
 #[test]
 fn the_checkov_skip_table_is_every_skip() {
-    let readme = readme();
-    let stance = section(&readme, "## Compliance stance");
-    let text = stance
-        .split_once("| check | resource |")
-        .map(|(_, rest)| format!("| check | resource |{rest}"))
-        .expect("the compliance stance has the checkov skip table");
+    let text = compliance_table("| check | resource |");
     check_suppressions("checkov skip", &documented_rows(&text), |resource| {
         resource
             .pointer("/Metadata/checkov/skip")
@@ -346,12 +346,7 @@ fn the_checkov_skip_table_is_every_skip() {
 
 #[test]
 fn the_rule_table_is_rules_migen_guard() {
-    let readme = readme();
-    let stance = section(&readme, "## Compliance stance");
-    let text = stance
-        .split_once("| rule | promise |")
-        .map(|(_, rest)| format!("| rule | promise |{rest}"))
-        .expect("the compliance stance has the table of migen's rules");
+    let text = compliance_table("| rule | promise |");
     let documented: Vec<String> = table(&text)
         .iter()
         .flat_map(|row| backticked(&row[0]).into_iter().map(str::to_string))
