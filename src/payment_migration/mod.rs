@@ -26,8 +26,39 @@ use crate::spec::{Environment, SecondaryRegion};
 
 pub use stack::{Layer, Stack};
 
-/// The template of the environment's primary region.
+/// The template of the environment's primary region: [`compose`], then [`Composed::seal`].
 pub fn build(env: &Environment) -> Stack<'_> {
+    compose(env).seal()
+}
+
+/// The primary region's stack with every layer built and its key and topic policies not yet written, and the
+/// layers' handles. A platform team extends the shipped stack here: it adds its own resources to
+/// [`Composed::stack`], refers to the layers' resources through [`Composed::layers`], registers what they need
+/// from the key or the operations topic ([`Stack::use_key_via`], [`Stack::grant_key`],
+/// [`Stack::allow_topic_publish`]), and then calls [`Composed::seal`]; a registration after sealing is reported
+/// by the preflight check instead of reaching the policies.
+pub struct Composed<'e> {
+    pub stack: Stack<'e>,
+    pub layers: Layers,
+}
+
+/// The handles of the primary region's layers.
+pub struct Layers {
+    pub key: crate::cfn::Handle<crate::resources::kms::Key>,
+    pub network: network::Network,
+    pub databases: database::Databases,
+    pub replication: migration::Replication,
+    pub storage: storage::Storage,
+    pub notification: notification::Notification,
+    pub configuration: configuration::Configuration,
+    pub api: api::Api,
+    pub validation: validation::Validation,
+    pub alarms: alerting::Alarms,
+    pub workflows: orchestration::Orchestration,
+}
+
+/// Every layer of the primary region, in dependency order, before the key and topic policies are written.
+pub fn compose(env: &Environment) -> Composed<'_> {
     let mut stack = Stack::new(
         env,
         &env.primary_region,
@@ -73,10 +104,33 @@ pub fn build(env: &Environment) -> Stack<'_> {
         },
     );
     monitoring::finish(&mut stack, &watched, &mut alarms, &workflows);
-    // Last: the policies of the shared key and topic, from what every layer registered.
-    notification::seal(&mut stack, &notification);
-    encryption::seal(&mut stack, &key);
-    stack
+    Composed {
+        stack,
+        layers: Layers {
+            key,
+            network,
+            databases,
+            replication,
+            storage,
+            notification,
+            configuration,
+            api,
+            validation,
+            alarms,
+            workflows,
+        },
+    }
+}
+
+impl<'e> Composed<'e> {
+    /// Writes the shared key's and the operations topic's policies from what every layer (and whoever extended
+    /// the stack) registered, and returns the finished stack.
+    pub fn seal(self) -> Stack<'e> {
+        let Composed { mut stack, layers } = self;
+        notification::seal(&mut stack, &layers.notification);
+        encryption::seal(&mut stack, &layers.key);
+        stack
+    }
 }
 
 /// The template of a secondary region: deployed after the primary, whose global database it joins.

@@ -41,7 +41,7 @@ pub struct Alarms {
 
 /// Adds the alarm `payment-migration-<purpose>-<env>` (logical id `Monitoring<Purpose>Alarm`), which tells `topic`
 /// when it fires and when it clears.
-pub(super) fn paging_alarm(
+pub fn paging_alarm(
     stack: &mut Stack,
     topic: &Expr,
     purpose: &str,
