@@ -44,11 +44,55 @@ impl Pseudo {
 /// The resource or parameter a `Ref` names. Only typed handles ([`crate::cfn::Handle`],
 /// [`crate::cfn::ParameterHandle`]) create one, so code outside migen cannot point a `Ref` at a made-up name.
 #[derive(Clone, Debug, PartialEq)]
-pub struct RefTarget(String);
+pub struct RefTarget(String, Origin);
 
 impl RefTarget {
-    pub(super) fn new(logical_id: impl Into<String>) -> Self {
-        RefTarget(logical_id.into())
+    pub(super) fn new(logical_id: impl Into<String>, origin: Origin) -> Self {
+        RefTarget(logical_id.into(), origin)
+    }
+}
+
+/// Which template a handle came from: each [`crate::cfn::Template`] has its own, and an expression built from a
+/// handle carries it, so that a handle of another template is refused when it is serialized into this one even
+/// where both templates have a resource of that logical id. `Origin::UNKNOWN` (a handle made without a
+/// template, as unit tests do) is not checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Origin(u64);
+
+impl Origin {
+    pub const UNKNOWN: Origin = Origin(0);
+
+    /// A fresh origin, for a new template.
+    pub(super) fn fresh() -> Origin {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Origin(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+thread_local! {
+    /// The template whose content is being serialized, and the references of other templates met meanwhile.
+    static SERIALIZING: std::cell::Cell<Origin> = const { std::cell::Cell::new(Origin::UNKNOWN) };
+    static FOREIGN: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `serialize` as the serialization of content of the template `origin`, and returns its result with the
+/// logical ids it referred to through handles of other templates.
+pub(super) fn serializing_for<T>(
+    origin: Origin,
+    serialize: impl FnOnce() -> T,
+) -> (T, Vec<String>) {
+    let outer = SERIALIZING.with(|current| current.replace(origin));
+    let result = serialize();
+    SERIALIZING.with(|current| current.set(outer));
+    let foreign = FOREIGN.with(|found| std::mem::take(&mut *found.borrow_mut()));
+    (result, foreign)
+}
+
+/// Notes a reference of `origin` to `id` made while serializing for another template.
+fn note_origin(origin: Origin, id: &str) {
+    let current = SERIALIZING.with(std::cell::Cell::get);
+    if origin != Origin::UNKNOWN && current != Origin::UNKNOWN && origin != current {
+        FOREIGN.with(|found| found.borrow_mut().push(id.to_string()));
     }
 }
 
@@ -59,13 +103,19 @@ impl RefTarget {
 pub struct GetAttTarget {
     resource: String,
     attribute: &'static str,
+    origin: Origin,
 }
 
 impl GetAttTarget {
-    pub(super) fn new(resource: impl Into<String>, attribute: &'static str) -> Self {
+    pub(super) fn new(
+        resource: impl Into<String>,
+        attribute: &'static str,
+        origin: Origin,
+    ) -> Self {
         GetAttTarget {
             resource: resource.into(),
             attribute,
+            origin,
         }
     }
 }
@@ -302,12 +352,19 @@ impl Serialize for Expr {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Expr::Literal(s) => serializer.serialize_str(s),
-            Expr::Ref(RefTarget(id)) => Single("Ref", id).serialize(serializer),
+            Expr::Ref(RefTarget(id, origin)) => {
+                note_origin(*origin, id);
+                Single("Ref", id).serialize(serializer)
+            }
             Expr::Pseudo(p) => Single("Ref", p.name()).serialize(serializer),
             Expr::GetAtt(GetAttTarget {
                 resource,
                 attribute,
-            }) => Single("Fn::GetAtt", &[resource.as_str(), attribute]).serialize(serializer),
+                origin,
+            }) => {
+                note_origin(*origin, resource);
+                Single("Fn::GetAtt", &[resource.as_str(), attribute]).serialize(serializer)
+            }
             Expr::Sub(template, vars) if vars.is_empty() => {
                 Single("Fn::Sub", template).serialize(serializer)
             }
@@ -394,10 +451,17 @@ mod tests {
 
     #[test]
     fn intrinsic_functions_use_long_form() {
-        assert_eq!(v(&Expr::Ref(RefTarget::new("Vpc"))), json!({"Ref": "Vpc"}));
+        assert_eq!(
+            v(&Expr::Ref(RefTarget::new("Vpc", Origin::UNKNOWN))),
+            json!({"Ref": "Vpc"})
+        );
         assert_eq!(v(&Expr::region()), json!({"Ref": "AWS::Region"}));
         assert_eq!(
-            v(&Expr::GetAtt(GetAttTarget::new("Key", "Arn"))),
+            v(&Expr::GetAtt(GetAttTarget::new(
+                "Key",
+                "Arn",
+                Origin::UNKNOWN
+            ))),
             json!({"Fn::GetAtt": ["Key", "Arn"]})
         );
         assert_eq!(
@@ -407,7 +471,7 @@ mod tests {
         assert_eq!(
             v(&Expr::sub_with(
                 "${B}/*",
-                [("B", Expr::Ref(RefTarget::new("Bucket")))]
+                [("B", Expr::Ref(RefTarget::new("Bucket", Origin::UNKNOWN)))]
             )),
             json!({"Fn::Sub": ["${B}/*", {"B": {"Ref": "Bucket"}}]})
         );
@@ -416,7 +480,10 @@ mod tests {
                 "${A}:${B}",
                 [
                     ("B".to_string(), Expr::lit("b")),
-                    ("A".to_string(), Expr::Ref(RefTarget::new("X"))),
+                    (
+                        "A".to_string(),
+                        Expr::Ref(RefTarget::new("X", Origin::UNKNOWN))
+                    ),
                 ]
             )),
             json!({"Fn::Sub": ["${A}:${B}", {"A": {"Ref": "X"}, "B": "b"}]})
@@ -428,7 +495,7 @@ mod tests {
         assert_eq!(
             v(&Expr::join(
                 ",",
-                vec!["a".into(), Expr::Ref(RefTarget::new("X"))]
+                vec!["a".into(), Expr::Ref(RefTarget::new("X", Origin::UNKNOWN))]
             )),
             json!({"Fn::Join": [",", ["a", {"Ref": "X"}]]})
         );
@@ -443,7 +510,10 @@ mod tests {
         assert_eq!(
             v(&Expr::select(
                 6,
-                ListExpr::Split(":".into(), Box::new(Expr::Ref(RefTarget::new("Task"))))
+                ListExpr::Split(
+                    ":".into(),
+                    Box::new(Expr::Ref(RefTarget::new("Task", Origin::UNKNOWN)))
+                )
             )),
             json!({"Fn::Select": [6, {"Fn::Split": [":", {"Ref": "Task"}]}]})
         );

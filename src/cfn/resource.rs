@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::expr::{ConditionHandle, Expr, GetAttTarget, RefTarget};
+use super::expr::{ConditionHandle, Expr, GetAttTarget, Origin, RefTarget};
 use super::logical_id::LogicalId;
 
 /// One CloudFormation resource type.
@@ -142,13 +142,21 @@ macro_rules! physical_name {
 /// rejects handles used across templates).
 pub struct Handle<R> {
     id: LogicalId,
+    origin: Origin,
     _type: PhantomData<fn() -> R>,
 }
 
 impl<R> Handle<R> {
+    /// A handle that belongs to no template, for unit tests: never checked for its template.
+    #[cfg(test)]
     pub(crate) fn new(id: LogicalId) -> Self {
+        Handle::of_template(id, Origin::UNKNOWN)
+    }
+
+    pub(crate) fn of_template(id: LogicalId, origin: Origin) -> Self {
         Handle {
             id,
+            origin,
             _type: PhantomData,
         }
     }
@@ -159,17 +167,17 @@ impl<R> Handle<R> {
 
     /// `Ref` to this resource; what it returns depends on the type (see the type's named accessor).
     pub fn r#ref(&self) -> Expr {
-        Expr::Ref(RefTarget::new(self.id.as_str()))
+        Expr::Ref(RefTarget::new(self.id.as_str(), self.origin))
     }
 
     pub(crate) fn get_att(&self, attribute: &'static str) -> Expr {
-        Expr::GetAtt(GetAttTarget::new(self.id.as_str(), attribute))
+        Expr::GetAtt(GetAttTarget::new(self.id.as_str(), attribute, self.origin))
     }
 }
 
 impl<R> Clone for Handle<R> {
     fn clone(&self) -> Self {
-        Handle::new(self.id.clone())
+        Handle::of_template(self.id.clone(), self.origin)
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::expr::{ConditionHandle, Expr, RefTarget, to_json};
+use super::expr::{ConditionHandle, Expr, Origin, RefTarget, serializing_for, to_json};
 use super::logical_id::LogicalId;
 use super::quota;
 use super::references::{RefKind, references};
@@ -60,11 +60,11 @@ impl Parameter {
 
 /// A handle to a declared parameter.
 #[derive(Clone, Debug)]
-pub struct ParameterHandle(LogicalId);
+pub struct ParameterHandle(LogicalId, Origin);
 
 impl ParameterHandle {
     pub fn r#ref(&self) -> Expr {
-        Expr::Ref(RefTarget::new(self.0.as_str()))
+        Expr::Ref(RefTarget::new(self.0.as_str(), self.1))
     }
 }
 
@@ -183,6 +183,8 @@ pub struct Template {
     resources: Vec<(LogicalId, ResourceEntry)>,
     outputs: Vec<(LogicalId, Output)>,
     problems: Vec<String>,
+    /// This template's identity, which its handles carry.
+    origin: Origin,
 }
 
 impl Template {
@@ -197,6 +199,7 @@ impl Template {
             resources: Vec::new(),
             outputs: Vec::new(),
             problems: Vec::new(),
+            origin: Origin::fresh(),
         }
     }
 
@@ -242,7 +245,10 @@ impl Template {
         attributes: Attributes,
     ) -> Handle<R> {
         self.check_new_id(&id, "resource");
-        let properties = match serde_json::to_value(&resource) {
+        let (properties, foreign) =
+            serializing_for(self.origin, || serde_json::to_value(&resource));
+        self.foreign_handles(&id, foreign);
+        let properties = match properties {
             Ok(value) => value,
             Err(err) => {
                 self.problems.push(format!(
@@ -260,15 +266,52 @@ impl Template {
                 attributes,
             },
         ));
-        Handle::new(id)
+        Handle::of_template(id, self.origin)
+    }
+
+    /// Outputs and conditions that use a handle of another template (resources are checked as they are added).
+    fn foreign_in_outputs_and_conditions(&self) -> Vec<String> {
+        let outputs = self.outputs.iter().map(|(id, output)| {
+            (
+                format!("output {id}"),
+                serializing_for(self.origin, || to_json(output)).1,
+            )
+        });
+        let conditions = self.conditions.iter().map(|(id, condition)| {
+            (
+                format!("condition {id}"),
+                serializing_for(self.origin, || to_json(condition)).1,
+            )
+        });
+        outputs
+            .chain(conditions)
+            .flat_map(|(what, foreign)| {
+                foreign.into_iter().map(move |other| {
+                    format!("{what}: refers to {other} through a handle of another template")
+                })
+            })
+            .collect()
+    }
+
+    /// Handles of another template that a resource's properties use: refused even where this template has a
+    /// resource of the same logical id, which is not the resource the handle stands for.
+    fn foreign_handles(&mut self, id: &LogicalId, foreign: Vec<String>) {
+        for other in foreign {
+            self.problems.push(format!(
+                "resource {id}: refers to {other} through a handle of another template"
+            ));
+        }
     }
 
     /// Replaces the properties of a resource already added, keeping its place, id and attributes. For a resource
     /// whose properties gather what later parts of the template need, such as a key policy that lists every
     /// service that encrypts with the key: the handle exists early, the properties are final at the end.
     pub fn replace<R: Resource>(&mut self, handle: &Handle<R>, resource: R) {
-        let id = handle.logical_id();
-        let properties = match serde_json::to_value(&resource) {
+        let id = handle.logical_id().clone();
+        let (properties, foreign) =
+            serializing_for(self.origin, || serde_json::to_value(&resource));
+        self.foreign_handles(&id, foreign);
+        let properties = match properties {
             Ok(value) => value,
             Err(err) => {
                 self.problems.push(format!(
@@ -280,7 +323,7 @@ impl Template {
         match self
             .resources
             .iter_mut()
-            .find(|(r, entry)| r == id && entry.type_name == R::TYPE)
+            .find(|(r, entry)| *r == id && entry.type_name == R::TYPE)
         {
             Some((_, entry)) => entry.properties = properties,
             None => self.problems.push(format!(
@@ -293,7 +336,7 @@ impl Template {
     pub fn parameter(&mut self, id: LogicalId, parameter: Parameter) -> ParameterHandle {
         self.check_new_id(&id, "parameter");
         self.parameters.push((id.clone(), parameter));
-        ParameterHandle(id)
+        ParameterHandle(id, self.origin)
     }
 
     pub fn condition(&mut self, id: LogicalId, condition: ConditionExpr) -> ConditionHandle {
@@ -366,6 +409,7 @@ impl Template {
         problems.extend(self.reference_problems());
         problems.extend(self.cycle_problems());
 
+        problems.extend(self.foreign_in_outputs_and_conditions());
         let document = self.document();
         let body = match format {
             Format::Yaml => Ok(super::yaml::to_string(&document)),
@@ -704,8 +748,47 @@ mod tests {
             Subnet::new(foreign.vpc_id(), "10.0.0.0/24", Expr::availability_zone(0)),
         );
         let err = t.render(Format::Json).unwrap_err();
-        assert_eq!(err.problems.len(), 1);
-        assert!(err.problems[0].contains("resource Subnet refers to resource or parameter `Vpc`"));
+        assert_eq!(err.problems.len(), 2, "{:?}", err.problems);
+        assert_eq!(
+            err.problems[0],
+            "resource Subnet: refers to Vpc through a handle of another template"
+        );
+        assert!(err.problems[1].contains("resource Subnet refers to resource or parameter `Vpc`"));
+    }
+
+    /// Both templates have a `Vpc`: the reference resolves by name, but to the wrong resource, so it is refused
+    /// by the handle's template, in properties and in outputs.
+    #[test]
+    fn a_handle_from_another_template_is_refused_even_where_its_logical_id_exists() {
+        let mut other = Template::new("other");
+        let foreign = other.add(id("Vpc"), Vpc::new("10.1.0.0/16"));
+        let mut t = Template::new("test");
+        let own = t.add(id("Vpc"), Vpc::new("10.0.0.0/16"));
+        t.add(
+            id("Subnet"),
+            Subnet::new(foreign.vpc_id(), "10.0.0.0/24", Expr::availability_zone(0)),
+        );
+        t.output(id("VpcId"), Output::new("the VPC", foreign.vpc_id()));
+        let err = t.render(Format::Json).unwrap_err();
+        assert_eq!(
+            err.problems,
+            [
+                "resource Subnet: refers to Vpc through a handle of another template",
+                "output VpcId: refers to Vpc through a handle of another template",
+            ]
+        );
+        let mut fixed = Template::new("test");
+        let own_again = fixed.add(id("Vpc"), Vpc::new("10.0.0.0/16"));
+        fixed.add(
+            id("Subnet"),
+            Subnet::new(
+                own_again.vpc_id(),
+                "10.0.0.0/24",
+                Expr::availability_zone(0),
+            ),
+        );
+        assert!(fixed.render(Format::Json).is_ok());
+        let _ = own;
     }
 
     #[test]
@@ -729,7 +812,10 @@ mod tests {
         let vpc = t.add(id("Vpc"), Vpc::new("10.0.0.0/16"));
         let vars: Vec<(String, Expr)> = (0..5)
             .map(|i| (format!("V{i}"), vpc.vpc_id()))
-            .chain([("Gone".to_string(), Expr::Ref(RefTarget::new("Missing")))])
+            .chain([(
+                "Gone".to_string(),
+                Expr::Ref(RefTarget::new("Missing", Origin::UNKNOWN)),
+            )])
             .collect();
         t.add(
             id("Logs"),
@@ -810,7 +896,8 @@ mod tests {
             err.problems,
             [
                 "output Out refers to attribute `Vpc.Arn` in Fn::GetAtt, which AWS::EC2::VPC does not have \
-                 (it has: CidrBlock, DefaultSecurityGroup)"
+                 (it has: CidrBlock, DefaultSecurityGroup)",
+                "output Out: refers to Vpc through a handle of another template",
             ]
         );
     }
