@@ -209,8 +209,11 @@ pub fn check_limits(limits: &[WorkflowLimits]) -> Vec<Problem> {
 }
 
 /// One workflow: its log group, execution role and policies, the state machine, and the standalone ASL
-/// document beside the template.
-fn workflow(
+/// document beside the template. The role holds exactly what the definition calls ([`Definition::policy_statements`],
+/// and its unscoped actions in a policy of their own, with the reasons), so a workflow cannot run with a role
+/// that lacks a call or holds more. Public so that a stack extended from outside migen gets its workflows the
+/// same way.
+pub fn workflow(
     stack: &mut Stack,
     key: &Handle<Key>,
     purpose: &str,
