@@ -16,6 +16,8 @@ use migen::resources::cloudwatch::{
 use migen::resources::iam::{PolicyDocument, Principal, Statement};
 use migen::resources::sns::{Topic, TopicPolicy};
 use migen::spec::{self, Overrides};
+use migen::testing::RenderedTemplate;
+use serde_json::json;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let env = spec::load_shipped("dev", &Overrides::default())?;
@@ -70,6 +72,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let stack = composed.seal();
     let rendered = stack.template.render(Format::Yaml)?;
+    // What CloudFormation receives: the alarm on the forward task's metric, paging the team's topic.
+    RenderedTemplate::parse(&rendered.body)?.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        &json!({
+            "AlarmName": alarm.name(),
+            "Namespace": "AWS/DMS",
+            "MetricName": "CDCLatencySource",
+            "AlarmActions": [{"Ref": topic.logical_id().as_str()}],
+        }),
+    );
     print!("{}", rendered.body);
     Ok(())
 }

@@ -9,7 +9,23 @@
 //! - [`spec`]: environment specs and their validation.
 //! - [`payment_migration`]: the layers composed from those resources.
 //! - [`review`]: the offline change report and the architecture picture.
-//! - [`render`]: every artifact of an environment, ready to print or write.
+//! - [`render`]: each region's template and the runbook, ready to print; [`artifacts`]: every file `--out` writes.
+//! - [`testing`]: assertions over a rendered template, for the tests of a crate that builds on migen.
+//!
+//! Rendering the shipped dev environment, as `migen render --env dev` does (the `examples/` folder has more:
+//! extending the shipped stack, a workflow of one's own, a stack from scratch):
+//!
+//! ```
+//! use migen::cfn::Format;
+//! use migen::spec::{self, Overrides};
+//! use migen::testing::RenderedTemplate;
+//! use serde_json::json;
+//!
+//! let env = spec::load_shipped("dev", &Overrides::default()).unwrap();
+//! let templates = migen::render::templates(&env, Format::Yaml).unwrap();
+//! let primary = RenderedTemplate::parse(&templates[0].template.body).unwrap();
+//! primary.has_resource_properties("AWS::KMS::Key", &json!({"EnableKeyRotation": true}));
+//! ```
 
 pub mod artifacts;
 pub mod asl;
@@ -21,3 +37,4 @@ pub mod render;
 pub mod resources;
 pub mod review;
 pub mod spec;
+pub mod testing;
