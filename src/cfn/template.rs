@@ -380,6 +380,51 @@ impl Template {
             .map(|(id, entry)| (id, entry.type_name, &entry.properties))
     }
 
+    /// Escape hatch: sets the property at `path` of the resource `id` to `value`, for a property migen's builder
+    /// for the type does not offer. `path` is dotted below `Properties` (`"LoggingConfig.LogFormat"`, list items
+    /// by index, `"Tags.0.Value"`); missing objects on the way are created. The value takes part in the render's
+    /// reference checks like any other (a handle of another template is refused). A missing resource, or a path
+    /// through something that is not an object or a list, is reported by [`Template::render`].
+    pub fn override_property(&mut self, id: &LogicalId, path: &str, value: impl Serialize) {
+        let (value, foreign) = serializing_for(self.origin, || serde_json::to_value(&value));
+        self.foreign_handles(id, foreign);
+        let value = match value {
+            Ok(value) => value,
+            Err(err) => {
+                self.problems.push(format!(
+                    "resource {id}: the override of {path} cannot be serialized: {err}"
+                ));
+                return;
+            }
+        };
+        let Some((_, entry)) = self.resources.iter_mut().find(|(r, _)| r == id) else {
+            self.problems.push(format!(
+                "the override of {path} names resource {id}, which this template does not have"
+            ));
+            return;
+        };
+        if let Err(problem) = set_at(&mut entry.properties, path, value) {
+            self.problems
+                .push(format!("resource {id}: the override of {path}: {problem}"));
+        }
+    }
+
+    /// Escape hatch: calls `visit` with every resource's logical id, type and properties (as they will render,
+    /// changeable), in template order: a team's own tagging or policy rules over everything the stack holds. An
+    /// `Err` is reported by [`Template::render`] as a problem of that resource.
+    pub fn visit_resources(
+        &mut self,
+        mut visit: impl FnMut(&LogicalId, &'static str, &mut Value) -> Result<(), String>,
+    ) {
+        let mut problems = Vec::new();
+        for (id, entry) in &mut self.resources {
+            if let Err(problem) = visit(id, entry.type_name, &mut entry.properties) {
+                problems.push(format!("resource {id}: {problem}"));
+            }
+        }
+        self.problems.extend(problems);
+    }
+
     /// The properties of the resources `ids`, as they will render: `{id: properties}`, `null` for an id the
     /// template has no resource for (so a forgotten resource still changes the result). For content that
     /// decides a logical id, such as an API Gateway deployment's: pass it to [`LogicalId::with_content_hash`].
@@ -708,6 +753,59 @@ const SNAPSHOT_TYPES: &[&str] = &[
     "AWS::DocDB::DBCluster",
 ];
 
+/// Sets `value` at the dotted `path` below `root`, creating missing objects; list items are named by index.
+fn set_at(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
+    let segments: Vec<&str> = path.split('.').collect();
+    if segments.iter().any(|s| s.is_empty()) {
+        return Err("the path has an empty segment".into());
+    }
+    let (last, parents) = segments
+        .split_last()
+        .unwrap_or_else(|| unreachable!("split yields at least one segment"));
+    let mut current = root;
+    for segment in parents {
+        current = match current {
+            Value::Object(map) => map
+                .entry(segment.to_string())
+                .or_insert_with(|| Value::Object(Map::new())),
+            Value::Array(items) => {
+                let index: usize = segment.parse().map_err(|_| {
+                    format!("`{segment}` names an item of a list, which takes an index")
+                })?;
+                let length = items.len();
+                items
+                    .get_mut(index)
+                    .ok_or_else(|| format!("item {index} of a list of {length}"))?
+            }
+            other => {
+                return Err(format!(
+                    "`{segment}` is below {other}, which is not an object or a list"
+                ));
+            }
+        };
+    }
+    match current {
+        Value::Object(map) => {
+            map.insert(last.to_string(), value);
+            Ok(())
+        }
+        Value::Array(items) => {
+            let index: usize = last
+                .parse()
+                .map_err(|_| format!("`{last}` names an item of a list, which takes an index"))?;
+            let length = items.len();
+            let item = items
+                .get_mut(index)
+                .ok_or_else(|| format!("item {index} of a list of {length}"))?;
+            *item = value;
+            Ok(())
+        }
+        other => Err(format!(
+            "`{last}` is below {other}, which is not an object or a list"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -899,6 +997,73 @@ mod tests {
                  (it has: CidrBlock, DefaultSecurityGroup)",
                 "output Out: refers to Vpc through a handle of another template",
             ]
+        );
+    }
+
+    #[test]
+    fn an_override_sets_a_property_the_builder_lacks_and_its_references_are_checked() {
+        let mut t = Template::new("test");
+        let key = t.add(id("Key"), LogGroup::new(400));
+        let logs = t.add(id("Logs"), LogGroup::new(400));
+        t.override_property(logs.logical_id(), "DataProtectionPolicy.Name", "redact");
+        t.override_property(logs.logical_id(), "KmsKeyId", key.arn());
+        let doc: Value = serde_json::from_str(&t.render(Format::Json).unwrap().body).unwrap();
+        assert_eq!(
+            doc["Resources"]["Logs"]["Properties"],
+            json!({
+                "RetentionInDays": 400,
+                "DataProtectionPolicy": {"Name": "redact"},
+                "KmsKeyId": {"Fn::GetAtt": ["Key", "Arn"]},
+            })
+        );
+
+        let mut other = Template::new("other");
+        let foreign = other.add(id("Key"), LogGroup::new(400));
+        t.override_property(logs.logical_id(), "KmsKeyId", foreign.arn());
+        t.override_property(&id("Nowhere"), "A", 1);
+        t.override_property(logs.logical_id(), "RetentionInDays.Deeper", 1);
+        let err = t.render(Format::Json).unwrap_err();
+        assert_eq!(
+            err.problems,
+            [
+                "resource Logs: refers to Key through a handle of another template",
+                "the override of A names resource Nowhere, which this template does not have",
+                "resource Logs: the override of RetentionInDays.Deeper: `Deeper` is below 400, which is not an \
+                 object or a list",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_visitor_sees_every_resource_and_its_refusals_are_reported() {
+        let mut t = Template::new("test");
+        t.add(id("Vpc"), Vpc::new("10.0.0.0/16"));
+        t.add(id("Logs"), LogGroup::new(400));
+        let mut seen = Vec::new();
+        t.visit_resources(|id, type_name, properties| {
+            seen.push(format!("{id} {type_name}"));
+            properties["Tags"] = json!([{"Key": "Team", "Value": "payments"}]);
+            Ok(())
+        });
+        assert_eq!(seen, ["Vpc AWS::EC2::VPC", "Logs AWS::Logs::LogGroup"]);
+        let doc: Value = serde_json::from_str(&t.render(Format::Json).unwrap().body).unwrap();
+        assert_eq!(
+            doc["Resources"]["Logs"]["Properties"]["Tags"][0]["Value"],
+            "payments"
+        );
+
+        t.visit_resources(
+            |_, type_name, properties| match properties.get("RetentionInDays") {
+                Some(days) if days.as_u64() < Some(3653) => Err(format!(
+                    "{type_name} keeps logs {days} days, our rule says 3653"
+                )),
+                _ => Ok(()),
+            },
+        );
+        let err = t.render(Format::Json).unwrap_err();
+        assert_eq!(
+            err.problems,
+            ["resource Logs: AWS::Logs::LogGroup keeps logs 400 days, our rule says 3653"]
         );
     }
 
