@@ -60,7 +60,7 @@ impl Handling {
 }
 
 /// States run in order. Each state without a transition of its own goes to the state added after it; the last
-/// one goes where the sequence is closed ([`Sequence::close`]). A Choice, Succeed or Fail state keeps its own
+/// one goes where the sequence is closed (`Sequence::close`). A Choice, Succeed or Fail state keeps its own
 /// exits, so a sequence can also hold the states that only a Choice or a Catch leads to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sequence {
@@ -152,12 +152,12 @@ fn wire(mut state: State, next: Option<&str>) -> State {
 
 /// A bounded polling loop named `name`:
 ///
-/// `Start<name>Polls` (the count at 0) → [`WaitFor<name>`] → the reads → `Count<name>Poll` (the count plus one,
+/// `Start<name>Polls` (the count at 0) → `WaitFor<name>` → the reads → `Count<name>Poll` (the count plus one,
 /// and the facts the rules read) → the decision, whose rules are tried in order, then "fewer than `max_polls`
 /// polls: poll again", otherwise `on_exhausted`.
 ///
 /// With [`Poll::reading_first`] the first poll reads at once and the wait comes before each later one.
-/// The count and the facts live at `counter` (`Polls` and the fields of [`Poll::facts`]).
+/// The count and the facts live at `counter` (`Polls` and the fields of `Poll::facts`).
 #[derive(Clone, Debug)]
 pub struct Poll {
     name: String,

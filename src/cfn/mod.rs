@@ -13,7 +13,7 @@ pub mod yaml;
 pub use expr::{ConditionHandle, Expr, ListExpr, Pseudo};
 pub use logical_id::LogicalId;
 pub use resource::{
-    Attributes, DeletionPolicy, Dependency, Handle, Named, PhysicalName, Resource, Tag, TagSet,
+    Attributes, DeletionPolicy, Dependency, Handle, Named, PhysicalName, Raw, Resource, Tag, TagSet,
 };
 pub use template::{
     ConditionExpr, Format, Output, Parameter, ParameterHandle, RenderedTemplate, Template,

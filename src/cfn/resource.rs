@@ -20,7 +20,7 @@ pub trait Resource: Serialize + JsonSchema {
     const TYPE: &'static str;
 
     /// The attributes `Fn::GetAtt` can read, e.g. `Arn` or `Endpoint.Address`: exactly those the type's handle
-    /// has accessors for (both come from the `attributes` block of [`resource_type!`]).
+    /// has accessors for (both come from the `attributes` block of [`crate::resource_type!`]).
     const ATTRIBUTES: &'static [&'static str];
 
     /// Sets the resource's tags. Types that CloudFormation cannot tag ignore the call; which types can is
@@ -92,6 +92,32 @@ macro_rules! resource_type {
             )*
         }
     };
+    // For a type defined outside migen, whose handle cannot take inherent methods there: the attributes become
+    // the methods of a trait of the caller's crate, implemented for the type's handle.
+    ($ty:ty, $name:literal, tags: $tags:ident, attributes in $trait:ident {
+        ref: $(#[$rm:meta])* $ref_fn:ident $(, $(#[$m:meta])* $fn:ident => $attr:literal)* $(,)?
+    }) => {
+        $crate::resource_type!(@impl $ty, $name, $tags, [$($attr),*]);
+        /// What `Ref` returns and the attributes `Fn::GetAtt` can read, on the type's handle.
+        pub trait $trait {
+            $(#[$rm])*
+            fn $ref_fn(&self) -> $crate::cfn::Expr;
+            $(
+                $(#[$m])*
+                fn $fn(&self) -> $crate::cfn::Expr;
+            )*
+        }
+        impl $trait for $crate::cfn::Handle<$ty> {
+            fn $ref_fn(&self) -> $crate::cfn::Expr {
+                self.r#ref()
+            }
+            $(
+                fn $fn(&self) -> $crate::cfn::Expr {
+                    self.attribute($attr)
+                }
+            )*
+        }
+    };
     (@impl $ty:ty, $name:literal, $tags:ident, [$($attr:literal),*]) => {
         impl $crate::cfn::Resource for $ty {
             const TYPE: &'static str = $name;
@@ -137,6 +163,12 @@ macro_rules! physical_name {
     };
 }
 
+/// A resource of a type migen has no builder for, added with [`crate::cfn::Template::add_raw`]: its type name,
+/// the attributes it declares and its properties as JSON. Its handle reads attributes by name
+/// ([`Handle::attribute`]), checked at render against the declared ones, and its properties take part in the
+/// reference checks like any other resource's.
+pub struct Raw;
+
 /// A resource that has been added to a template. Only [`crate::cfn::Template::add`] creates handles, so every
 /// expression built from one names a resource that exists (in the template that created it; the render pass
 /// rejects handles used across templates).
@@ -172,6 +204,12 @@ impl<R> Handle<R> {
 
     pub(crate) fn get_att(&self, attribute: &'static str) -> Expr {
         Expr::GetAtt(GetAttTarget::new(self.id.as_str(), attribute, self.origin))
+    }
+
+    /// `Fn::GetAtt` of `attribute` by name, for a type whose attributes have no typed accessor (a [`Raw`]
+    /// resource). The render refuses an attribute the type did not declare.
+    pub fn attribute(&self, attribute: &'static str) -> Expr {
+        self.get_att(attribute)
     }
 }
 

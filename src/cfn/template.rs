@@ -9,7 +9,7 @@ use super::expr::{ConditionHandle, Expr, Origin, RefTarget, serializing_for, to_
 use super::logical_id::LogicalId;
 use super::quota;
 use super::references::{RefKind, references};
-use super::resource::{Attributes, DeletionPolicy, Handle, Named, PhysicalName, Resource};
+use super::resource::{Attributes, DeletionPolicy, Handle, Named, PhysicalName, Raw, Resource};
 
 /// A template parameter. Cross-region values travel as parameters because `Fn::ImportValue` cannot cross
 /// regions.
@@ -221,6 +221,41 @@ impl Template {
 
     pub fn add<R: Resource>(&mut self, id: LogicalId, resource: R) -> Handle<R> {
         self.add_with(id, resource, Attributes::new())
+    }
+
+    /// Escape hatch: adds a resource of a type migen has no builder for, as its CloudFormation type name, the
+    /// attributes `Fn::GetAtt` may read from it, and its properties. The properties take part in the render's
+    /// reference checks (pass them as a value holding expressions, such as a map of [`Expr`], rather than JSON
+    /// made beforehand, for a handle of another template to be told apart); the type and its properties are not
+    /// checked against CloudFormation's schema (cfn-lint does that on the rendered template).
+    pub fn add_raw(
+        &mut self,
+        id: LogicalId,
+        type_name: &'static str,
+        attribute_names: &'static [&'static str],
+        properties: impl Serialize,
+        attributes: Attributes,
+    ) -> Handle<Raw> {
+        self.check_new_id(&id, "resource");
+        let (properties, foreign) =
+            serializing_for(self.origin, || serde_json::to_value(&properties));
+        self.foreign_handles(&id, foreign);
+        let properties = properties.unwrap_or_else(|err| {
+            self.problems.push(format!(
+                "resource {id}: properties cannot be serialized: {err}"
+            ));
+            Value::Object(Map::new())
+        });
+        self.resources.push((
+            id.clone(),
+            ResourceEntry {
+                type_name,
+                get_att_names: attribute_names,
+                properties,
+                attributes,
+            },
+        ));
+        Handle::of_template(id, self.origin)
     }
 
     /// Adds a resource whose physical name is the literal `name` (it sets the type's name property), and returns

@@ -1,4 +1,4 @@
-//! Environment specs: the YAML a platform team edits ([`model`]), its validation ([`validate`]), and the
+//! Environment specs: the YAML a platform team edits ([`model`]), its validation (`validate`), and the
 //! validated [`Environment`] the layers are built from. The shipped specs are embedded in the binary so
 //! `migen render --env dev` works from any directory.
 
