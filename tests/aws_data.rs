@@ -66,6 +66,28 @@ fn generated_data_is_what_the_pinned_cfn_lint_gives() {
 }
 
 #[test]
+#[ignore = "runs the pinned cfn-lint that scripts/tools installs; scripts/test runs it"]
+fn generated_iam_actions_are_what_the_pinned_cfn_lint_gives() {
+    let output = Command::new(root().join("scripts/iam-actions"))
+        .args(["--output", "-"])
+        .current_dir(root())
+        .env("CFN_LINT_PYTHON", python())
+        .output()
+        .expect("scripts/iam-actions runs");
+    assert!(
+        output.status.success(),
+        "scripts/iam-actions failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let committed = std::fs::read(root().join("src/resources/iam_actions.rs"))
+        .expect("src/resources/iam_actions.rs");
+    assert!(
+        committed == output.stdout,
+        "src/resources/iam_actions.rs is not what the pinned cfn-lint gives: run scripts/iam-actions"
+    );
+}
+
+#[test]
 fn every_catalogued_type_is_listed_for_the_generator() {
     let listed =
         std::fs::read_to_string(root().join("src/spec/aws_data.types")).expect("aws_data.types");

@@ -132,6 +132,7 @@ const ALLOWED: &[&str] = &[
     "render -> spec",
     "resources -> cfn",
     "resources::apigateway -> resources::iam",
+    "resources::iam -> resources::iam_actions",
     "resources::kms -> resources::iam",
     "resources::s3 -> resources::iam",
     "resources::sns -> resources::iam",

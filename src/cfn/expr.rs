@@ -70,13 +70,13 @@ impl Origin {
 }
 
 thread_local! {
-    /// The template whose content is being serialized, and the references of other templates met meanwhile.
+    /// The template whose content is being serialized, and the problems its content reported meanwhile.
     static SERIALIZING: std::cell::Cell<Origin> = const { std::cell::Cell::new(Origin::UNKNOWN) };
-    static FOREIGN: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+    static NOTED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Runs `serialize` as the serialization of content of the template `origin`, and returns its result with the
-/// logical ids it referred to through handles of other templates.
+/// problems the content reported ([`note_problem`]), such as a handle of another template.
 pub(super) fn serializing_for<T>(
     origin: Origin,
     serialize: impl FnOnce() -> T,
@@ -84,15 +84,26 @@ pub(super) fn serializing_for<T>(
     let outer = SERIALIZING.with(|current| current.replace(origin));
     let result = serialize();
     SERIALIZING.with(|current| current.set(outer));
-    let foreign = FOREIGN.with(|found| std::mem::take(&mut *found.borrow_mut()));
-    (result, foreign)
+    let noted = NOTED.with(|found| std::mem::take(&mut *found.borrow_mut()));
+    (result, noted)
+}
+
+/// Reports a problem of the content being serialized into a template, which the template's render lists with
+/// the resource, output or condition it is in: for checks a value can make only of itself, such as a policy
+/// statement's actions. Outside a template's serialization it is not recorded.
+pub fn note_problem(problem: impl Into<String>) {
+    if SERIALIZING.with(std::cell::Cell::get) != Origin::UNKNOWN {
+        NOTED.with(|found| found.borrow_mut().push(problem.into()));
+    }
 }
 
 /// Notes a reference of `origin` to `id` made while serializing for another template.
 fn note_origin(origin: Origin, id: &str) {
     let current = SERIALIZING.with(std::cell::Cell::get);
     if origin != Origin::UNKNOWN && current != Origin::UNKNOWN && origin != current {
-        FOREIGN.with(|found| found.borrow_mut().push(id.to_string()));
+        note_problem(format!(
+            "refers to {id} through a handle of another template"
+        ));
     }
 }
 

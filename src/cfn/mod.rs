@@ -10,7 +10,7 @@ pub mod sub;
 pub mod template;
 pub mod yaml;
 
-pub use expr::{ConditionHandle, Expr, ListExpr, Pseudo};
+pub use expr::{ConditionHandle, Expr, ListExpr, Pseudo, note_problem};
 pub use logical_id::LogicalId;
 pub use resource::{
     Attributes, DeletionPolicy, Dependency, Handle, Named, PhysicalName, Raw, Resource, Tag, TagSet,

@@ -320,21 +320,20 @@ impl Template {
         });
         outputs
             .chain(conditions)
-            .flat_map(|(what, foreign)| {
-                foreign.into_iter().map(move |other| {
-                    format!("{what}: refers to {other} through a handle of another template")
-                })
+            .flat_map(|(what, noted)| {
+                noted
+                    .into_iter()
+                    .map(move |problem| format!("{what}: {problem}"))
             })
             .collect()
     }
 
-    /// Handles of another template that a resource's properties use: refused even where this template has a
-    /// resource of the same logical id, which is not the resource the handle stands for.
-    fn foreign_handles(&mut self, id: &LogicalId, foreign: Vec<String>) {
-        for other in foreign {
-            self.problems.push(format!(
-                "resource {id}: refers to {other} through a handle of another template"
-            ));
+    /// What a resource's properties reported while serialized: a handle of another template (refused even where
+    /// this template has a resource of the same logical id, which is not the resource the handle stands for), an
+    /// unknown IAM action, ...
+    fn foreign_handles(&mut self, id: &LogicalId, noted: Vec<String>) {
+        for problem in noted {
+            self.problems.push(format!("resource {id}: {problem}"));
         }
     }
 

@@ -10,6 +10,7 @@ pub mod dms;
 pub mod ec2;
 pub mod elasticloadbalancingv2;
 pub mod iam;
+pub mod iam_actions;
 pub mod kms;
 pub mod lambda;
 pub mod logs;
