@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let topic = stack.add(
         Layer::Notification,
         "platform team topic",
-        Topic::encrypted(layers.key.arn()),
+        Topic::encrypted(&layers.key),
     );
     stack.add(
         Layer::Notification,

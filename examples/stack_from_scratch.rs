@@ -45,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let bucket = template.add_with(
         LogicalId::verbatim("Bucket"),
-        Bucket::private_versioned(BucketEncryption::kms(key.arn())),
+        Bucket::private_versioned(BucketEncryption::kms(&key)),
         Attributes::new().retain(),
     );
     template.add(
@@ -64,7 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     template.add_named(
         LogicalId::verbatim("Logs"),
         "/example/application",
-        LogGroup::new(365).kms_key_id(key.arn()),
+        LogGroup::new(365).kms_key_id(&key),
         Attributes::new().retain(),
     );
     template.output(

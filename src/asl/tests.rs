@@ -962,7 +962,9 @@ fn template_publishing_to(topic: Option<&Handle<Topic>>) -> crate::cfn::Template
     let mut t = Template::new("test");
     let own = t.add(
         LogicalId::verbatim("OpsTopic"),
-        Topic::encrypted(Expr::lit("alias/ops")),
+        Topic::encrypted(crate::resources::kms::KeyArn::existing(Expr::lit(
+            "alias/ops",
+        ))),
     );
     let role = t.add(
         LogicalId::verbatim("WorkflowRole"),
@@ -1016,7 +1018,9 @@ fn a_resource_missing_from_the_template_is_a_dangling_substitution() {
     let mut other = crate::cfn::Template::new("other");
     let foreign = other.add(
         LogicalId::verbatim("ForeignTopic"),
-        Topic::encrypted(Expr::lit("alias/ops")),
+        Topic::encrypted(crate::resources::kms::KeyArn::existing(Expr::lit(
+            "alias/ops",
+        ))),
     );
     let err = template_publishing_to(Some(&foreign))
         .render(crate::cfn::Format::Json)

@@ -304,7 +304,7 @@ mod tests {
         let mut template = Template::new("t");
         let topic = template.add(
             LogicalId::verbatim("Topic"),
-            Topic::encrypted(Expr::lit("key")),
+            Topic::encrypted(crate::resources::kms::KeyArn::existing(Expr::lit("key"))),
         );
         let metric = Metric::custom(
             "Custom/Test",

@@ -342,7 +342,7 @@ mod tests {
             "Payment-Replication-Dev",
             ReplicationInstance::private(
                 "dms.t3.medium",
-                Expr::lit("key"),
+                crate::resources::kms::KeyArn::existing(Expr::lit("key")),
                 Expr::lit("group"),
                 vec![],
             ),

@@ -573,7 +573,7 @@ mod tests {
             "Payment-Replication-Test",
             ReplicationInstance::private(
                 "dms.t3.medium",
-                Expr::lit("key"),
+                crate::resources::kms::KeyArn::existing(Expr::lit("key")),
                 Expr::lit("group"),
                 vec![],
             ),
@@ -594,7 +594,12 @@ mod tests {
         let cluster = template.add_named(
             LogicalId::verbatim("Cluster"),
             "Payment-Cluster-Test",
-            DbCluster::aurora_postgresql("16.4", Expr::lit("key"), Expr::lit("subnets"), vec![]),
+            DbCluster::aurora_postgresql(
+                "16.4",
+                crate::resources::kms::KeyArn::existing(Expr::lit("key")),
+                Expr::lit("subnets"),
+                vec![],
+            ),
             none(),
         );
         let function = template.add_named(

@@ -555,7 +555,7 @@ fn authorizer_function(
     let token = stack.add_with(
         Layer::Api,
         "token secret",
-        Secret::api_token(key.arn())
+        Secret::api_token(key)
             .name(Expr::lit(token_secret_name(env)))
             .description(format!(
                 "Bearer token of the {} payment API; rotate with put-secret-value",

@@ -203,7 +203,7 @@ fn primary_cluster(
     let secret = stack.add_with(
         Layer::Database,
         &format!("{name} master secret"),
-        Secret::database_credentials(key.arn(), &db.master_username)
+        Secret::database_credentials(key, &db.master_username)
             .name(format!(
                 "{}/{}/{name}-db/master",
                 super::stack::SYSTEM,
@@ -216,7 +216,7 @@ fn primary_cluster(
     );
     let cluster = DbCluster::aurora_postgresql(
         db.engine_version.clone(),
-        key.arn(),
+        key,
         subnet_group.subnet_group_name(),
         vec![database_group.group_id()],
     )
@@ -247,7 +247,7 @@ fn primary_cluster(
         RotationSchedule::postgresql_single_user(
             attachment.attached_secret_arn(),
             db.credential_rotation_days,
-            key.arn(),
+            key,
             Expr::join(",", subnets.iter().map(Handle::subnet_id).collect()),
             rotation_group.group_id(),
         ),
@@ -310,7 +310,7 @@ pub fn secondary_cluster(
     );
     let cluster = DbCluster::aurora_postgresql(
         db.engine_version.clone(),
-        key.arn(),
+        key,
         subnet_group.subnet_group_name(),
         vec![database_group.group_id()],
     )
@@ -404,7 +404,7 @@ fn instances(
                 .promotion_tier(n.min(15))
                 .enhanced_monitoring(MONITORING_INTERVAL, monitoring.arn());
         if supports_performance_insights(class) {
-            instance = instance.performance_insights(key.arn(), PERFORMANCE_INSIGHTS_DAYS);
+            instance = instance.performance_insights(key, PERFORMANCE_INSIGHTS_DAYS);
         }
         stack.add_with(
             Layer::Database,

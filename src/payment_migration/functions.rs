@@ -118,7 +118,7 @@ pub fn vpc_function(stack: &mut Stack, key: &Handle<Key>, spec: FunctionSpec) ->
         .memory_size(spec.memory_mb)
         .reserved_concurrent_executions(spec.reserved_concurrency)
         .architecture(Architecture::Arm64)
-        .kms_key_arn(key.arn())
+        .kms_key_arn(key)
         .tracing(TracingMode::Active)
         .vpc_config(VpcConfig::new(
             spec.subnets.iter().map(Handle::subnet_id).collect(),

@@ -145,7 +145,7 @@ fn replication_instance(
         identifier,
         ReplicationInstance::private(
             migration.replication_instance_class.clone(),
-            key.arn(),
+            key,
             subnet_group.subnet_group_identifier(),
             vec![network.security_groups.replication.group_id()],
         )
@@ -221,7 +221,7 @@ fn endpoints(
                 database.engine,
                 database.database_name.clone(),
                 SslMode::Require,
-                key.arn(),
+                key,
                 settings,
             )
             .endpoint_identifier(stack.name(purpose));

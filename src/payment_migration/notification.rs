@@ -16,7 +16,7 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Notification {
     let topic = stack.add(
         Layer::Notification,
         "operations topic",
-        Topic::encrypted(key.arn())
+        Topic::encrypted(key)
             .topic_name(name)
             .display_name(format!("Payment migration {}", stack.env.name)),
     );

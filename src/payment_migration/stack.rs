@@ -372,7 +372,7 @@ impl<'e> Stack<'e> {
                 Expr::arn("logs", "log-group:*"),
             ),
         );
-        let group = LogGroup::new(self.env.log_retention_days).kms_key_id(key.arn());
+        let group = LogGroup::new(self.env.log_retention_days).kms_key_id(key);
         // Audit logs outlive the stack: deleting or replacing it must not delete them (PCI DSS 10.5).
         let attributes = retention_suppressions(self.env, Attributes::new().retain());
         let group = self.add_named_with(layer, purpose, name, group, attributes);

@@ -110,7 +110,7 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Storage {
     );
 
     let data_bucket = || {
-        Bucket::private_versioned(BucketEncryption::kms(key.arn())).lifecycle_rules(vec![
+        Bucket::private_versioned(BucketEncryption::kms(key)).lifecycle_rules(vec![
             LifecycleRule::enabled("age-noncurrent-versions")
                 .noncurrent_to_infrequent_access(NONCURRENT_TO_IA_DAYS)
                 .expire_noncurrent_after(retention)
@@ -144,7 +144,7 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Storage {
                 .replication_configuration(ReplicationConfiguration::everything(
                     replication_role.arn(),
                     replica.arn(),
-                    key.arn(),
+                    key,
                     "",
                 )),
             logged(),

@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
+use crate::resources::kms::KeyArn;
 use crate::{optional_properties, physical_name, resource_type};
 
 /// `AWS::DMS::ReplicationSubnetGroup`.
@@ -45,7 +46,7 @@ resource_type!(ReplicationSubnetGroup, "AWS::DMS::ReplicationSubnetGroup", tags:
 pub struct ReplicationInstance {
     replication_instance_class: String,
     publicly_accessible: bool,
-    kms_key_id: Expr,
+    kms_key_id: KeyArn,
     replication_subnet_group_identifier: Expr,
     vpc_security_group_ids: Vec<Expr>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -69,14 +70,14 @@ pub struct ReplicationInstance {
 impl ReplicationInstance {
     pub fn private(
         class: impl Into<String>,
-        kms_key_id: Expr,
+        kms_key_id: impl Into<KeyArn>,
         subnet_group: Expr,
         vpc_security_group_ids: Vec<Expr>,
     ) -> Self {
         ReplicationInstance {
             replication_instance_class: class.into(),
             publicly_accessible: false,
-            kms_key_id,
+            kms_key_id: kms_key_id.into(),
             replication_subnet_group_identifier: subnet_group,
             vpc_security_group_ids,
             replication_instance_identifier: None,
@@ -180,7 +181,7 @@ pub struct Endpoint {
     engine_name: String,
     database_name: String,
     ssl_mode: SslMode,
-    kms_key_id: Expr,
+    kms_key_id: KeyArn,
     postgre_sql_settings: PostgreSqlSettings,
     #[serde(skip_serializing_if = "Option::is_none")]
     certificate_arn: Option<Expr>,
@@ -197,7 +198,7 @@ impl Endpoint {
         engine_name: &str,
         database_name: impl Into<String>,
         ssl_mode: SslMode,
-        kms_key_id: Expr,
+        kms_key_id: impl Into<KeyArn>,
         settings: PostgreSqlSettings,
     ) -> Self {
         Endpoint {
@@ -205,7 +206,7 @@ impl Endpoint {
             engine_name: engine_name.into(),
             database_name: database_name.into(),
             ssl_mode,
-            kms_key_id,
+            kms_key_id: kms_key_id.into(),
             postgre_sql_settings: settings,
             certificate_arn: None,
             endpoint_identifier: None,

@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
+use crate::resources::kms::KeyArn;
 use crate::{optional_properties, physical_name, resource_type};
 
 /// The Python runtime of inline functions: the newest that cfn-lint 1.58 lists as supported (its
@@ -150,7 +151,7 @@ pub struct Function {
     #[serde(skip_serializing_if = "Option::is_none")]
     environment: Option<Environment>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    kms_key_arn: Option<Expr>,
+    kms_key_arn: Option<KeyArn>,
     #[serde(skip_serializing_if = "Option::is_none")]
     vpc_config: Option<VpcConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -223,7 +224,7 @@ impl Function {
         function_name: Expr,
         /// Encrypts the environment variables with a customer-managed key (PCI DSS 3.5) instead of Lambda's
         /// service key.
-        kms_key_arn: Expr,
+        kms_key_arn: KeyArn,
         vpc_config: VpcConfig,
         /// Caps the function's concurrency, so a flood of requests cannot starve the account's other functions,
         /// and guarantees it that much.

@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
+use crate::resources::kms::KeyArn;
 use crate::{optional_properties, physical_name, resource_type};
 
 /// `AWS::Logs::LogGroup`. Retention is required: a log group without one keeps logs forever at a cost nobody
@@ -15,7 +16,7 @@ pub struct LogGroup {
     #[serde(skip_serializing_if = "Option::is_none")]
     log_group_name: Option<Expr>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    kms_key_id: Option<Expr>,
+    kms_key_id: Option<KeyArn>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tags: Option<Vec<Tag>>,
 }
@@ -33,7 +34,7 @@ impl LogGroup {
     optional_properties! {
         log_group_name: Expr,
         /// The key's ARN (CloudWatch Logs does not accept a key id or alias here).
-        kms_key_id: Expr,
+        kms_key_id: KeyArn,
     }
 }
 

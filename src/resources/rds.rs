@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
+use crate::resources::kms::KeyArn;
 use crate::{optional_properties, physical_name, resource_type};
 
 /// `AWS::RDS::DBSubnetGroup`.
@@ -82,7 +83,7 @@ pub struct DbCluster {
     engine: String,
     engine_version: String,
     storage_encrypted: bool,
-    kms_key_id: Expr,
+    kms_key_id: KeyArn,
     #[serde(rename = "DBSubnetGroupName")]
     db_subnet_group_name: Expr,
     vpc_security_group_ids: Vec<Expr>,
@@ -136,7 +137,7 @@ impl DbCluster {
     /// primary; a secondary member of a global database inherits them and must not set any.
     pub fn aurora_postgresql(
         engine_version: impl Into<String>,
-        kms_key_id: Expr,
+        kms_key_id: impl Into<KeyArn>,
         db_subnet_group_name: Expr,
         vpc_security_group_ids: Vec<Expr>,
     ) -> Self {
@@ -144,7 +145,7 @@ impl DbCluster {
             engine: "aurora-postgresql".into(),
             engine_version: engine_version.into(),
             storage_encrypted: true,
-            kms_key_id,
+            kms_key_id: kms_key_id.into(),
             db_subnet_group_name,
             vpc_security_group_ids,
             db_cluster_identifier: None,
@@ -251,7 +252,7 @@ pub struct DbInstance {
         rename = "PerformanceInsightsKMSKeyId",
         skip_serializing_if = "Option::is_none"
     )]
-    performance_insights_kms_key_id: Option<Expr>,
+    performance_insights_kms_key_id: Option<KeyArn>,
     #[serde(skip_serializing_if = "Option::is_none")]
     performance_insights_retention_period: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -287,9 +288,13 @@ impl DbInstance {
     }
 
     /// Performance Insights, encrypted with the given key (its data includes SQL text).
-    pub fn performance_insights(mut self, kms_key_arn: Expr, retention_days: u32) -> Self {
+    pub fn performance_insights(
+        mut self,
+        kms_key_arn: impl Into<KeyArn>,
+        retention_days: u32,
+    ) -> Self {
         self.enable_performance_insights = Some(true);
-        self.performance_insights_kms_key_id = Some(kms_key_arn);
+        self.performance_insights_kms_key_id = Some(kms_key_arn.into());
         self.performance_insights_retention_period = Some(retention_days);
         self
     }

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::iam::PolicyDocument;
 use crate::cfn::{Expr, Tag};
+use crate::resources::kms::KeyArn;
 use crate::{optional_properties, resource_type};
 
 /// Default encryption of new objects.
@@ -27,18 +28,18 @@ struct ServerSideEncryptionByDefault {
     #[serde(rename = "SSEAlgorithm")]
     sse_algorithm: String,
     #[serde(rename = "KMSMasterKeyID", skip_serializing_if = "Option::is_none")]
-    kms_master_key_id: Option<Expr>,
+    kms_master_key_id: Option<KeyArn>,
 }
 
 impl BucketEncryption {
     /// SSE-KMS with the given key; S3 Bucket Keys cut the KMS requests (and their cost) by caching a data key per
     /// bucket.
-    pub fn kms(key_arn: Expr) -> Self {
+    pub fn kms(key_arn: impl Into<KeyArn>) -> Self {
         BucketEncryption {
             server_side_encryption_configuration: vec![ServerSideEncryptionRule {
                 server_side_encryption_by_default: ServerSideEncryptionByDefault {
                     sse_algorithm: "aws:kms".into(),
-                    kms_master_key_id: Some(key_arn),
+                    kms_master_key_id: Some(key_arn.into()),
                 },
                 bucket_key_enabled: Some(true),
             }],
@@ -231,7 +232,7 @@ struct ReplicationDestination {
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 struct ReplicaEncryption {
     #[serde(rename = "ReplicaKmsKeyID")]
-    replica_kms_key_id: Expr,
+    replica_kms_key_id: KeyArn,
 }
 
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -246,7 +247,7 @@ impl ReplicationConfiguration {
     pub fn everything(
         role_arn: Expr,
         destination_bucket_arn: Expr,
-        replica_key_arn: Expr,
+        replica_key_arn: impl Into<KeyArn>,
         prefix: &str,
     ) -> Self {
         let enabled = || StatusOnly {
@@ -265,7 +266,7 @@ impl ReplicationConfiguration {
                 destination: ReplicationDestination {
                     bucket: destination_bucket_arn,
                     encryption_configuration: ReplicaEncryption {
-                        replica_kms_key_id: replica_key_arn,
+                        replica_kms_key_id: replica_key_arn.into(),
                     },
                 },
                 source_selection_criteria: SourceSelectionCriteria {

@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
+use crate::resources::kms::KeyArn;
 use crate::{optional_properties, resource_type};
 
 /// How Secrets Manager generates the secret's value.
@@ -20,7 +21,7 @@ pub struct GenerateSecretString {
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct Secret {
-    kms_key_id: Expr,
+    kms_key_id: KeyArn,
     generate_secret_string: GenerateSecretString,
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<Expr>,
@@ -33,9 +34,9 @@ pub struct Secret {
 impl Secret {
     /// `{"username": username, "password": <generated>}`. The password avoids the characters PostgreSQL
     /// connection strings and RDS reject (`"`, `@`, `/`, `\`, space and `'`).
-    pub fn database_credentials(kms_key_id: Expr, username: &str) -> Self {
+    pub fn database_credentials(kms_key_id: impl Into<KeyArn>, username: &str) -> Self {
         Secret {
-            kms_key_id,
+            kms_key_id: kms_key_id.into(),
             generate_secret_string: GenerateSecretString {
                 secret_string_template: serde_json::json!({ "username": username }).to_string(),
                 generate_string_key: "password".into(),
@@ -50,9 +51,9 @@ impl Secret {
 
     /// `{"token": <64 letters and digits>}`: a bearer token for an API. Without punctuation it needs no escaping
     /// in an `Authorization` header or a shell.
-    pub fn api_token(kms_key_id: Expr) -> Self {
+    pub fn api_token(kms_key_id: impl Into<KeyArn>) -> Self {
         Secret {
-            kms_key_id,
+            kms_key_id: kms_key_id.into(),
             generate_secret_string: GenerateSecretString {
                 secret_string_template: "{}".into(),
                 generate_string_key: "token".into(),
@@ -115,7 +116,7 @@ resource_type!(SecretTargetAttachment, "AWS::SecretsManager::SecretTargetAttachm
 #[serde(rename_all = "PascalCase")]
 pub struct HostedRotationLambda {
     rotation_type: String,
-    kms_key_arn: Expr,
+    kms_key_arn: KeyArn,
     vpc_subnet_ids: Expr,
     vpc_security_group_ids: Expr,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -143,7 +144,7 @@ impl RotationSchedule {
     pub fn postgresql_single_user(
         secret_id: Expr,
         days: u32,
-        kms_key_arn: Expr,
+        kms_key_arn: impl Into<KeyArn>,
         subnet_ids: Expr,
         security_group_ids: Expr,
     ) -> Self {
@@ -151,7 +152,7 @@ impl RotationSchedule {
             secret_id,
             hosted_rotation_lambda: HostedRotationLambda {
                 rotation_type: "PostgreSQLSingleUser".into(),
-                kms_key_arn,
+                kms_key_arn: kms_key_arn.into(),
                 vpc_subnet_ids: subnet_ids,
                 vpc_security_group_ids: security_group_ids,
                 exclude_characters: Some("\"@/\\ '".into()),

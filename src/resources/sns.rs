@@ -5,13 +5,14 @@ use serde::Serialize;
 
 use super::iam::PolicyDocument;
 use crate::cfn::{Expr, Tag};
+use crate::resources::kms::KeyArn;
 use crate::{optional_properties, resource_type};
 
 /// `AWS::SNS::Topic`, encrypted with a customer-managed key (cfn-guard `SNS_ENCRYPTED_KMS`).
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct Topic {
-    kms_master_key_id: Expr,
+    kms_master_key_id: KeyArn,
     #[serde(skip_serializing_if = "Option::is_none")]
     topic_name: Option<Expr>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -21,9 +22,9 @@ pub struct Topic {
 }
 
 impl Topic {
-    pub fn encrypted(kms_master_key_id: Expr) -> Self {
+    pub fn encrypted(kms_master_key_id: impl Into<KeyArn>) -> Self {
         Topic {
-            kms_master_key_id,
+            kms_master_key_id: kms_master_key_id.into(),
             topic_name: None,
             display_name: None,
             tags: None,

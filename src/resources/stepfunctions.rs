@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
+use crate::resources::kms::KeyArn;
 use crate::{optional_properties, physical_name, resource_type};
 
 /// STANDARD runs up to a year with exactly-once steps and a full execution history (what a cutover needs);
@@ -89,16 +90,16 @@ enum EncryptionType {
 pub struct EncryptionConfiguration {
     #[serde(rename = "Type")]
     kind: EncryptionType,
-    kms_key_id: Expr,
+    kms_key_id: KeyArn,
     #[serde(skip_serializing_if = "Option::is_none")]
     kms_data_key_reuse_period_seconds: Option<u32>,
 }
 
 impl EncryptionConfiguration {
-    pub fn customer_managed_key(kms_key_arn: Expr) -> Self {
+    pub fn customer_managed_key(kms_key_arn: impl Into<KeyArn>) -> Self {
         EncryptionConfiguration {
             kind: EncryptionType::CustomerManagedKmsKey,
-            kms_key_id: kms_key_arn,
+            kms_key_id: kms_key_arn.into(),
             kms_data_key_reuse_period_seconds: None,
         }
     }

@@ -325,7 +325,7 @@ pub fn workflow(
             log_group.arn(),
         ))
         .tracing_configuration(TracingConfiguration::enabled(true))
-        .encryption_configuration(EncryptionConfiguration::customer_managed_key(key.arn()));
+        .encryption_configuration(EncryptionConfiguration::customer_managed_key(key));
     let handle = stack.add_named_with(
         Layer::Orchestration,
         &format!("{purpose} state machine"),
