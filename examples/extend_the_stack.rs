@@ -56,7 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let alarm = alerting::paging_alarm(
         stack,
-        &topic.topic_arn(),
+        &topic,
         "platform team cdc latency",
         "The forward DMS task's source CDC latency has stayed over 120 s for 5 minutes. Missing data is not \
          breaching: the task publishes no latency before it runs.",

@@ -605,7 +605,11 @@ mod tests {
         let function = template.add_named(
             LogicalId::verbatim("Function"),
             "payment-function-test",
-            Function::python_inline("", "index.handler", Expr::lit("role")),
+            Function::python_inline(
+                "",
+                "index.handler",
+                crate::resources::iam::RoleArn::existing(Expr::lit("role")),
+            ),
             none(),
         );
         let api = template.add_named(
@@ -621,7 +625,10 @@ mod tests {
         let state_machine = template.add_named(
             LogicalId::verbatim("StateMachine"),
             "payment-workflow-test",
-            StateMachine::new(Expr::lit("role"), &definition),
+            StateMachine::new(
+                crate::resources::iam::RoleArn::existing(Expr::lit("role")),
+                &definition,
+            ),
             none(),
         );
         Resources {

@@ -664,7 +664,7 @@ fn account_logging_role(stack: &mut Stack) -> Handle<WaitConditionHandle> {
     let account = stack.add_with(
         Layer::Api,
         "account",
-        Account::new(role.arn()),
+        Account::new(&role),
         Attributes::new().condition(&condition),
     );
     let mut anchors = serde_json::Map::new();

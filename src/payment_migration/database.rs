@@ -402,7 +402,7 @@ fn instances(
                 .db_instance_identifier(format!("{identifier}-{}", n + 1))
                 .ca_certificate_identifier(CA_CERTIFICATE)
                 .promotion_tier(n.min(15))
-                .enhanced_monitoring(MONITORING_INTERVAL, monitoring.arn());
+                .enhanced_monitoring(MONITORING_INTERVAL, monitoring);
         if supports_performance_insights(class) {
             instance = instance.performance_insights(key, PERFORMANCE_INSIGHTS_DAYS);
         }

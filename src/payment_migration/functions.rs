@@ -112,7 +112,7 @@ pub fn vpc_function(stack: &mut Stack, key: &Handle<Key>, spec: FunctionSpec) ->
     // Lambda shares one network interface per subnet and security-group combination among a function's
     // instances; each function here has a group of its own.
     stack.claim_addresses(spec.subnets, &format!("{} function", spec.name), 1);
-    let mut function = Function::python_inline(spec.source, "index.handler", role.arn())
+    let mut function = Function::python_inline(spec.source, "index.handler", &role)
         .description(spec.description)
         .timeout(spec.timeout_seconds)
         .memory_size(spec.memory_mb)

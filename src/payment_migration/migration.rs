@@ -211,7 +211,7 @@ fn endpoints(
     let mut endpoint =
         |purpose: &str, kind: EndpointType, database: &Database, cdc_source: bool| {
             let mut settings =
-                PostgreSqlSettings::from_secret(database.secret_id.clone(), access_role.arn())
+                PostgreSqlSettings::from_secret(database.secret_id.clone(), &access_role)
                     .map_boolean_as_boolean(true);
             if cdc_source {
                 settings = settings.cdc_source();

@@ -330,12 +330,8 @@ fn vpc(
     stack.add(
         Layer::Network,
         &format!("{name} flow log"),
-        FlowLog::all_traffic_of_vpc(
-            vpc.vpc_id(),
-            log_group.log_group_name(),
-            flow_logs_role.arn(),
-        )
-        .max_aggregation_interval(60u32),
+        FlowLog::all_traffic_of_vpc(vpc.vpc_id(), log_group.log_group_name(), flow_logs_role)
+            .max_aggregation_interval(60u32),
     );
 
     let private_route_table = stack.add(

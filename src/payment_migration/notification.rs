@@ -23,7 +23,7 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Notification {
     stack.add(
         Layer::Notification,
         "operations email subscription",
-        Subscription::email(topic.topic_arn(), stack.env.operations_email.clone()),
+        Subscription::email(&topic, stack.env.operations_email.clone()),
     );
     // The topic is encrypted, so whoever publishes also needs the key: CloudWatch alarms publish as the service.
     stack.use_key_via("sns");

@@ -142,7 +142,7 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Storage {
             data_bucket()
                 .access_logs_to(logs.bucket_name(), format!("{log_prefix}/"))
                 .replication_configuration(ReplicationConfiguration::everything(
-                    replication_role.arn(),
+                    &replication_role,
                     replica.arn(),
                     key,
                     "",

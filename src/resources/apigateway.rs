@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::iam::PolicyDocument;
 use crate::cfn::{Expr, Tag};
+use crate::resources::iam::RoleArn;
 use crate::{optional_properties, physical_name, resource_type};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
@@ -642,9 +643,9 @@ pub struct Account {
 }
 
 impl Account {
-    pub fn new(cloud_watch_role_arn: Expr) -> Self {
+    pub fn new(cloud_watch_role_arn: impl Into<RoleArn>) -> Self {
         Account {
-            cloud_watch_role_arn,
+            cloud_watch_role_arn: cloud_watch_role_arn.into().into_expr(),
         }
     }
 }

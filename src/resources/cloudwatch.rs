@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
+use crate::resources::sns::TopicArn;
 use crate::{physical_name, resource_type};
 
 /// One dimension: its name and the value, which may be an expression resolved at deploy time.
@@ -281,7 +282,8 @@ impl Alarm {
     }
 
     /// Tells `topic_arn` when the alarm fires and when it clears.
-    pub fn notify(mut self, topic_arn: Expr) -> Self {
+    pub fn notify(mut self, topic: impl Into<TopicArn>) -> Self {
+        let topic_arn = topic.into().into_expr();
         self.alarm_actions.push(topic_arn.clone());
         self.ok_actions.push(topic_arn);
         self
@@ -352,7 +354,8 @@ impl CompositeAlarm {
     }
 
     /// Tells `topic_arn` when the alarm fires and when it clears.
-    pub fn notify(mut self, topic_arn: Expr) -> Self {
+    pub fn notify(mut self, topic: impl Into<TopicArn>) -> Self {
+        let topic_arn = topic.into().into_expr();
         self.alarm_actions.push(topic_arn.clone());
         self.ok_actions.push(topic_arn);
         self

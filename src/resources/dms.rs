@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
+use crate::resources::iam::RoleArn;
 use crate::resources::kms::KeyArn;
 use crate::{optional_properties, physical_name, resource_type};
 
@@ -141,10 +142,10 @@ pub struct PostgreSqlSettings {
 }
 
 impl PostgreSqlSettings {
-    pub fn from_secret(secret_id: Expr, access_role_arn: Expr) -> Self {
+    pub fn from_secret(secret_id: Expr, access_role_arn: impl Into<RoleArn>) -> Self {
         PostgreSqlSettings {
             secrets_manager_secret_id: secret_id,
-            secrets_manager_access_role_arn: access_role_arn,
+            secrets_manager_access_role_arn: access_role_arn.into().into_expr(),
             heartbeat_enable: None,
             heartbeat_frequency: None,
             capture_ddls: None,

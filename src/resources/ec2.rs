@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
+use crate::resources::iam::RoleArn;
 use crate::{optional_properties, resource_type};
 
 /// `AWS::EC2::VPC`.
@@ -469,14 +470,18 @@ pub struct FlowLog {
 impl FlowLog {
     /// Records accepted and rejected traffic of a whole VPC (PCI DSS 10.2: network access to the cardholder data
     /// environment is logged).
-    pub fn all_traffic_of_vpc(vpc_id: Expr, log_group_name: Expr, delivery_role_arn: Expr) -> Self {
+    pub fn all_traffic_of_vpc(
+        vpc_id: Expr,
+        log_group_name: Expr,
+        delivery_role_arn: impl Into<RoleArn>,
+    ) -> Self {
         FlowLog {
             resource_id: vpc_id,
             resource_type: "VPC".into(),
             traffic_type: "ALL".into(),
             log_destination_type: "cloud-watch-logs".into(),
             log_group_name,
-            deliver_logs_permission_arn: delivery_role_arn,
+            deliver_logs_permission_arn: delivery_role_arn.into().into_expr(),
             max_aggregation_interval: None,
             tags: None,
         }

@@ -371,6 +371,14 @@ resource_type!(ManagedPolicy, "AWS::IAM::ManagedPolicy", tags: none, attributes 
     ref: policy_arn,
 });
 
+reference_slot!(
+    /// An IAM role where a property takes one, as its ARN: a role of the template from its handle (`&role`), or
+    /// [`RoleArn::existing`] for one it does not create. A slot typed so cannot take another resource's ARN.
+    RoleArn,
+    Role,
+    arn
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

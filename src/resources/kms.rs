@@ -1,12 +1,10 @@
 //! AWS Key Management Service: the customer-managed key that encrypts every data store of a region's stack.
 
-use std::borrow::Cow;
-
-use schemars::{JsonSchema, Schema, SchemaGenerator};
-use serde::{Serialize, Serializer};
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use super::iam::PolicyDocument;
-use crate::cfn::{Expr, Handle, Tag};
+use crate::cfn::{Expr, Tag};
 use crate::{optional_properties, resource_type};
 
 /// `AWS::KMS::Key`: a symmetric encryption key. Rotation is a constructor decision, not an option, because PCI
@@ -73,67 +71,37 @@ resource_type!(Alias, "AWS::KMS::Alias", tags: none, attributes {
     ref: alias_name,
 });
 
-/// A KMS key where a property takes one, as its ARN: a key of the template, from its handle
-/// (`KeyArn::from(&key)`, or `&key` where a slot takes `impl Into<KeyArn>`), or, as an explicit escape, a key the
-/// template does not create ([`KeyArn::existing`]). A slot typed so cannot take a bucket's ARN, a key id or any
-/// other expression by mistake:
-///
-/// ```compile_fail
-/// use migen::cfn::{LogicalId, Template};
-/// use migen::resources::s3::{Bucket, BucketEncryption};
-/// use migen::resources::sns::Topic;
-///
-/// let mut template = Template::new("example");
-/// let bucket = template.add(
-///     LogicalId::verbatim("Bucket"),
-///     Bucket::private_versioned(BucketEncryption::s3_managed()),
-/// );
-/// let _ = Topic::encrypted(bucket.arn()); // a bucket's ARN where a key belongs
-/// ```
-///
-/// ```
-/// use migen::cfn::{Expr, LogicalId, Template};
-/// use migen::resources::iam::PolicyDocument;
-/// use migen::resources::kms::{Key, KeyArn};
-/// use migen::resources::sns::Topic;
-///
-/// let mut template = Template::new("example");
-/// let key = template.add(LogicalId::verbatim("Key"), Key::rotating(PolicyDocument::new(vec![])));
-/// let _ = Topic::encrypted(&key);
-/// let _ = Topic::encrypted(KeyArn::existing(Expr::ImportValue(Box::new(Expr::lit("shared-key-arn")))));
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub struct KeyArn(Expr);
-
-impl KeyArn {
-    /// A key this template does not create, by its ARN (another stack's output, a parameter, a literal).
-    pub fn existing(arn: Expr) -> Self {
-        KeyArn(arn)
-    }
-}
-
-impl From<&Handle<Key>> for KeyArn {
-    fn from(key: &Handle<Key>) -> Self {
-        KeyArn(key.arn())
-    }
-}
-
-impl Serialize for KeyArn {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
-    }
-}
-
-impl JsonSchema for KeyArn {
-    fn schema_name() -> Cow<'static, str> {
-        Expr::schema_name()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        Expr::json_schema(generator)
-    }
-}
+reference_slot!(
+    /// A KMS key where a property takes one, as its ARN: a key of the template, from its handle
+    /// (`KeyArn::from(&key)`, or `&key` where a slot takes `impl Into<KeyArn>`), or, as an explicit escape, a key the
+    /// template does not create ([`KeyArn::existing`]). A slot typed so cannot take a bucket's ARN, a key id or any
+    /// other expression by mistake:
+    ///
+    /// ```compile_fail
+    /// use migen::cfn::{LogicalId, Template};
+    /// use migen::resources::s3::{Bucket, BucketEncryption};
+    /// use migen::resources::sns::Topic;
+    ///
+    /// let mut template = Template::new("example");
+    /// let bucket = template.add(
+    ///     LogicalId::verbatim("Bucket"),
+    ///     Bucket::private_versioned(BucketEncryption::s3_managed()),
+    /// );
+    /// let _ = Topic::encrypted(bucket.arn()); // a bucket's ARN where a key belongs
+    /// ```
+    ///
+    /// ```
+    /// use migen::cfn::{Expr, LogicalId, Template};
+    /// use migen::resources::iam::PolicyDocument;
+    /// use migen::resources::kms::{Key, KeyArn};
+    /// use migen::resources::sns::Topic;
+    ///
+    /// let mut template = Template::new("example");
+    /// let key = template.add(LogicalId::verbatim("Key"), Key::rotating(PolicyDocument::new(vec![])));
+    /// let _ = Topic::encrypted(&key);
+    /// let _ = Topic::encrypted(KeyArn::existing(Expr::ImportValue(Box::new(Expr::lit("shared-key-arn")))));
+    /// ```
+    KeyArn,
+    Key,
+    arn
+);

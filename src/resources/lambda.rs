@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
+use crate::resources::iam::RoleArn;
 use crate::resources::kms::KeyArn;
 use crate::{optional_properties, physical_name, resource_type};
 
@@ -170,13 +171,13 @@ impl Function {
     pub fn python_inline(
         source: impl Into<String>,
         handler: impl Into<String>,
-        role_arn: Expr,
+        role_arn: impl Into<RoleArn>,
     ) -> Self {
         Function {
             code: Code {
                 zip_file: source.into(),
             },
-            role: role_arn,
+            role: role_arn.into().into_expr(),
             runtime: PYTHON_RUNTIME.into(),
             handler: handler.into(),
             timeout: None,
@@ -284,16 +285,19 @@ mod tests {
 
     #[test]
     fn inline_python_function_renders_runtime_handler_and_logging() {
-        let function =
-            Function::python_inline("def handler(e, c): pass", "index.handler", "r".into())
-                .architecture(Architecture::Arm64)
-                .environment_variable("TABLE", "t")
-                .tracing(TracingMode::Active)
-                .logging_config(LoggingConfig::json(
-                    "/x".into(),
-                    ApplicationLogLevel::Info,
-                    SystemLogLevel::Warn,
-                ));
+        let function = Function::python_inline(
+            "def handler(e, c): pass",
+            "index.handler",
+            RoleArn::existing("r".into()),
+        )
+        .architecture(Architecture::Arm64)
+        .environment_variable("TABLE", "t")
+        .tracing(TracingMode::Active)
+        .logging_config(LoggingConfig::json(
+            "/x".into(),
+            ApplicationLogLevel::Info,
+            SystemLogLevel::Warn,
+        ));
         let value = serde_json::to_value(&function).unwrap();
         assert_eq!(value["Runtime"], json!("python3.14"));
         assert_eq!(value["Code"], json!({"ZipFile": "def handler(e, c): pass"}));

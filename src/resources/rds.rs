@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
+use crate::resources::iam::RoleArn;
 use crate::resources::kms::KeyArn;
 use crate::{optional_properties, physical_name, resource_type};
 
@@ -300,9 +301,13 @@ impl DbInstance {
     }
 
     /// Enhanced monitoring every `interval_seconds` (1, 5, 10, 15, 30 or 60) through `role_arn`.
-    pub fn enhanced_monitoring(mut self, interval_seconds: u32, role_arn: Expr) -> Self {
+    pub fn enhanced_monitoring(
+        mut self,
+        interval_seconds: u32,
+        role_arn: impl Into<RoleArn>,
+    ) -> Self {
         self.monitoring_interval = Some(interval_seconds);
-        self.monitoring_role_arn = Some(role_arn);
+        self.monitoring_role_arn = Some(role_arn.into().into_expr());
         self
     }
 

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::iam::PolicyDocument;
 use crate::cfn::{Expr, Tag};
+use crate::resources::iam::RoleArn;
 use crate::resources::kms::KeyArn;
 use crate::{optional_properties, resource_type};
 
@@ -245,7 +246,7 @@ impl ReplicationConfiguration {
     /// Replicates everything under `prefix` to `destination_bucket_arn`, re-encrypting replicas with
     /// `replica_key_arn`. KMS-encrypted objects are included explicitly: S3 skips them otherwise.
     pub fn everything(
-        role_arn: Expr,
+        role_arn: impl Into<RoleArn>,
         destination_bucket_arn: Expr,
         replica_key_arn: impl Into<KeyArn>,
         prefix: &str,
@@ -254,7 +255,7 @@ impl ReplicationConfiguration {
             status: "Enabled".into(),
         };
         ReplicationConfiguration {
-            role: role_arn,
+            role: role_arn.into().into_expr(),
             rules: vec![ReplicationRule {
                 id: "replicate-everything".into(),
                 status: "Enabled".into(),

@@ -42,6 +42,14 @@ resource_type!(Topic, "AWS::SNS::Topic", tags: list, attributes {
     topic_name => "TopicName",
 });
 
+reference_slot!(
+    /// An SNS topic where a property takes one, as its ARN: a topic of the template from its handle (`&topic`),
+    /// or [`TopicArn::existing`] for one it does not create (another region's, another stack's).
+    TopicArn,
+    Topic,
+    topic_arn
+);
+
 /// `AWS::SNS::Subscription`.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
@@ -53,9 +61,9 @@ pub struct Subscription {
 
 impl Subscription {
     /// An e-mail subscription; the recipient confirms it from the message SNS sends.
-    pub fn email(topic_arn: Expr, address: impl Into<Expr>) -> Self {
+    pub fn email(topic: impl Into<TopicArn>, address: impl Into<Expr>) -> Self {
         Subscription {
-            topic_arn,
+            topic_arn: topic.into().into_expr(),
             protocol: "email".into(),
             endpoint: address.into(),
         }

@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
+use crate::resources::iam::RoleArn;
 use crate::resources::kms::KeyArn;
 use crate::{optional_properties, physical_name, resource_type};
 
@@ -147,9 +148,9 @@ impl StateMachine {
     /// A state machine running `definition` as the role `role_arn`, whose policy should hold what the definition
     /// calls (for an ASL [`crate::asl::Definition`], its `policy_statements` and, in a separate reasoned policy,
     /// its `unscoped_statement`).
-    pub fn new(role_arn: Expr, definition: &impl DefinitionDocument) -> Self {
+    pub fn new(role_arn: impl Into<RoleArn>, definition: &impl DefinitionDocument) -> Self {
         StateMachine {
-            role_arn,
+            role_arn: role_arn.into().into_expr(),
             definition: definition.document(),
             definition_substitutions: definition.substitutions(),
             state_machine_name: None,

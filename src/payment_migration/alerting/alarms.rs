@@ -14,7 +14,7 @@
 //!
 //! Each alarm's description says how it treats missing data, and why.
 
-use crate::cfn::{Expr, Named};
+use crate::cfn::{Expr, Handle, Named};
 use crate::cloudwatch::{
     ApiGatewayMetric, ApiStage, AuroraMetric, ClusterRole, Dimension, DmsTask, DmsTaskMetric,
     LambdaMetric, Metric,
@@ -24,6 +24,7 @@ use crate::resources::cloudwatch::{
     TreatMissingData,
 };
 use crate::resources::dms::ReplicationTask;
+use crate::resources::sns::Topic;
 
 use super::super::api::{Api, STAGE};
 use super::super::database::{Databases, SourceDatabase};
@@ -94,7 +95,7 @@ pub fn build(
     validation: &Validation,
     logs: LogMetrics,
 ) -> Alarms {
-    let topic = notification.operations_topic.topic_arn();
+    let topic = notification.operations_topic.clone();
     let forward = dms_task(replication, &replication.forward_task);
     let reverse = dms_task(replication, &replication.reverse_task);
     let (forward_cdc_latency, reverse_cdc_latency) = gates(stack, &forward, &reverse);
@@ -156,7 +157,7 @@ fn gates(stack: &mut Stack, forward: &DmsTask, reverse: &DmsTask) -> (Named<Alar
 
 /// Health: the forward DMS task's CDC latency over [`REPLICATION_LAG_ALARM_SECONDS`] for 3 minutes, the
 /// migration database falling behind production.
-fn replication_lag(stack: &mut Stack, topic: &Expr, forward: &DmsTask) -> Named<Alarm> {
+fn replication_lag(stack: &mut Stack, topic: &Handle<Topic>, forward: &DmsTask) -> Named<Alarm> {
     paging_alarm(
         stack,
         topic,
@@ -179,7 +180,11 @@ fn replication_lag(stack: &mut Stack, topic: &Expr, forward: &DmsTask) -> Named<
 
 /// Health: the writer's CPU over [`DATABASE_CPU_ALARM_PERCENT`] for 5 minutes, of the migration cluster and,
 /// when the source is one, the production cluster.
-fn database_cpu(stack: &mut Stack, topic: &Expr, databases: &Databases) -> Vec<Named<Alarm>> {
+fn database_cpu(
+    stack: &mut Stack,
+    topic: &Handle<Topic>,
+    databases: &Databases,
+) -> Vec<Named<Alarm>> {
     let mut clusters = vec![("migration", &databases.migration.cluster)];
     if let SourceDatabase::ProductionCluster(production) = &databases.source {
         clusters.push(("production", &production.cluster));
@@ -213,7 +218,7 @@ fn database_cpu(stack: &mut Stack, topic: &Expr, databases: &Databases) -> Vec<N
 /// Health: any error or timeout of the validation or the authorizer Lambda function in 5 minutes.
 fn function_errors(
     stack: &mut Stack,
-    topic: &Expr,
+    topic: &Handle<Topic>,
     api: &Api,
     validation: &Validation,
 ) -> Vec<Named<Alarm>> {
@@ -243,7 +248,7 @@ fn function_errors(
 }
 
 /// Health: more than [`API_5XX_ALARM_RATE`] of the API stage's requests answered 5XX in each of 3 minutes.
-fn api_5xx(stack: &mut Stack, topic: &Expr, api: &Api) -> Named<Alarm> {
+fn api_5xx(stack: &mut Stack, topic: &Handle<Topic>, api: &Api) -> Named<Alarm> {
     let stage = ApiStage::of(&api.rest_api, STAGE);
     paging_alarm(
         stack,
@@ -270,7 +275,7 @@ fn api_5xx(stack: &mut Stack, topic: &Expr, api: &Api) -> Named<Alarm> {
 }
 
 /// Health: the validation function found source and target disagreeing (its `ValidationInconsistent` metric).
-fn validation_inconsistent(stack: &mut Stack, topic: &Expr) -> Named<Alarm> {
+fn validation_inconsistent(stack: &mut Stack, topic: &Handle<Topic>) -> Named<Alarm> {
     let env = stack.env;
     paging_alarm(
         stack,
@@ -300,7 +305,7 @@ fn validation_inconsistent(stack: &mut Stack, topic: &Expr) -> Named<Alarm> {
 /// workflow checks every minute while a traffic step bakes.
 fn health_composite(
     stack: &mut Stack,
-    topic: &Expr,
+    topic: &Handle<Topic>,
     health: &[Named<Alarm>],
 ) -> Named<CompositeAlarm> {
     let composite = CompositeAlarm::any_of(
@@ -309,14 +314,19 @@ fn health_composite(
          traffic step bakes and rolls back when it is in ALARM.",
         health.iter().map(|alarm| alarm.alarm_name()).collect(),
     )
-    .notify(topic.clone());
+    .notify(topic);
     let name = health_alarm_name(stack.env);
     stack.add_alarm("health alarm", name, composite)
 }
 
 /// The signals, which page and roll nothing back: authorizer denials spiking, the live payment path's
 /// authorizer throttles, failures and degraded answers, and DMS task errors.
-fn signals(stack: &mut Stack, topic: &Expr, api: &Api, logs: &LogMetrics) -> Vec<Named<Alarm>> {
+fn signals(
+    stack: &mut Stack,
+    topic: &Handle<Topic>,
+    api: &Api,
+    logs: &LogMetrics,
+) -> Vec<Named<Alarm>> {
     let mut signals = Vec::new();
     signals.push(paging_alarm(
         stack,
@@ -360,7 +370,7 @@ fn signals(stack: &mut Stack, topic: &Expr, api: &Api, logs: &LogMetrics) -> Vec
 /// request, no event) is not breaching. None rolls the migration back: the authorizer serves both sides.
 fn payment_path_signals(
     stack: &mut Stack,
-    topic: &Expr,
+    topic: &Handle<Topic>,
     api: &Api,
     logs: &LogMetrics,
 ) -> Vec<Named<Alarm>> {

@@ -7,13 +7,14 @@
 pub mod alarms;
 pub mod filters;
 
-use crate::cfn::{Expr, Named};
+use crate::cfn::{Handle, Named};
 use crate::cloudwatch::Metric;
 use crate::resources::cloudwatch::{
     Alarm, AlarmCondition, AlarmMetric, ComparisonOperator, CompositeAlarm, Statistic,
     TreatMissingData,
 };
 use crate::resources::rds::DbCluster;
+use crate::resources::sns::Topic;
 
 use super::api::Api;
 use super::database::Databases;
@@ -43,14 +44,14 @@ pub struct Alarms {
 /// when it fires and when it clears.
 pub fn paging_alarm(
     stack: &mut Stack,
-    topic: &Expr,
+    topic: &Handle<Topic>,
     purpose: &str,
     description: impl Into<String>,
     metric: AlarmMetric,
     condition: AlarmCondition,
     missing: TreatMissingData,
 ) -> Named<Alarm> {
-    let alarm = Alarm::new(description, metric, condition, missing).notify(topic.clone());
+    let alarm = Alarm::new(description, metric, condition, missing).notify(topic);
     let name = stack.name(purpose);
     stack.add_alarm(&format!("{purpose} alarm"), name, alarm)
 }
@@ -107,7 +108,7 @@ pub fn secondary(stack: &mut Stack, notification: &Notification, cluster: &Named
         AlarmCondition::every_period(ComparisonOperator::GreaterThanThreshold, f64::from(GLOBAL_LAG_ALARM_MILLISECONDS), 5),
         TreatMissingData::Breaching,
     )
-    .notify(notification.operations_topic.topic_arn());
+    .notify(&notification.operations_topic);
     let name = stack.name(&format!("global replication lag {}", stack.region));
     stack.add_alarm("global replication lag alarm", name, alarm);
 }

@@ -24,7 +24,7 @@ pub fn finish(
     alarms: &mut Alarms,
     orchestration: &Orchestration,
 ) {
-    let topic = watched.notification.operations_topic.topic_arn();
+    let topic = watched.notification.operations_topic.clone();
     for (purpose, state_machine) in [
         ("migration", &orchestration.migration),
         ("rollback", &orchestration.rollback),

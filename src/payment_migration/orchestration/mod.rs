@@ -316,7 +316,7 @@ pub fn workflow(
             .from_this_account(),
     );
 
-    let state_machine = StateMachine::new(role.arn(), definition)
+    let state_machine = StateMachine::new(&role, definition)
         .state_machine_type(StateMachineType::Standard)
         // Execution data would put payment references into the log group; the history keeps them.
         .logging_configuration(LoggingConfiguration::new(
