@@ -236,25 +236,7 @@ impl Template {
         properties: impl Serialize,
         attributes: Attributes,
     ) -> Handle<Raw> {
-        self.check_new_id(&id, "resource");
-        let (properties, foreign) =
-            serializing_for(self.origin, || serde_json::to_value(&properties));
-        self.foreign_handles(&id, foreign);
-        let properties = properties.unwrap_or_else(|err| {
-            self.problems.push(format!(
-                "resource {id}: properties cannot be serialized: {err}"
-            ));
-            Value::Object(Map::new())
-        });
-        self.resources.push((
-            id.clone(),
-            ResourceEntry {
-                type_name,
-                get_att_names: attribute_names,
-                properties,
-                attributes,
-            },
-        ));
+        self.push_resource(&id, type_name, attribute_names, &properties, attributes);
         Handle::of_template(id, self.origin)
     }
 
@@ -279,29 +261,38 @@ impl Template {
         resource: R,
         attributes: Attributes,
     ) -> Handle<R> {
-        self.check_new_id(&id, "resource");
-        let (properties, foreign) =
-            serializing_for(self.origin, || serde_json::to_value(&resource));
-        self.foreign_handles(&id, foreign);
-        let properties = match properties {
-            Ok(value) => value,
-            Err(err) => {
-                self.problems.push(format!(
-                    "resource {id}: properties cannot be serialized: {err}"
-                ));
-                Value::Object(Map::new())
-            }
-        };
+        self.push_resource(&id, R::TYPE, R::ATTRIBUTES, &resource, attributes);
+        Handle::of_template(id, self.origin)
+    }
+
+    /// Records a resource: its properties serialized for this template (with what they reported), its type and
+    /// the attributes `Fn::GetAtt` may read.
+    fn push_resource(
+        &mut self,
+        id: &LogicalId,
+        type_name: &'static str,
+        get_att_names: &'static [&'static str],
+        properties: &impl Serialize,
+        attributes: Attributes,
+    ) {
+        self.check_new_id(id, "resource");
+        let (properties, noted) = serializing_for(self.origin, || serde_json::to_value(properties));
+        self.foreign_handles(id, noted);
+        let properties = properties.unwrap_or_else(|err| {
+            self.problems.push(format!(
+                "resource {id}: properties cannot be serialized: {err}"
+            ));
+            Value::Object(Map::new())
+        });
         self.resources.push((
             id.clone(),
             ResourceEntry {
-                type_name: R::TYPE,
-                get_att_names: R::ATTRIBUTES,
+                type_name,
+                get_att_names,
                 properties,
                 attributes,
             },
         ));
-        Handle::of_template(id, self.origin)
     }
 
     /// Outputs and conditions that use a handle of another template (resources are checked as they are added).
