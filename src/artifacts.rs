@@ -14,9 +14,36 @@ use crate::spec::Environment;
 /// The architecture picture beside the templates.
 pub const ARCHITECTURE_FILE: &str = "ARCHITECTURE.md";
 
+/// An environment rendered as `migen render --out` renders it: each region's template (after the preflight
+/// check), with the warnings and notes the CLI prints on stderr, and every file it writes.
+pub struct Rendered {
+    pub templates: Vec<RegionTemplate>,
+    pub files: Vec<Artifact>,
+}
+
+impl Rendered {
+    /// The warnings and notes of every template, each with its region, in deploy order.
+    pub fn notes(&self) -> Vec<String> {
+        render::notes(&self.templates)
+    }
+}
+
+/// The library's one entry point to what the CLI renders for an environment: every region's template, through
+/// the preflight check, and every file `--out` writes. `spec_file` names the spec in the runbook. The environment
+/// comes from [`crate::spec::load_shipped`] or [`crate::spec::load_file`] with the overrides passed explicitly.
+pub fn render_environment(
+    env: &Environment,
+    spec_file: &str,
+    format: Format,
+) -> Result<Rendered, RenderError> {
+    let templates = render::templates(env, format)?;
+    let files = artifacts(env, spec_file, &templates, format)?;
+    Ok(Rendered { templates, files })
+}
+
 /// Every artifact of the environment from its rendered `templates`: each region's template, the files its
-/// layers render beside it (such as a workflow's ASL document), the deploy runbook and the architecture picture. `spec_file` names the
-/// spec in the runbook.
+/// layers render beside it (such as a workflow's ASL document), the deploy runbook and the architecture picture.
+/// `spec_file` names the spec in the runbook.
 pub fn artifacts(
     env: &Environment,
     spec_file: &str,

@@ -297,9 +297,10 @@ fn render(
                     dir.display()
                 )));
             }
-            let templates = render::templates(&env, format).map_err(in_spec(&spec_file))?;
-            report_warnings(&templates, err);
-            let artifacts = crate::artifacts::artifacts(&env, &spec_file, &templates, format)?;
+            let rendered = crate::artifacts::render_environment(&env, &spec_file, format)
+                .map_err(in_spec(&spec_file))?;
+            report_warnings(&rendered.templates, err);
+            let artifacts = rendered.files;
             let target = crate::artifacts::write_atomically(&dir, &env.name, &artifacts).map_err(|e| {
                 let why = match e.kind() {
                     std::io::ErrorKind::PermissionDenied => {
@@ -336,13 +337,8 @@ fn render(
 }
 
 fn report_warnings(templates: &[render::RegionTemplate], err: &mut dyn Write) {
-    for t in templates {
-        for warning in &t.template.warnings {
-            let _ = writeln!(err, "warning: {}: {warning}", t.region);
-        }
-        for note in &t.template.notes {
-            let _ = writeln!(err, "note: {}: {note}", t.region);
-        }
+    for line in render::notes(templates) {
+        let _ = writeln!(err, "{line}");
     }
 }
 

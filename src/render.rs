@@ -131,6 +131,27 @@ pub fn templates(env: &Environment, format: Format) -> Result<Vec<RegionTemplate
         .collect()
 }
 
+/// The warnings (a template near a CloudFormation quota) and notes (a template to deploy through S3) of
+/// `templates`, each with its region, as the CLI prints them on stderr.
+pub fn notes(templates: &[RegionTemplate]) -> Vec<String> {
+    templates
+        .iter()
+        .flat_map(|t| {
+            let warnings = t
+                .template
+                .warnings
+                .iter()
+                .map(|w| format!("warning: {}: {w}", t.region));
+            let notes = t
+                .template
+                .notes
+                .iter()
+                .map(|n| format!("note: {}: {n}", t.region));
+            warnings.chain(notes).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// The deploy runbook, from `templates/runbook.md.j2`: the order, the exact commands (with `--s3-bucket` where a
 /// body is too large to pass inline) and what to do after the first deploy.
 pub fn runbook(
