@@ -3,6 +3,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::bounds::{Allowed, checked_option};
 use super::iam::PolicyDocument;
 use crate::cfn::{Expr, Tag};
 use crate::{optional_properties, resource_type};
@@ -16,9 +17,15 @@ pub struct Key {
     enable_key_rotation: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "pending_window"
+    )]
     pending_window_in_days: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "rotation_period"
+    )]
     rotation_period_in_days: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tags: Option<Vec<Tag>>,
@@ -43,6 +50,14 @@ impl Key {
         /// 90 to 2560 days.
         rotation_period_in_days: u32,
     }
+}
+
+fn pending_window<S: serde::Serializer>(days: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
+    checked_option("PendingWindowInDays", Allowed::Range(7..=30), days, s)
+}
+
+fn rotation_period<S: serde::Serializer>(days: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
+    checked_option("RotationPeriodInDays", Allowed::Range(90..=2560), days, s)
 }
 
 resource_type!(Key, "AWS::KMS::Key", tags: list, attributes {

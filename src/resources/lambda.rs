@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
+use crate::resources::bounds::{Allowed, checked_option};
 use crate::resources::iam::RoleArn;
 use crate::resources::kms::KeyArn;
 use crate::{optional_properties, physical_name, resource_type};
@@ -139,9 +140,9 @@ pub struct Function {
     role: Expr,
     runtime: String,
     handler: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "timeout")]
     timeout: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "memory")]
     memory_size: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     architectures: Option<Vec<Architecture>>,
@@ -163,6 +164,14 @@ pub struct Function {
     logging_config: Option<LoggingConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tags: Option<Vec<Tag>>,
+}
+
+fn timeout<S: serde::Serializer>(seconds: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
+    checked_option("Timeout", Allowed::Range(1..=900), seconds, s)
+}
+
+fn memory<S: serde::Serializer>(megabytes: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
+    checked_option("MemorySize", Allowed::Range(128..=10240), megabytes, s)
 }
 
 impl Function {

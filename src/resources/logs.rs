@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
+use crate::resources::bounds::{Allowed, LOG_RETENTION_DAYS, checked};
 use crate::resources::kms::KeyArn;
 use crate::{optional_properties, physical_name, resource_type};
 
@@ -12,6 +13,7 @@ use crate::{optional_properties, physical_name, resource_type};
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct LogGroup {
+    #[serde(serialize_with = "retention")]
     retention_in_days: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     log_group_name: Option<Expr>,
@@ -19,6 +21,15 @@ pub struct LogGroup {
     kms_key_id: Option<KeyArn>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tags: Option<Vec<Tag>>,
+}
+
+fn retention<S: serde::Serializer>(days: &u32, s: S) -> Result<S::Ok, S::Error> {
+    checked(
+        "RetentionInDays",
+        Allowed::OneOf(LOG_RETENTION_DAYS),
+        *days,
+        s,
+    )
 }
 
 impl LogGroup {

@@ -55,6 +55,7 @@ macro_rules! reference_slot {
 
 pub mod apigateway;
 pub mod apigatewayv2;
+mod bounds;
 pub mod cloudformation;
 pub mod cloudwatch;
 pub mod dms;

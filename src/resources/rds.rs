@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
+use crate::resources::bounds::{Allowed, checked_option};
 use crate::resources::iam::RoleArn;
 use crate::resources::kms::KeyArn;
 use crate::{optional_properties, physical_name, resource_type};
@@ -225,6 +226,18 @@ resource_type!(DbCluster, "AWS::RDS::DBCluster", tags: list, attributes {
 
 /// `AWS::RDS::DBInstance` as a member of an Aurora cluster: storage, encryption, credentials and log exports
 /// come from the cluster.
+fn monitoring_interval<S: serde::Serializer>(
+    seconds: &Option<u32>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    checked_option(
+        "MonitoringInterval",
+        Allowed::OneOf(&[0, 1, 5, 10, 15, 30, 60]),
+        seconds,
+        s,
+    )
+}
+
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct DbInstance {
@@ -257,6 +270,7 @@ pub struct DbInstance {
     #[serde(skip_serializing_if = "Option::is_none")]
     performance_insights_retention_period: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "monitoring_interval")]
     monitoring_interval: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     monitoring_role_arn: Option<Expr>,
