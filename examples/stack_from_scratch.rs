@@ -51,7 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     template.add(
         LogicalId::verbatim("BucketPolicy"),
         BucketPolicy::new(
-            bucket.r#ref(),
+            &bucket,
             PolicyDocument::new(vec![
                 Statement::deny("DenyInsecureTransport", &["s3:*"])
                     .principal(Principal::Everyone)

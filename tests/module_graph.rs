@@ -136,6 +136,7 @@ const ALLOWED: &[&str] = &[
     "resources::dms -> resources::iam",
     "resources::dms -> resources::kms",
     "resources::ec2 -> resources::iam",
+    "resources::elasticloadbalancingv2 -> resources::s3",
     "resources::iam -> resources::iam_actions",
     "resources::kms -> resources::bounds",
     "resources::kms -> resources::iam",

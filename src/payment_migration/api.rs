@@ -183,10 +183,7 @@ fn load_balancer(
             vec![balancer_group.group_id()],
             stack.env.database.deletion_protection,
         )
-        .access_logs(
-            storage.load_balancer_logs.bucket_name(),
-            LOAD_BALANCER_LOG_PREFIX,
-        ),
+        .access_logs(&storage.load_balancer_logs, LOAD_BALANCER_LOG_PREFIX),
         Attributes::new().depends_on(&storage.load_balancer_log_delivery),
     );
     stack.claim_addresses(subnets, "API load balancer", LOAD_BALANCER_ADDRESSES);

@@ -95,7 +95,7 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Storage {
                     .expire_noncurrent_after(NONCURRENT_TO_IA_DAYS)
                     .abort_incomplete_uploads_after(ABORT_UPLOADS_AFTER_DAYS),
             ])
-            .access_logs_to(logs.bucket_name(), "load-balancer-logs/"),
+            .access_logs_to(&logs, "load-balancer-logs/"),
         Attributes::new()
             .depends_on(&log_delivery)
             .suppress_guard_rule(
@@ -132,7 +132,7 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Storage {
         let (replica, _) = retained_bucket(
             stack,
             &format!("{purpose} replica bucket"),
-            data_bucket().access_logs_to(logs.bucket_name(), format!("{log_prefix}-replica/")),
+            data_bucket().access_logs_to(&logs, format!("{log_prefix}-replica/")),
             logged().suppress_guard_rule("S3_BUCKET_REPLICATION_ENABLED", REPLICA_REASON),
             |_| vec![],
         );
@@ -140,10 +140,10 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Storage {
             stack,
             &format!("{purpose} bucket"),
             data_bucket()
-                .access_logs_to(logs.bucket_name(), format!("{log_prefix}/"))
+                .access_logs_to(&logs, format!("{log_prefix}/"))
                 .replication_configuration(ReplicationConfiguration::everything(
                     &replication_role,
-                    replica.arn(),
+                    &replica,
                     key,
                     "",
                 )),
@@ -228,7 +228,7 @@ fn retained_bucket(
     let policy = stack.add(
         Layer::Storage,
         &format!("{purpose} policy"),
-        BucketPolicy::new(handle.bucket_name(), PolicyDocument::new(statements)),
+        BucketPolicy::new(&handle, PolicyDocument::new(statements)),
     );
     (handle, policy)
 }

@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::cfn::{Expr, Tag};
+use crate::resources::s3::BucketName;
 use crate::{optional_properties, resource_type};
 
 /// A `{Key, Value}` attribute of a load balancer or target group. Values are strings even for booleans and
@@ -104,10 +105,14 @@ impl LoadBalancer {
 
     /// Writes access logs to `bucket` (its name) under `prefix` (PCI DSS 10.2.1); the bucket's policy must let
     /// the region's log delivery write to it.
-    pub fn access_logs(mut self, bucket: Expr, prefix: impl Into<String>) -> Self {
+    pub fn access_logs(mut self, bucket: impl Into<BucketName>, prefix: impl Into<String>) -> Self {
         let attributes = &mut self.load_balancer_attributes;
         set_attribute(attributes, "access_logs.s3.enabled", flag(true));
-        set_attribute(attributes, "access_logs.s3.bucket", bucket);
+        set_attribute(
+            attributes,
+            "access_logs.s3.bucket",
+            bucket.into().into_expr(),
+        );
         set_attribute(
             attributes,
             "access_logs.s3.prefix",

@@ -247,7 +247,7 @@ impl ReplicationConfiguration {
     /// `replica_key_arn`. KMS-encrypted objects are included explicitly: S3 skips them otherwise.
     pub fn everything(
         role_arn: impl Into<RoleArn>,
-        destination_bucket_arn: Expr,
+        destination_bucket_arn: impl Into<BucketArn>,
         replica_key_arn: impl Into<KeyArn>,
         prefix: &str,
     ) -> Self {
@@ -265,7 +265,7 @@ impl ReplicationConfiguration {
                 },
                 delete_marker_replication: enabled(),
                 destination: ReplicationDestination {
-                    bucket: destination_bucket_arn,
+                    bucket: destination_bucket_arn.into().into_expr(),
                     encryption_configuration: ReplicaEncryption {
                         replica_kms_key_id: replica_key_arn.into(),
                     },
@@ -327,9 +327,13 @@ impl Bucket {
     }
 
     /// Server access logs go to `destination_bucket` under `prefix` (PCI DSS 10.2).
-    pub fn access_logs_to(mut self, destination_bucket: Expr, prefix: impl Into<String>) -> Self {
+    pub fn access_logs_to(
+        mut self,
+        destination_bucket: impl Into<BucketName>,
+        prefix: impl Into<String>,
+    ) -> Self {
         self.logging_configuration = Some(LoggingConfiguration {
-            destination_bucket_name: destination_bucket,
+            destination_bucket_name: destination_bucket.into().into_expr(),
             log_file_prefix: prefix.into(),
         });
         self
@@ -348,6 +352,23 @@ resource_type!(Bucket, "AWS::S3::Bucket", tags: list, attributes {
     regional_domain_name => "RegionalDomainName",
 });
 
+reference_slot!(
+    /// A bucket where a property takes its name (access-log destinations, bucket policies, a load balancer's
+    /// logs): a bucket of the template from its handle (`&bucket`), or [`BucketName::existing`] for one it does
+    /// not create. An ARN where a name belongs does not compile.
+    BucketName,
+    Bucket,
+    bucket_name
+);
+
+reference_slot!(
+    /// A bucket where a property takes its ARN (a replication destination): from its handle (`&bucket`), or
+    /// [`BucketArn::existing`] for one the template does not create.
+    BucketArn,
+    Bucket,
+    arn
+);
+
 /// `AWS::S3::BucketPolicy`.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
@@ -357,9 +378,9 @@ pub struct BucketPolicy {
 }
 
 impl BucketPolicy {
-    pub fn new(bucket: Expr, policy_document: PolicyDocument) -> Self {
+    pub fn new(bucket: impl Into<BucketName>, policy_document: PolicyDocument) -> Self {
         BucketPolicy {
-            bucket,
+            bucket: bucket.into().into_expr(),
             policy_document,
         }
     }
