@@ -276,14 +276,9 @@ impl Template {
         attributes: Attributes,
     ) {
         self.check_new_id(id, "resource");
-        let (properties, noted) = serializing_for(self.origin, || serde_json::to_value(properties));
-        self.foreign_handles(id, noted);
-        let properties = properties.unwrap_or_else(|err| {
-            self.problems.push(format!(
-                "resource {id}: properties cannot be serialized: {err}"
-            ));
-            Value::Object(Map::new())
-        });
+        let properties = self
+            .resource_json(id, "properties", properties)
+            .unwrap_or_else(|| Value::Object(Map::new()));
         self.resources.push((
             id.clone(),
             ResourceEntry {
@@ -295,8 +290,9 @@ impl Template {
         ));
     }
 
-    /// Outputs and conditions that use a handle of another template (resources are checked as they are added).
-    fn foreign_in_outputs_and_conditions(&self) -> Vec<String> {
+    /// What outputs and conditions reported while serialized, such as a handle of another template (resources
+    /// report as they are added).
+    fn noted_in_outputs_and_conditions(&self) -> Vec<String> {
         let outputs = self.outputs.iter().map(|(id, output)| {
             (
                 format!("output {id}"),
@@ -319,12 +315,28 @@ impl Template {
             .collect()
     }
 
-    /// What a resource's properties reported while serialized: a handle of another template (refused even where
-    /// this template has a resource of the same logical id, which is not the resource the handle stands for), an
-    /// unknown IAM action, ...
-    fn foreign_handles(&mut self, id: &LogicalId, noted: Vec<String>) {
+    /// `value`, part of the resource `id` (`what`: its properties, an override), serialized for this template.
+    /// What it reported meanwhile becomes the resource's problems: a handle of another template (refused even
+    /// where this template has a resource of the same logical id, which is not the resource the handle stands
+    /// for), an unknown IAM action, a number outside its range. `None`, with the problem recorded, when it does
+    /// not serialize.
+    fn resource_json(
+        &mut self,
+        id: &LogicalId,
+        what: &str,
+        value: &impl Serialize,
+    ) -> Option<Value> {
+        let (json, noted) = serializing_for(self.origin, || serde_json::to_value(value));
         for problem in noted {
             self.problems.push(format!("resource {id}: {problem}"));
+        }
+        match json {
+            Ok(json) => Some(json),
+            Err(err) => {
+                self.problems
+                    .push(format!("resource {id}: {what} cannot be serialized: {err}"));
+                None
+            }
         }
     }
 
@@ -333,17 +345,8 @@ impl Template {
     /// service that encrypts with the key: the handle exists early, the properties are final at the end.
     pub fn replace<R: Resource>(&mut self, handle: &Handle<R>, resource: R) {
         let id = handle.logical_id().clone();
-        let (properties, foreign) =
-            serializing_for(self.origin, || serde_json::to_value(&resource));
-        self.foreign_handles(&id, foreign);
-        let properties = match properties {
-            Ok(value) => value,
-            Err(err) => {
-                self.problems.push(format!(
-                    "resource {id}: properties cannot be serialized: {err}"
-                ));
-                return;
-            }
+        let Some(properties) = self.resource_json(&id, "properties", &resource) else {
+            return;
         };
         match self
             .resources
@@ -411,16 +414,8 @@ impl Template {
     /// reference checks like any other (a handle of another template is refused). A missing resource, or a path
     /// through something that is not an object or a list, is reported by [`Template::render`].
     pub fn override_property(&mut self, id: &LogicalId, path: &str, value: impl Serialize) {
-        let (value, foreign) = serializing_for(self.origin, || serde_json::to_value(&value));
-        self.foreign_handles(id, foreign);
-        let value = match value {
-            Ok(value) => value,
-            Err(err) => {
-                self.problems.push(format!(
-                    "resource {id}: the override of {path} cannot be serialized: {err}"
-                ));
-                return;
-            }
+        let Some(value) = self.resource_json(id, &format!("the override of {path}"), &value) else {
+            return;
         };
         let Some((_, entry)) = self.resources.iter_mut().find(|(r, _)| r == id) else {
             self.problems.push(format!(
@@ -479,7 +474,7 @@ impl Template {
         problems.extend(self.reference_problems());
         problems.extend(self.cycle_problems());
 
-        problems.extend(self.foreign_in_outputs_and_conditions());
+        problems.extend(self.noted_in_outputs_and_conditions());
         let document = self.document();
         let body = match format {
             Format::Yaml => Ok(super::yaml::to_string(&document)),
