@@ -17,7 +17,9 @@ pub const ARCHITECTURE_FILE: &str = "ARCHITECTURE.md";
 /// An environment rendered as `migen render --out` renders it: each region's template (after the preflight
 /// check), with the warnings and notes the CLI prints on stderr, and every file it writes.
 pub struct Rendered {
+    /// Each region's rendered template, primary first: the deploy order.
     pub templates: Vec<RegionTemplate>,
+    /// Every file `--out` writes, paths relative to `DIR/<env>/`; pass them to [`write_atomically`].
     pub files: Vec<Artifact>,
 }
 

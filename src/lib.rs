@@ -27,6 +27,8 @@
 //! primary.has_resource_properties("AWS::KMS::Key", &json!({"EnableKeyRotation": true}));
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod artifacts;
 pub mod asl;
 pub mod cfn;

@@ -11,14 +11,18 @@ use crate::spec::Environment;
 /// One file of an environment's artifacts, with its path relative to `DIR/<env>/`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Artifact {
+    /// Where the file goes, relative to `DIR/<env>/`; a subfolder is created as needed.
     pub path: PathBuf,
+    /// The file's full contents, rendered deterministically so a re-render of the same spec changes no byte.
     pub contents: String,
 }
 
 /// A rendered region's template and what the render noticed.
 #[derive(Clone, Debug)]
 pub struct RegionTemplate {
+    /// The AWS region the template is deployed to, which also names the file (see [`RegionTemplate::file_name`]).
     pub region: String,
+    /// The rendered body, with its resource count, quota warnings and deploy notes.
     pub template: RenderedTemplate,
     /// Files the region's layers render beside the template (a workflow's ASL document), paths relative to
     /// `DIR/<env>/`.
@@ -26,8 +30,9 @@ pub struct RegionTemplate {
     /// The region's alarms, for the runbook: name, whether it pages the operations topic, and its description
     /// (what it means, and how it treats missing data).
     pub alarms: Vec<AlarmSummary>,
-    /// The region's DMS replication instances and endpoints, by identifier, for the runbook's connection test.
+    /// The region's DMS replication instances, by identifier; the runbook's connection test runs from the first.
     pub dms_instances: Vec<String>,
+    /// The region's DMS endpoints, by identifier, each of which the runbook's connection test tries.
     pub dms_endpoints: Vec<String>,
     /// The region's log groups whose names the template states: logical id and name, for the runbook.
     pub log_groups: Vec<(String, String)>,
@@ -44,24 +49,39 @@ impl RegionTemplate {
     }
 }
 
+/// Why an environment cannot be rendered. Each variant names the region where it has one, since the same spec
+/// renders a template per region.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
+    /// A region's template is invalid: every problem the render pass found in it.
     #[error("{region}: {source}")]
     Template {
+        /// The region whose template failed.
         region: String,
+        /// Every problem of that template.
         #[source]
         source: TemplateError,
     },
+    /// The runbook template did not render; a defect of migen rather than of the spec.
     #[error("the runbook cannot be rendered: {0}")]
     Runbook(String),
+    /// The architecture picture could not be drawn from the rendered templates, e.g. one that does not parse.
     #[error("the architecture picture cannot be drawn: {0}")]
     Architecture(String),
+    /// A region was asked for that the environment does not deploy to.
     #[error("region {region} is not one of the environment's regions ({known})")]
-    UnknownRegion { region: String, known: String },
+    UnknownRegion {
+        /// The region asked for.
+        region: String,
+        /// The environment's regions, in deploy order and comma-separated, for the message.
+        known: String,
+    },
     /// The spec validates, but the stack built from it would exceed what AWS allows.
     #[error("{region}: the stack does not fit AWS's limits")]
     DoesNotFit {
+        /// The region whose stack does not fit.
         region: String,
+        /// What exceeds AWS's limits, with the spec fields that drive it, reported like an invalid spec.
         problems: Vec<crate::spec::Problem>,
     },
 }

@@ -6,13 +6,22 @@ use serde_json::{Map, Number, Value, json};
 /// `NumericLessThanPath`, …); the `*_path` forms compare with another value of the input rather than a constant.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Condition {
+    /// One comparison: the value at `variable` against `value`, by `operator`.
     Compare {
+        /// The JSONPath read. A path the input lacks fails the Choice state with `States.Runtime`; where it may be
+        /// missing, an earlier rule can test it with `IsPresent`.
         variable: String,
+        /// The ASL operator (`StringEquals`, `NumericLessThanPath`, `IsPresent`, …), which is also the key `value` is
+        /// written under.
         operator: &'static str,
+        /// The constant compared with, or, for a `*Path` operator, the JSONPath of the other operand.
         value: Value,
     },
+    /// `And`: holds when every condition holds.
     And(Vec<Condition>),
+    /// `Or`: holds when at least one condition holds.
     Or(Vec<Condition>),
+    /// `Not`: holds when the condition does not.
     Not(Box<Condition>),
 }
 
@@ -42,18 +51,32 @@ impl Condition {
     }
 
     comparisons! {
+        /// `StringEquals`: the string at `variable` is exactly `value` (case-sensitive).
         string_equals, string_equals_path: String => "StringEquals", "StringEqualsPath";
+        /// `StringLessThan`: the string at `variable` sorts before `value`.
         string_less_than, string_less_than_path: String => "StringLessThan", "StringLessThanPath";
+        /// `StringGreaterThan`: the string at `variable` sorts after `value`.
         string_greater_than, string_greater_than_path: String => "StringGreaterThan", "StringGreaterThanPath";
+        /// `NumericEquals`: the number at `variable` equals `value`.
         numeric_equals, numeric_equals_path: Number => "NumericEquals", "NumericEqualsPath";
+        /// `NumericLessThan`: the number at `variable` is below `value` (how a poll checks its count against its
+        /// bound).
         numeric_less_than, numeric_less_than_path: Number => "NumericLessThan", "NumericLessThanPath";
+        /// `NumericLessThanEquals`: the number at `variable` is at most `value`.
         numeric_less_than_equals, numeric_less_than_equals_path: Number
             => "NumericLessThanEquals", "NumericLessThanEqualsPath";
+        /// `NumericGreaterThan`: the number at `variable` is above `value`.
         numeric_greater_than, numeric_greater_than_path: Number => "NumericGreaterThan", "NumericGreaterThanPath";
+        /// `NumericGreaterThanEquals`: the number at `variable` is at least `value`.
         numeric_greater_than_equals, numeric_greater_than_equals_path: Number
             => "NumericGreaterThanEquals", "NumericGreaterThanEqualsPath";
+        /// `BooleanEquals`: the JSON boolean at `variable` is `value`.
         boolean_equals, boolean_equals_path: bool => "BooleanEquals", "BooleanEqualsPath";
+        /// `TimestampLessThan`: the timestamp at `variable` is earlier than `value`; both are RFC 3339 strings such as
+        /// `2026-01-01T00:00:00Z`.
         timestamp_less_than, timestamp_less_than_path: String => "TimestampLessThan", "TimestampLessThanPath";
+        /// `TimestampGreaterThan`: the timestamp at `variable` is later than `value`; both are RFC 3339 strings such as
+        /// `2026-01-01T00:00:00Z`.
         timestamp_greater_than, timestamp_greater_than_path: String
             => "TimestampGreaterThan", "TimestampGreaterThanPath";
     }
@@ -68,18 +91,22 @@ impl Condition {
         Condition::compare(variable, "IsPresent", json!(present))
     }
 
+    /// `IsNull`: whether the value at `variable` is JSON `null` (true) or not (false).
     pub fn is_null(variable: impl Into<String>, is_null: bool) -> Self {
         Condition::compare(variable, "IsNull", json!(is_null))
     }
 
+    /// `And` of `conditions`; ASL requires the list to be non-empty.
     pub fn and(conditions: Vec<Condition>) -> Self {
         Condition::And(conditions)
     }
 
+    /// `Or` of `conditions`; ASL requires the list to be non-empty.
     pub fn or(conditions: Vec<Condition>) -> Self {
         Condition::Or(conditions)
     }
 
+    /// `Not`: holds when `condition` does not.
     #[allow(clippy::should_implement_trait)]
     pub fn not(condition: Condition) -> Self {
         Condition::Not(Box::new(condition))
@@ -144,6 +171,8 @@ pub struct ChoiceRule {
 }
 
 impl ChoiceRule {
+    /// Goes to `next`, a state of the same scope, when `condition` holds. A Choice tries its rules in order and the
+    /// first that holds wins.
     pub fn new(condition: Condition, next: impl Into<String>) -> Self {
         ChoiceRule {
             condition,

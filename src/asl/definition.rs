@@ -33,6 +33,8 @@ pub struct StateMachineDefinition {
 }
 
 impl StateMachineDefinition {
+    /// Starts a definition whose executions begin at the state named `start_at` (`StartAt`);
+    /// [`StateMachineDefinition::build`] reports it if no top-level state has that name.
     pub fn new(start_at: impl Into<String>) -> Self {
         StateMachineDefinition {
             comment: None,
@@ -42,6 +44,7 @@ impl StateMachineDefinition {
         }
     }
 
+    /// The definition's top-level `Comment`, for readers of the document; Step Functions does not act on it.
     pub fn comment(mut self, comment: impl Into<String>) -> Self {
         self.comment = Some(comment.into());
         self
@@ -61,6 +64,8 @@ impl StateMachineDefinition {
         self
     }
 
+    /// Adds a top-level state named `name`. Names must be unique in the whole definition, branches included, and at
+    /// most [`crate::asl::MAX_STATE_NAME_LEN`] characters long.
     pub fn state(mut self, name: impl Into<String>, state: impl Into<State>) -> Self {
         self.body = self.body.state(name, state);
         self

@@ -16,16 +16,25 @@ pub enum ErrorName {
     TaskFailed,
     /// `States.HeartbeatTimeout`: no heartbeat within HeartbeatSeconds.
     HeartbeatTimeout,
+    /// `Lambda.ServiceException`: an internal error of the Lambda service; transient ([`ErrorName::lambda_transient`]).
     LambdaServiceException,
+    /// `Lambda.AWSLambdaException`: a Lambda service error without a more specific name; transient.
     LambdaAwsLambdaException,
+    /// `Lambda.SdkClientException`: the call to Lambda failed on the caller's side (a network problem, say); transient.
     LambdaSdkClientException,
+    /// `Lambda.TooManyRequestsException`: the invocation was throttled by a concurrency or request-rate limit;
+    /// transient.
     LambdaTooManyRequestsException,
     /// `Lambda.Unknown`: the function timed out or ran out of memory without an error of its own.
     LambdaUnknown,
+    /// Any other name, matched exactly: a Fail state's `Error`, a Lambda function's own error type, or an AWS service
+    /// error built with [`ErrorName::aws`].
     Custom(String),
 }
 
 impl ErrorName {
+    /// An error name taken as written; for an AWS API error use [`ErrorName::aws`], which applies Step Functions'
+    /// `Exception` naming rule.
     pub fn custom(name: impl Into<String>) -> Self {
         ErrorName::Custom(name.into())
     }
@@ -46,6 +55,7 @@ impl ErrorName {
         ErrorName::Custom(format!("{prefix}.{stem}Exception"))
     }
 
+    /// The name as Step Functions spells it in `ErrorEquals` and in a failure's `Error`.
     pub fn as_str(&self) -> &str {
         match self {
             ErrorName::All => "States.ALL",
@@ -88,6 +98,8 @@ pub struct Retrier {
 }
 
 impl Retrier {
+    /// Retries the errors in `error_equals` (at least one; `States.ALL` only alone and in the last retrier), with the
+    /// ASL defaults until set.
     pub fn new(error_equals: Vec<ErrorName>) -> Self {
         Retrier {
             error_equals,
@@ -106,21 +118,27 @@ impl Retrier {
             .backoff_rate(2.0)
     }
 
+    /// `IntervalSeconds`: the wait before the first retry (ASL default 1); must be positive.
     pub fn interval_seconds(mut self, seconds: u32) -> Self {
         self.interval_seconds = Some(seconds);
         self
     }
 
+    /// `MaxAttempts`: the retries after the first attempt (ASL default 3); 0 never retries (see [`Retrier::never`]).
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = Some(attempts);
         self
     }
 
+    /// `BackoffRate`: the factor each wait grows by (ASL default 2.0); must be at least 1.0, and above 1.0 to count as
+    /// backoff on a Lambda task.
     pub fn backoff_rate(mut self, rate: f64) -> Self {
         self.backoff_rate = Some(rate);
         self
     }
 
+    /// `MaxDelaySeconds`: the cap on any single wait, however far the backoff has grown; without it the waits keep
+    /// growing.
     pub fn max_delay_seconds(mut self, seconds: u32) -> Self {
         self.max_delay_seconds = Some(seconds);
         self
@@ -189,6 +207,8 @@ pub struct Catcher {
 }
 
 impl Catcher {
+    /// Catches the errors in `error_equals` once the retriers are done with them and goes to `next`, a state of the
+    /// same scope. Catchers are tried in order; `States.ALL`, if used, must be the last.
     pub fn new(error_equals: Vec<ErrorName>, next: impl Into<String>) -> Self {
         Catcher {
             error_equals,
@@ -218,66 +238,113 @@ impl Catcher {
 /// fails on at run time, or something AWS's guidance asks for.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum Problem {
+    /// `StartAt` (of the definition or of a Parallel branch) names no state of its scope; Step Functions rejects the
+    /// definition.
     #[error("StartAt names `{0}`, which is not a state here")]
     UndefinedStartAt(String),
+    /// A transition names a state outside its scope (a branch can only go to its own states); Step Functions rejects
+    /// the definition.
     #[error("{field} names `{target}`, which is not a state in the same scope")]
-    UndefinedTarget { field: &'static str, target: String },
+    UndefinedTarget {
+        /// The field that names it: `Next`, `Default`, `Choices[].Next` or `Catch[].Next`.
+        field: &'static str,
+        /// The name that matches no state of the scope.
+        target: String,
+    },
+    /// State names must be unique across the whole definition, branches included.
     #[error("the name is used by more than one state")]
     DuplicateName,
+    /// The name's length in characters, over [`crate::asl::MAX_STATE_NAME_LEN`].
     #[error("the name is {0} characters long; Step Functions allows at most 80")]
     NameTooLong(usize),
+    /// No transition from the scope's `StartAt` leads here; Step Functions rejects unreachable states.
     #[error("the state is not reachable from StartAt")]
     Unreachable,
+    /// Every path from here goes round forever: an execution that gets here can only end by timing out or by
+    /// reaching the history quota.
     #[error("no Succeed, Fail or End state is reachable from here")]
     NoReachableTerminal,
+    /// A Task, Wait, Pass or Parallel state needs `Next` or `End`.
     #[error("the state has neither Next nor End")]
     NoTransition,
+    /// `Choices` must hold at least one rule.
     #[error("a Choice state needs at least one rule")]
     EmptyChoice,
+    /// `Branches` must hold at least one branch.
     #[error("a Parallel state needs at least one branch")]
     NoBranches,
+    /// An entry of the field (`Retry` or `Catch`) matches no error.
     #[error("{0}: ErrorEquals is empty")]
     EmptyErrorEquals(&'static str),
+    /// The field (`Retry` or `Catch`) has `States.ALL` beside other names or in an entry before the last; Step
+    /// Functions rejects it.
     #[error("{0}: States.ALL must be alone in ErrorEquals and in the last entry")]
     StatesAllNotAloneAndLast(&'static str),
+    /// A retrier of the field shrinks its waits; ASL requires a `BackoffRate` of at least 1.0.
     #[error("{0}: BackoffRate must be at least 1.0")]
     BackoffBelowOne(&'static str),
+    /// A `.waitForTaskToken` task has neither `TimeoutSeconds` nor `HeartbeatSeconds`: a token that never comes back
+    /// would hold the execution for up to a year.
     #[error(
         "a .waitForTaskToken task waits up to a year without TimeoutSeconds or HeartbeatSeconds; set one"
     )]
     TaskTokenWithoutTimeout,
+    /// Step Functions requires `HeartbeatSeconds` below `TimeoutSeconds`.
     #[error("HeartbeatSeconds ({heartbeat}) must be less than TimeoutSeconds ({timeout})")]
-    HeartbeatNotBelowTimeout { heartbeat: u32, timeout: u32 },
+    HeartbeatNotBelowTimeout {
+        /// `HeartbeatSeconds` as set.
+        heartbeat: u32,
+        /// `TimeoutSeconds` as set.
+        timeout: u32,
+    },
+    /// The field (`TimeoutSeconds`, `HeartbeatSeconds`, `Retry IntervalSeconds`) is 0; ASL requires a positive integer.
     #[error("{0} must be positive")]
     ZeroSeconds(&'static str),
+    /// A Lambda task does not retry these transient errors (comma-separated) with backoff, as AWS's best practices ask
+    /// ([`ErrorName::lambda_transient`]).
     #[error(
         "a Lambda task should retry {0} with backoff, as AWS recommends (see Task::with_lambda_retry)"
     )]
     MissingLambdaRetry(String),
+    /// A field that takes a JSONPath holds something that does not start with `$`.
     #[error("{field} `{path}` is not a JSONPath (it must start with `$`)")]
-    NotAPath { field: &'static str, path: String },
+    NotAPath {
+        /// Where the value is used (`InputPath`, `ResultPath`, `Variable`, `SecondsPath`, `Parameters`, …).
+        field: &'static str,
+        /// The value as given.
+        path: String,
+    },
+    /// Two integrations bind this `${Name}` to different expressions; `DefinitionSubstitutions` can hold only one.
     #[error("placeholder `{0}` stands for two different resources")]
     PlaceholderClash(String),
+    /// The compact JSON's length in bytes, over [`crate::asl::MAX_DEFINITION_BYTES`]; reported at the `StartAt` state.
     #[error(
         "the definition is {0} bytes; CloudFormation and Step Functions allow at most 1,048,576"
     )]
     DefinitionTooLarge(usize),
+    /// A cycle enters here with no bound declared at its header ([`crate::asl::StateMachineDefinition::bounded_loop`]).
     #[error(
         "a loop is entered here without a declared bound (bounded_loop): its worst case cannot be computed"
     )]
     UnboundedLoop,
+    /// A loop can be entered at these states (comma-separated); its rounds can only be counted at one entry.
     #[error("a loop is entered at several states ({0}); give it one entry that counts its rounds")]
     LoopWithSeveralEntries(String),
+    /// `bounded_loop` names a state that is not among the definition's top-level states.
     #[error("a bound is declared for a loop at this state, which does not exist")]
     UnknownLoopHeader,
+    /// The task has no `TimeoutSeconds`, so neither its own duration nor the execution's worst case has a bound.
     #[error(
         "the task has no TimeoutSeconds: a Standard workflow's task waits up to 99,999,999 s by default"
     )]
     TaskWithoutTimeout,
+    /// A Wait on `SecondsPath` lasts as long as the input says, so the worst case has no bound.
     #[error(
         "a Wait on SecondsPath lasts as long as its data says: its worst case cannot be computed"
     )]
     WaitOnData,
+    /// The definition's text holds `${Name}` (written by hand in a parameter, say) that no integration binds, so
+    /// `DefinitionSubstitutions` has no value for it; reported at the `StartAt` state.
     #[error("`${{{0}}}` is used in the definition but no integration binds it")]
     UnboundPlaceholder(String),
 }
@@ -286,6 +353,8 @@ pub enum Problem {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("state `{state}`: {problem}")]
 pub struct AslError {
+    /// The state the problem is in; a problem of the whole definition names its `StartAt` state.
     pub state: String,
+    /// What is wrong there.
     pub problem: Problem,
 }

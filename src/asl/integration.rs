@@ -28,19 +28,25 @@ use crate::resources::stepfunctions::StateMachine;
 /// context object, `$$.…`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {
+    /// A constant, written under the parameter's own name.
     Literal(Value),
+    /// A JSONPath, written under `Name.$` so Step Functions reads it when the state runs; a path the input lacks fails
+    /// the state with `States.Runtime`.
     Path(String),
 }
 
 impl Input {
+    /// A constant string, passed as written.
     pub fn text(value: impl Into<String>) -> Self {
         Input::Literal(Value::String(value.into()))
     }
 
+    /// Any constant JSON value (an object, a list, a number), passed as written.
     pub fn json(value: Value) -> Self {
         Input::Literal(value)
     }
 
+    /// The value at `path` (`$.x`, or `$$.…` in the context object) when the state runs; see [`Input::Path`].
     pub fn path(path: impl Into<String>) -> Self {
         Input::Path(path.into())
     }
@@ -63,7 +69,10 @@ impl Input {
 /// reviewer sees the one place where `Resource: "*"` is granted and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UnscopedAction {
+    /// The IAM action (`service:Action`) granted on `*`.
     pub action: &'static str,
+    /// Why it cannot be scoped to a resource; the reasons go into the description of the policy that grants these
+    /// actions, for the reviewer.
     pub reason: &'static str,
 }
 
@@ -107,9 +116,14 @@ impl Service {
 /// the longest single wait.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Backoff {
+    /// `IntervalSeconds`: the wait before the first retry.
     pub interval_seconds: u32,
+    /// `MaxAttempts`: the retries after the first attempt; each is another whole call, up to the task's
+    /// `TimeoutSeconds` in the worst case.
     pub max_attempts: u32,
+    /// `BackoffRate`: the factor each wait grows by; at least 1.0.
     pub rate: f64,
+    /// `MaxDelaySeconds`: the cap on any single wait.
     pub max_delay_seconds: u32,
 }
 
@@ -306,12 +320,16 @@ pub fn lambda_invoke_with(function: &Handle<Function>, payload: Input) -> Integr
 /// How `StartReplicationTask` starts a task. `start-replication` is valid only on a task's first run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StartReplicationTaskType {
+    /// `start-replication`: the task's first run, from the `ready` status.
     StartReplication,
+    /// `resume-processing`: continues a task that has run before (now `stopped` or `failed`) from where it stopped.
     ResumeProcessing,
+    /// `reload-target`: starts the full load over, loading the target's tables again.
     ReloadTarget,
 }
 
 impl StartReplicationTaskType {
+    /// The value of the API's `StartReplicationTaskType` parameter.
     pub fn as_str(self) -> &'static str {
         match self {
             StartReplicationTaskType::StartReplication => "start-replication",

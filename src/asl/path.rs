@@ -14,6 +14,7 @@ impl Path {
         Path(path)
     }
 
+    /// The JSONPath as written (`$.bake`), for a `ResultPath`, a Choice `Variable` or a parameter's `.$` value.
     pub fn as_str(&self) -> &'static str {
         self.0
     }

@@ -70,6 +70,7 @@ pub struct Sequence {
 }
 
 impl Sequence {
+    /// An empty sequence without [`Handling`]: its Task states keep only the Retry and Catch they set themselves.
     pub fn new() -> Self {
         Sequence::default()
     }
@@ -113,6 +114,7 @@ impl Sequence {
         self.states.first().map(|(name, _)| name.as_str())
     }
 
+    /// Whether no state has been added, in which case there is no [`Sequence::first`] state to enter.
     pub fn is_empty(&self) -> bool {
         self.states.is_empty()
     }
@@ -176,6 +178,9 @@ pub struct Poll {
 }
 
 impl Poll {
+    /// A loop named `name` (the stem of its states' names) that keeps its count and facts at `counter`, waits
+    /// `interval_seconds` between polls and makes at most `max_polls` polls. Set [`Poll::otherwise`] too: without it
+    /// the decision's `Default` names no state.
     pub fn new(
         name: impl Into<String>,
         counter: Path,
@@ -258,22 +263,29 @@ impl Poll {
         self
     }
 
+    /// `Start<name>Polls`, which sets the count to 0: the state to go to from outside to run the loop.
     pub fn start_state(&self) -> String {
         format!("Start{}Polls", self.name)
     }
 
+    /// `WaitFor<name>`, the Wait before each later poll: the state to go to to poll again.
     pub fn wait_state(&self) -> String {
         format!("WaitFor{}", self.name)
     }
 
+    /// `Forget<name>`, the Pass that resets the read values before each poll's reads; it exists only with
+    /// [`Poll::forgetting`].
     pub fn forget_state(&self) -> String {
         format!("Forget{}", self.name)
     }
 
+    /// `Count<name>Poll`, which counts the poll and computes the facts: where the last read goes, and where a read's
+    /// own catcher can go to let the poll go on.
     pub fn count_state(&self) -> String {
         format!("Count{}Poll", self.name)
     }
 
+    /// The Choice state that decides after each poll: `Is<name>Over`, unless [`Poll::decided_by`] named it.
     pub fn decision_state(&self) -> &str {
         &self.decision
     }

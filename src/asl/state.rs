@@ -20,6 +20,7 @@ pub struct Branch {
 }
 
 impl Branch {
+    /// A branch that begins at the state named `start_at`; its states can only go to states of the same branch.
     pub fn new(start_at: impl Into<String>) -> Self {
         Branch {
             start_at: start_at.into(),
@@ -27,6 +28,7 @@ impl Branch {
         }
     }
 
+    /// Adds a state named `name`; names must be unique across the whole definition, this branch's included.
     pub fn state(mut self, name: impl Into<String>, state: impl Into<State>) -> Self {
         self.states.push((name.into(), state.into()));
         self
@@ -158,27 +160,34 @@ impl Flow {
 /// Builder methods for the fields in [`Flow`] that a state type has.
 macro_rules! flow_methods {
     (common) => {
+        /// `Comment`: a note for readers of the definition; it does not change what the state does.
         pub fn comment(mut self, comment: impl Into<String>) -> Self {
             self.flow.comment = Some(comment.into());
             self
         }
 
+        /// `InputPath`: the part of the state's input it works on (`$`, the whole input, by default); a path the input
+        /// lacks fails the state with `States.Runtime`.
         pub fn input_path(mut self, path: impl Into<String>) -> Self {
             self.flow.input_path = Some(path.into());
             self
         }
 
+        /// `OutputPath`: the part of the state's output, after `ResultPath` has placed the result, that goes on to the
+        /// next state.
         pub fn output_path(mut self, path: impl Into<String>) -> Self {
             self.flow.output_path = Some(path.into());
             self
         }
     };
     (transition) => {
+        /// `Next`: the state to go to once this one is done, in the same scope.
         pub fn next(mut self, state: impl Into<String>) -> Self {
             self.flow.transition = Some(Transition::Next(state.into()));
             self
         }
 
+        /// `End: true`: the state ends its scope (the execution, or its Parallel branch) with its output.
         pub fn end(mut self) -> Self {
             self.flow.transition = Some(Transition::End);
             self
@@ -192,6 +201,8 @@ macro_rules! flow_methods {
         }
     };
     (selector) => {
+        /// `ResultSelector`: reshapes the raw result (keys ending in `.$` take paths into it) before `ResultPath`
+        /// places it, so only what later states read travels on.
         pub fn result_selector(mut self, selector: Value) -> Self {
             self.flow.result_selector = Some(selector);
             self
@@ -222,6 +233,9 @@ pub struct Task {
 }
 
 impl Task {
+    /// A Task calling `integration`. It still needs a transition, a `TimeoutSeconds`
+    /// ([`crate::asl::StateMachineDefinition::build`] reports a task without one) and, as a rule, a Retry
+    /// ([`Task::retried`], or the [`crate::asl::Handling`] of a [`crate::asl::Sequence`]).
     pub fn new(integration: Integration) -> Self {
         Task {
             integration,
@@ -243,11 +257,15 @@ impl Task {
         self
     }
 
+    /// `TimeoutSeconds`: the longest one attempt may run before it fails with `States.Timeout`. Required: without it a
+    /// Standard task may wait 99,999,999 s and the worst case has no bound.
     pub fn timeout_seconds(mut self, seconds: u32) -> Self {
         self.timeout_seconds = Some(seconds);
         self
     }
 
+    /// `HeartbeatSeconds`: the longest the task may go without a heartbeat (`SendTaskHeartbeat`) before it fails with
+    /// `States.HeartbeatTimeout`; must be below `TimeoutSeconds`.
     pub fn heartbeat_seconds(mut self, seconds: u32) -> Self {
         self.heartbeat_seconds = Some(seconds);
         self
@@ -260,6 +278,7 @@ impl Task {
         self
     }
 
+    /// The call this task makes: its resource ARN, parameters and the permissions it needs.
     pub fn integration(&self) -> &Integration {
         &self.integration
     }
@@ -303,6 +322,8 @@ pub struct Choice {
 }
 
 impl Choice {
+    /// A Choice with no rules yet; it needs at least one ([`Choice::when`]) and, so that no input fails it, a Default
+    /// ([`Choice::otherwise`]).
     pub fn new() -> Self {
         Choice {
             flow: Flow::default(),
@@ -313,6 +334,8 @@ impl Choice {
 
     flow_methods!(common);
 
+    /// Adds a rule: when `condition` holds, go to `next`. Rules are tried in the order added; the first that holds
+    /// wins.
     pub fn when(mut self, condition: Condition, next: impl Into<String>) -> Self {
         self.rules.push(ChoiceRule::new(condition, next));
         self
@@ -359,6 +382,7 @@ pub struct Wait {
 }
 
 impl Wait {
+    /// Waits `seconds`, which the worst-case duration counts in full.
     pub fn seconds(seconds: u32) -> Self {
         Wait {
             flow: Flow::default(),
@@ -366,6 +390,8 @@ impl Wait {
         }
     }
 
+    /// Waits the number of seconds at `path` of the input. Its length is data, so
+    /// [`crate::asl::StateMachineDefinition::build`] reports it ([`crate::asl::Problem::WaitOnData`]).
     pub fn seconds_path(path: impl Into<String>) -> Self {
         Wait {
             flow: Flow::default(),
@@ -396,6 +422,7 @@ pub struct Pass {
 }
 
 impl Pass {
+    /// A Pass that hands its input on unchanged until given a `Result` or `Parameters`.
     pub fn new() -> Self {
         Pass {
             flow: Flow::default(),
@@ -407,11 +434,15 @@ impl Pass {
     flow_methods!(transition);
     flow_methods!(result);
 
+    /// `Result`: a fixed value output in place of the input (or placed at `ResultPath`), such as a counter's starting
+    /// value.
     pub fn result(mut self, result: Value) -> Self {
         self.result = Some(result);
         self
     }
 
+    /// `Parameters`: a value built from the input (keys ending in `.$` take paths or intrinsic functions such as
+    /// `States.MathAdd`), such as a counter's next value.
     pub fn parameters(mut self, parameters: Value) -> Self {
         self.flow.parameters = Some(parameters);
         self
@@ -442,6 +473,8 @@ pub struct Parallel {
 }
 
 impl Parallel {
+    /// Runs every branch at once on the same input (at least one branch); a branch that fails fails the whole state,
+    /// which its Retry and Catch then handle.
     pub fn new(branches: Vec<Branch>) -> Self {
         Parallel {
             flow: Flow::default(),
@@ -455,6 +488,7 @@ impl Parallel {
     flow_methods!(selector);
     flow_methods!(errors);
 
+    /// `Parameters`: the input every branch gets, built from the state's input.
     pub fn parameters(mut self, parameters: Value) -> Self {
         self.flow.parameters = Some(parameters);
         self
@@ -480,6 +514,7 @@ pub struct Succeed {
 }
 
 impl Succeed {
+    /// A Succeed state: ends its scope successfully, with its input as output.
     pub fn new() -> Self {
         Succeed::default()
     }
@@ -504,20 +539,26 @@ pub struct Fail {
 }
 
 impl Fail {
+    /// A Fail state; give it an error and a cause ([`Fail::error`] and [`Fail::cause`] or their `*_path` forms), which
+    /// the failed execution reports.
     pub fn new() -> Self {
         Fail::default()
     }
 
+    /// `Comment`: a note for readers of the definition; not part of the failure.
     pub fn comment(mut self, comment: impl Into<String>) -> Self {
         self.comment = Some(comment.into());
         self
     }
 
+    /// `Error`: the error name the execution fails with; inside a Parallel branch, the name the Parallel state's
+    /// Retry and Catch match.
     pub fn error(mut self, error: impl Into<String>) -> Self {
         self.error = Some(error.into());
         self
     }
 
+    /// `Cause`: the human-readable explanation recorded with the error in the execution history.
     pub fn cause(mut self, cause: impl Into<String>) -> Self {
         self.cause = Some(cause.into());
         self
@@ -561,12 +602,19 @@ impl Fail {
 /// Any state.
 #[derive(Clone, Debug, PartialEq)]
 pub enum State {
+    /// Calls a service or a Lambda function.
     Task(Task),
+    /// Picks the next state from the input.
     Choice(Choice),
+    /// Pauses the execution.
     Wait(Wait),
+    /// Sets or reshapes data without calling anything.
     Pass(Pass),
+    /// Runs branches at once.
     Parallel(Parallel),
+    /// Ends its scope successfully.
     Succeed(Succeed),
+    /// Ends the execution (or its Parallel branch) with an error.
     Fail(Fail),
 }
 

@@ -33,7 +33,10 @@ pub const MAX_EXECUTION_SECONDS: u64 = 365 * 24 * 3600;
 /// The most history events an execution can record and the longest it can run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WorstCase {
+    /// Events in the execution's history, against the quota of [`MAX_HISTORY_EVENTS`].
     pub history_events: u64,
+    /// Seconds, against the execution's `TimeoutSeconds` and [`MAX_EXECUTION_SECONDS`]. Each field is the maximum over
+    /// paths on its own: the path with the most events need not be the longest.
     pub duration_seconds: u64,
 }
 

@@ -17,17 +17,24 @@ use super::logical_id::LogicalId;
 /// A pseudo parameter that CloudFormation resolves at deploy time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pseudo {
+    /// `AWS::Region`: the region the stack is deployed in, so one template serves every region.
     Region,
+    /// `AWS::AccountId`: the deploying account, so no account number is written into the template.
     AccountId,
+    /// `AWS::Partition`: `aws`, `aws-cn` or `aws-us-gov`, for ARNs that stay valid in every partition.
     Partition,
+    /// `AWS::StackName`: the stack's name, for names that must be unique per stack.
     StackName,
+    /// `AWS::StackId`: the stack's ARN.
     StackId,
+    /// `AWS::URLSuffix`: `amazonaws.com`, or `amazonaws.com.cn` in China, for service principals and endpoints.
     UrlSuffix,
     /// Removes a property when used in one branch of `Fn::If`.
     NoValue,
 }
 
 impl Pseudo {
+    /// The name CloudFormation knows the pseudo parameter by, as `Ref` and `${…}` in `Fn::Sub` write it.
     pub fn name(self) -> &'static str {
         match self {
             Pseudo::Region => "AWS::Region",
@@ -60,6 +67,8 @@ impl RefTarget {
 pub struct Origin(u64);
 
 impl Origin {
+    /// The origin of a handle made without a template (unit tests): its references are never checked for their
+    /// template.
     pub const UNKNOWN: Origin = Origin(0);
 
     /// A fresh origin, for a new template.
@@ -151,6 +160,7 @@ impl ConditionHandle {
         ConditionHandle(id)
     }
 
+    /// The condition's logical id, as a resource's `Condition` attribute and `Fn::If` name it.
     pub fn name(&self) -> &str {
         self.0.as_str()
     }
@@ -205,55 +215,70 @@ impl ConditionHandle {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
+    /// A plain string, written as is: CloudFormation substitutes nothing in it (`${…}` stays literal text).
     Literal(String),
     /// `Ref` to a resource or parameter in the same template.
     Ref(RefTarget),
+    /// `Ref` to a pseudo parameter, resolved by CloudFormation at deploy time.
     Pseudo(Pseudo),
     /// `Fn::GetAtt` of an attribute the resource type really has.
     GetAtt(GetAttTarget),
     /// `Fn::Sub` with its variables; `${AWS::…}` pseudo parameters may be used in the string directly.
     Sub(String, BTreeMap<String, Expr>),
+    /// `Fn::Join`: the items joined with the delimiter, for a value that mixes literals and references.
     Join(String, Vec<Expr>),
+    /// `Fn::Select`: the item at the index (from 0) of a list; an index past the end fails the stack operation.
     Select(u32, Box<ListExpr>),
     /// `Fn::If` on a condition declared in the same template.
     If(ConditionName, Box<Expr>, Box<Expr>),
+    /// `Fn::ImportValue`: an output exported by another stack of the same region and account. It cannot cross
+    /// regions (cross-region values travel as [`crate::cfn::Parameter`]s), and the export cannot change while imported.
     ImportValue(Box<Expr>),
 }
 
 /// A CloudFormation value that resolves to a list of strings.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ListExpr {
+    /// A list of values, written as a JSON list.
     Items(Vec<Expr>),
     /// `Fn::GetAZs` for the stack's region.
     AvailabilityZones,
+    /// `Fn::Split`: the value split on the delimiter, e.g. the parts of an ARN that `Ref` returns whole.
     Split(String, Box<Expr>),
 }
 
 impl Expr {
+    /// A plain string value; `&str` and `String` convert into an [`Expr`] the same way.
     pub fn lit(value: impl Into<String>) -> Self {
         Expr::Literal(value.into())
     }
 
+    /// `Ref` of `AWS::Region`: the region the stack is deployed in.
     pub fn region() -> Self {
         Expr::Pseudo(Pseudo::Region)
     }
 
+    /// `Ref` of `AWS::AccountId`: the account the stack is deployed in.
     pub fn account_id() -> Self {
         Expr::Pseudo(Pseudo::AccountId)
     }
 
+    /// `Ref` of `AWS::Partition`, for ARNs built outside an `Fn::Sub` string.
     pub fn partition() -> Self {
         Expr::Pseudo(Pseudo::Partition)
     }
 
+    /// `Ref` of `AWS::StackName`: the name the stack was deployed under.
     pub fn stack_name() -> Self {
         Expr::Pseudo(Pseudo::StackName)
     }
 
+    /// `Ref` of `AWS::URLSuffix`: the domain suffix of the region's endpoints.
     pub fn url_suffix() -> Self {
         Expr::Pseudo(Pseudo::UrlSuffix)
     }
 
+    /// `Ref` of `AWS::NoValue`: in a branch of [`ConditionHandle::choose`], removes the property as if never set.
     pub fn no_value() -> Self {
         Expr::Pseudo(Pseudo::NoValue)
     }
@@ -281,6 +306,7 @@ impl Expr {
         Expr::Sub(template.into(), vars.into_iter().collect())
     }
 
+    /// `Fn::Join` of `items` with `delimiter`; an empty list joins to the empty string.
     pub fn join(delimiter: impl Into<String>, items: Vec<Expr>) -> Self {
         Expr::Join(delimiter.into(), items)
     }
@@ -290,6 +316,7 @@ impl Expr {
         Expr::Select(index, Box::new(ListExpr::AvailabilityZones))
     }
 
+    /// `Fn::Select` of the `index`-th item (from 0) of `list`; an index past the end fails the stack operation.
     pub fn select(index: u32, list: ListExpr) -> Self {
         Expr::Select(index, Box::new(list))
     }

@@ -19,6 +19,8 @@ pub const MAX_LOGICAL_ID_LEN: usize = 255;
 /// content collide with odds of about one in a trillion.
 pub const CONTENT_HASH_DIGITS: usize = 10;
 
+/// The name of a resource, parameter, condition or output in a template, derived from its layer and purpose so it
+/// stays stable across renders and code moves: a changed id makes CloudFormation replace the resource.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LogicalId(String);
 
@@ -63,6 +65,7 @@ impl LogicalId {
         LogicalId(format!("{base}{}", &suffix[..CONTENT_HASH_DIGITS]))
     }
 
+    /// The id as the template writes it (in `Ref`, `Fn::GetAtt` and `DependsOn`).
     pub fn as_str(&self) -> &str {
         &self.0
     }

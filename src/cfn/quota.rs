@@ -3,9 +3,11 @@
 
 /// Resources in one template.
 pub const MAX_RESOURCES: usize = 500;
-/// Parameters, outputs and mappings in one template (each).
+/// Parameters in one template.
 pub const MAX_PARAMETERS: usize = 200;
+/// Outputs in one template.
 pub const MAX_OUTPUTS: usize = 200;
+/// Mappings in one template.
 pub const MAX_MAPPINGS: usize = 200;
 /// A template body uploaded to S3 and passed by URL.
 pub const MAX_BODY_BYTES: usize = 1_000_000;
@@ -14,23 +16,35 @@ pub const DIRECT_BODY_BYTES: usize = 51_200;
 /// Share of a quota at which a warning is printed, in percent.
 pub const WARN_AT_PERCENT: usize = 90;
 
+/// What a rendered template uses of each quota, measured by the render pass on the final body.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Usage {
+    /// Resources in the template, checked against [`MAX_RESOURCES`].
     pub resources: usize,
+    /// Parameters in the template, checked against [`MAX_PARAMETERS`].
     pub parameters: usize,
+    /// Outputs in the template, checked against [`MAX_OUTPUTS`].
     pub outputs: usize,
+    /// Mappings in the template, checked against [`MAX_MAPPINGS`].
     pub mappings: usize,
+    /// Size of the rendered body in bytes, in the format it is deployed in (YAML and JSON differ), checked
+    /// against [`MAX_BODY_BYTES`] and [`DIRECT_BODY_BYTES`].
     pub body_bytes: usize,
 }
 
+/// What [`check`] found: errors CloudFormation would refuse the template for, warnings near a limit, and notes.
 #[derive(Debug, Default)]
 pub struct Report {
+    /// Quotas exceeded: CloudFormation would refuse the template, so the render fails.
     pub errors: Vec<String>,
+    /// Quotas used to [`WARN_AT_PERCENT`] or more, and a body close to [`DIRECT_BODY_BYTES`]: still deployable.
     pub warnings: Vec<String>,
     /// Facts the deployer must act on that are not problems of the template (the S3 upload).
     pub notes: Vec<String>,
 }
 
+/// Checks `usage` against every per-template quota: over a limit is an error, at [`WARN_AT_PERCENT`] of it a
+/// warning, and a body over [`DIRECT_BODY_BYTES`] a note that the deploy needs `--s3-bucket`.
 pub fn check(usage: &Usage) -> Report {
     let mut report = Report::default();
     let limits = [

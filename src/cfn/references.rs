@@ -32,7 +32,9 @@ impl RefKind {
 /// One reference: its kind, the logical id it names and, for an attribute read, which attribute.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reference {
+    /// Which function names the target, and so whether it may be a parameter or condition.
     pub kind: RefKind,
+    /// The logical id named, as written in the template (checked against the template, not assumed to exist).
     pub target: String,
     /// What a [`RefKind::GetAtt`] reads, when it names an attribute.
     pub attribute: Option<AttributeRead>,
@@ -41,6 +43,7 @@ pub struct Reference {
 /// An attribute named by `Fn::GetAtt` or inside an `Fn::Sub` string (`${Resource.Attribute}`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttributeRead {
+    /// The attribute, e.g. `Arn` or `Endpoint.Address`.
     pub name: String,
     /// `Fn::GetAtt` or `Fn::Sub`, for error messages.
     pub function: &'static str,

@@ -36,12 +36,15 @@ pub trait Resource: Serialize + JsonSchema {
 pub struct TagSet(pub BTreeMap<String, String>);
 
 impl TagSet {
+    /// A copy with `key` set to `value` (replacing an existing value), e.g. a resource's own `Name` on top of the
+    /// stack's tags.
     pub fn with(&self, key: &str, value: impl Into<String>) -> TagSet {
         let mut tags = self.clone();
         tags.0.insert(key.to_string(), value.into());
         tags
     }
 
+    /// The tags as `[{Key, Value}]`, sorted by key, the form most resource types take.
     pub fn as_list(&self) -> Vec<Tag> {
         self.0
             .iter()
@@ -57,7 +60,9 @@ impl TagSet {
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct Tag {
+    /// Tag key, e.g. `Environment`; AWS reserves the `aws:` prefix.
     pub key: String,
+    /// Tag value, a literal so that cost and compliance reports can read it without deploying.
     pub value: String,
 }
 
@@ -193,6 +198,7 @@ impl<R> Handle<R> {
         }
     }
 
+    /// The resource's logical id, for `DependsOn`, reports and ids derived from it.
     pub fn logical_id(&self) -> &LogicalId {
         &self.id
     }
@@ -254,6 +260,7 @@ impl<R> Named<R> {
         &self.name
     }
 
+    /// The plain handle, for code that takes a [`Handle`] rather than a [`Named`].
     pub fn handle(&self) -> &Handle<R> {
         &self.handle
     }
@@ -287,6 +294,7 @@ impl<R> Dependency for Named<R> {
 
 /// Anything a `DependsOn` can name.
 pub trait Dependency {
+    /// The logical id that a `DependsOn` naming this lists.
     fn dependency_id(&self) -> &LogicalId;
 }
 
@@ -300,9 +308,13 @@ impl<R> Dependency for Handle<R> {
 /// replaced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum DeletionPolicy {
+    /// Deletes the physical resource and its data: CloudFormation's default for most types.
     Delete,
+    /// Keeps the physical resource outside the stack: it goes on costing until deleted by hand.
     Retain,
+    /// Keeps the physical resource, except when the operation that created it rolls back (nothing is kept then).
     RetainExceptOnCreate,
+    /// Takes a final snapshot, then deletes; only the types that support it accept it, which the render checks.
     Snapshot,
 }
 
@@ -317,10 +329,13 @@ pub struct Attributes {
 }
 
 impl Attributes {
+    /// No attributes: no `DependsOn`, no condition, and the type's default deletion policy.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Adds a `DependsOn` on `dependency`, for an order no reference implies. One that a reference already implies
+    /// is dropped at render (cfn-lint W3005), so callers need not track which references exist.
     pub fn depends_on(mut self, dependency: &impl Dependency) -> Self {
         let id = dependency.dependency_id().clone();
         if !self.depends_on.contains(&id) {
@@ -329,11 +344,13 @@ impl Attributes {
         self
     }
 
+    /// What CloudFormation does with the physical resource when it leaves the stack or the stack is deleted.
     pub fn deletion_policy(mut self, policy: DeletionPolicy) -> Self {
         self.deletion_policy = Some(policy);
         self
     }
 
+    /// What CloudFormation does with the old physical resource when an update replaces it with a new one.
     pub fn update_replace_policy(mut self, policy: DeletionPolicy) -> Self {
         self.update_replace_policy = Some(policy);
         self
@@ -345,11 +362,15 @@ impl Attributes {
             .update_replace_policy(DeletionPolicy::Retain)
     }
 
+    /// Creates the resource only where `condition` is true. A reference to it must be guarded by the same
+    /// condition (or an `Fn::If` on it), or the deploy fails where the condition is false.
     pub fn condition(mut self, condition: &ConditionHandle) -> Self {
         self.condition = Some(condition.name().to_string());
         self
     }
 
+    /// Sets `key` in the resource's `Metadata`, which tools such as cfn-lint and checkov read; references in it are
+    /// checked like those in the properties.
     pub fn metadata(mut self, key: &str, value: serde_json::Value) -> Self {
         self.metadata.insert(key.to_string(), value);
         self

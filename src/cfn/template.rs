@@ -30,6 +30,8 @@ pub struct Parameter {
 }
 
 impl Parameter {
+    /// A parameter of type `String` (the type every cross-region value travels as), with the description the
+    /// console shows beside its input field.
     pub fn string(description: impl Into<String>) -> Self {
         Parameter {
             kind: "String".into(),
@@ -41,16 +43,20 @@ impl Parameter {
         }
     }
 
+    /// The value used when the deployer passes none, so a plain `aws cloudformation deploy` still works.
     pub fn default(mut self, value: impl Into<String>) -> Self {
         self.default = Some(value.into());
         self
     }
 
+    /// Restricts the parameter to `values`: CloudFormation refuses any other before it changes anything.
     pub fn allowed_values(mut self, values: &[&str]) -> Self {
         self.allowed_values = values.iter().map(|v| v.to_string()).collect();
         self
     }
 
+    /// Restricts the parameter to strings matching the regular expression `pattern`; CloudFormation refuses any
+    /// other before it changes anything and shows `description` as the reason.
     pub fn allowed_pattern(mut self, pattern: &str, description: &str) -> Self {
         self.allowed_pattern = Some(pattern.to_string());
         self.constraint_description = Some(description.to_string());
@@ -63,6 +69,7 @@ impl Parameter {
 pub struct ParameterHandle(LogicalId, Origin);
 
 impl ParameterHandle {
+    /// `Ref` of the parameter: the value passed at deploy time, or its default.
     pub fn r#ref(&self) -> Expr {
         Expr::Ref(RefTarget::new(self.0.as_str(), self.1))
     }
@@ -71,10 +78,15 @@ impl ParameterHandle {
 /// A condition function, for the Conditions section and `Fn::If`.
 #[derive(Clone, Debug)]
 pub enum ConditionExpr {
+    /// `Fn::Equals`: true when both values are equal, e.g. a parameter's `Ref` and `"true"`.
     Equals(Expr, Expr),
+    /// `Fn::Not`: the negation of a condition.
     Not(Box<ConditionExpr>),
+    /// `Fn::And`: true when every condition is; CloudFormation accepts 2 to 10 of them.
     And(Vec<ConditionExpr>),
+    /// `Fn::Or`: true when any condition is; CloudFormation accepts 2 to 10 of them.
     Or(Vec<ConditionExpr>),
+    /// A condition declared in the same template, named through its handle.
     Condition(ConditionHandle),
 }
 
@@ -109,6 +121,7 @@ struct Export {
 }
 
 impl Output {
+    /// An output of `value`, with the description `describe-stacks` and the console show beside it.
     pub fn new(description: impl Into<String>, value: Expr) -> Self {
         Output {
             description: description.into(),
@@ -117,6 +130,8 @@ impl Output {
         }
     }
 
+    /// Exports the value under `name` for `Fn::ImportValue` in other stacks of the same account and region. Export
+    /// names are unique there, and an exported output cannot change or go while another stack imports it.
     pub fn export(mut self, name: Expr) -> Self {
         self.export = Some(Export { name });
         self
@@ -134,11 +149,14 @@ struct ResourceEntry {
 /// Serialization format of a rendered template.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// Block-style YAML that YAML 1.1 readers read back exactly (see [`crate::cfn::yaml`]), for reviewed files.
     Yaml,
+    /// Pretty-printed JSON ending with a newline.
     Json,
 }
 
 impl Format {
+    /// The file extension for the format, without the dot: `yaml` or `json`.
     pub fn extension(self) -> &'static str {
         match self {
             Format::Yaml => "yaml",
@@ -150,8 +168,12 @@ impl Format {
 /// A rendered template body and what the render pass noticed without failing.
 #[derive(Clone, Debug)]
 pub struct RenderedTemplate {
+    /// The template as CloudFormation reads it: the same template always renders to the same bytes.
     pub body: String,
+    /// How many resources the template holds, of the 500 CloudFormation accepts in one template.
     pub resource_count: usize,
+    /// Quotas used to 90% or more, or a body close to the 51,200 bytes deployable inline: still deployable, but
+    /// close to where CloudFormation refuses the template.
     pub warnings: Vec<String>,
     /// What the deployer must know, e.g. that the body needs `--s3-bucket`.
     pub notes: Vec<String>,
@@ -165,6 +187,7 @@ pub struct RenderedTemplate {
 #[derive(Debug, thiserror::Error)]
 #[error("the template is invalid:\n  - {}", .problems.join("\n  - "))]
 pub struct TemplateError {
+    /// Every problem found, such as an invalid id, a dangling reference, a cycle or an exceeded quota.
     pub problems: Vec<String>,
 }
 
@@ -188,6 +211,8 @@ pub struct Template {
 }
 
 impl Template {
+    /// An empty template with its `Description`. It gets an identity of its own, so that handles of another
+    /// template are refused in it.
     pub fn new(description: impl Into<String>) -> Self {
         Template {
             description: description.into(),
@@ -215,10 +240,13 @@ impl Template {
         !self.transforms.is_empty()
     }
 
+    /// Sets `key` in the template's `Metadata` section; setting a key again replaces its value.
     pub fn set_metadata(&mut self, key: &str, value: Value) {
         self.metadata.insert(key.to_string(), value);
     }
 
+    /// Adds a resource without attributes and returns its typed handle. An invalid or duplicate logical id is
+    /// reported by [`Template::render`], not here.
     pub fn add<R: Resource>(&mut self, id: LogicalId, resource: R) -> Handle<R> {
         self.add_with(id, resource, Attributes::new())
     }
@@ -255,6 +283,8 @@ impl Template {
         Named::new(self.add_with(id, resource, attributes), name)
     }
 
+    /// Adds a resource with its attributes (`DependsOn`, deletion policies, condition, metadata) and returns its
+    /// typed handle. An invalid or duplicate logical id is reported by [`Template::render`].
     pub fn add_with<R: Resource>(
         &mut self,
         id: LogicalId,
@@ -361,12 +391,15 @@ impl Template {
         }
     }
 
+    /// Declares a parameter and returns the handle that refers to it. Parameters share one namespace with resources
+    /// (`Ref` names either), so an id already taken by either is reported by [`Template::render`].
     pub fn parameter(&mut self, id: LogicalId, parameter: Parameter) -> ParameterHandle {
         self.check_new_id(&id, "parameter");
         self.parameters.push((id.clone(), parameter));
         ParameterHandle(id, self.origin)
     }
 
+    /// Declares a condition and returns the only handle that `Fn::If` and a resource's `Condition` can name it by.
     pub fn condition(&mut self, id: LogicalId, condition: ConditionExpr) -> ConditionHandle {
         let taken = self.conditions.iter().any(|(c, _)| *c == id);
         self.check_id(&id, "condition", taken);
@@ -374,12 +407,14 @@ impl Template {
         ConditionHandle::new(id)
     }
 
+    /// Declares a mapping, given as JSON (two levels of keys); CloudFormation accepts 200 per template.
     pub fn mapping(&mut self, id: LogicalId, mapping: Value) {
         let taken = self.mappings.iter().any(|(m, _)| *m == id);
         self.check_id(&id, "mapping", taken);
         self.mappings.push((id, mapping));
     }
 
+    /// Declares a stack output; CloudFormation accepts 200 per template and the render checks the count.
     pub fn output(&mut self, id: LogicalId, output: Output) {
         let taken = self.outputs.iter().any(|(o, _)| *o == id);
         self.check_id(&id, "output", taken);
@@ -396,6 +431,7 @@ impl Template {
         }
     }
 
+    /// Resources added so far, for checks against CloudFormation's 500 per template before rendering.
     pub fn resource_count(&self) -> usize {
         self.resources.len()
     }

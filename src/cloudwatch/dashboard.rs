@@ -19,10 +19,15 @@ const COLUMNS: u32 = 24;
 /// How a metric is aggregated over each period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stat {
+    /// The mean of the data points in each period.
     Average,
+    /// The total of each period, for counts such as requests or errors.
     Sum,
+    /// The highest value in each period, for latencies and lags where the worst case matters.
     Maximum,
+    /// The lowest value in each period.
     Minimum,
+    /// How many data points were published in each period, whatever their values.
     SampleCount,
     /// The 99th percentile.
     P99,
@@ -52,6 +57,7 @@ pub struct Line {
 }
 
 impl Line {
+    /// A line of `metric` aggregated by `stat`, named `label` in the legend (a `${` in it is shown as written).
     pub fn new(metric: Metric, stat: Stat, label: impl Into<String>) -> Self {
         Line {
             metric,
@@ -71,7 +77,9 @@ impl Line {
 /// How a metric widget draws its lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
+    /// A graph over the dashboard's time range, which opens on the last six hours.
     TimeSeries,
+    /// The latest value of each line as a number, in a smaller widget.
     SingleValue,
 }
 
@@ -79,14 +87,28 @@ pub enum View {
 #[derive(Clone, Debug)]
 pub enum Widget {
     /// Markdown across the whole width.
-    Text { markdown: String },
+    Text {
+        /// The text, in CloudWatch's Markdown; a `${` in it is shown as written, not substituted.
+        markdown: String,
+    },
     /// The states of alarms, given by ARN.
-    AlarmStatus { title: String, alarms: Vec<Expr> },
+    AlarmStatus {
+        /// The widget's heading.
+        title: String,
+        /// The alarms' ARNs; an expression becomes a variable of the body's `Fn::Sub`. The widget grows a row for
+        /// every four.
+        alarms: Vec<Expr>,
+    },
     /// A graph or single values of metrics, over `period` seconds.
     Metrics {
+        /// The widget's heading.
         title: String,
+        /// The metrics drawn, one line (or value) each.
         lines: Vec<Line>,
+        /// A graph over time, or the latest values.
         view: View,
+        /// Seconds each data point aggregates, kept whatever the time range (`periodOverride: inherit`); CloudWatch
+        /// takes 60 or a multiple of it for standard-resolution metrics.
         period: u32,
         /// A horizontal line, e.g. an alarm's threshold: (label, value).
         threshold: Option<(String, f64)>,
@@ -114,15 +136,18 @@ pub struct Dashboard {
 }
 
 impl Dashboard {
+    /// An empty dashboard; [`Dashboard::widget`] adds the widgets in reading order.
     pub fn new() -> Self {
         Dashboard::default()
     }
 
+    /// Appends `widget` after the others: to the right of the last one, or on a new row when the 24 columns are full.
     pub fn widget(mut self, widget: Widget) -> Self {
         self.widgets.push(widget);
         self
     }
 
+    /// The widgets in reading order, as added.
     pub fn widgets(&self) -> &[Widget] {
         &self.widgets
     }

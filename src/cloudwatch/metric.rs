@@ -168,10 +168,12 @@ impl DmsTask {
         }
     }
 
+    /// The replication instance's identifier, in lower case as DMS publishes it in `ReplicationInstanceIdentifier`.
     pub fn instance_identifier(&self) -> &str {
         &self.instance_identifier
     }
 
+    /// The task's resource id (the suffix of its ARN), which DMS publishes as `ReplicationTaskIdentifier`.
     pub fn resource_id(&self) -> &str {
         &self.resource_id
     }
@@ -219,6 +221,7 @@ pub enum DmsTaskMetric {
 }
 
 impl DmsTaskMetric {
+    /// The metric name DMS publishes, e.g. `CDCLatencySource` (cased unlike the variant).
     pub fn name(self) -> &'static str {
         match self {
             DmsTaskMetric::CdcLatencySource => "CDCLatencySource",
@@ -234,11 +237,14 @@ impl DmsTaskMetric {
 /// The `Role` dimension of Aurora's cluster-level metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClusterRole {
+    /// The cluster's writer instance: `WRITER`.
     Writer,
+    /// The cluster's reader instances, aggregated: `READER`; no data points while the cluster has no reader.
     Reader,
 }
 
 impl ClusterRole {
+    /// The dimension value RDS publishes, in upper case: `WRITER` or `READER`.
     pub fn as_str(self) -> &'static str {
         match self {
             ClusterRole::Writer => "WRITER",
@@ -250,11 +256,14 @@ impl ClusterRole {
 /// Aurora instance metrics that are also published per cluster and role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuroraMetric {
+    /// `CPUUtilization`: percent of the instance class's CPU in use.
     CpuUtilization,
+    /// `DatabaseConnections`: client connections open, which the engine's `max_connections` caps.
     DatabaseConnections,
 }
 
 impl AuroraMetric {
+    /// The metric name RDS publishes, e.g. `CPUUtilization`.
     pub fn name(self) -> &'static str {
         match self {
             AuroraMetric::CpuUtilization => "CPUUtilization",
@@ -266,13 +275,18 @@ impl AuroraMetric {
 /// Lambda function metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LambdaMetric {
+    /// Invocations, successful or not; throttled requests are not counted.
     Invocations,
+    /// Invocations that ended in a function error, a timeout included.
     Errors,
+    /// Invocation requests refused for lack of concurrency.
     Throttles,
+    /// Milliseconds the function ran, per invocation.
     Duration,
 }
 
 impl LambdaMetric {
+    /// The metric name Lambda publishes.
     pub fn name(self) -> &'static str {
         match self {
             LambdaMetric::Invocations => "Invocations",
@@ -286,14 +300,20 @@ impl LambdaMetric {
 /// REST API metrics (HTTP APIs publish other names under `ApiId`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ApiGatewayMetric {
+    /// `Count`: requests the stage received.
     Count,
+    /// `4XXError`: requests answered with a 4xx status, throttled and unauthorised ones included.
     ClientError,
+    /// `5XXError`: requests answered with a 5xx status, integration failures and timeouts included.
     ServerError,
+    /// Milliseconds from receiving a request to returning its response, the integration included.
     Latency,
+    /// Milliseconds between relaying a request to the backend and receiving its response.
     IntegrationLatency,
 }
 
 impl ApiGatewayMetric {
+    /// The metric name API Gateway publishes; the error metrics' names start with a digit (`4XXError`).
     pub fn name(self) -> &'static str {
         match self {
             ApiGatewayMetric::Count => "Count",
@@ -308,14 +328,20 @@ impl ApiGatewayMetric {
 /// Step Functions execution metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StatesMetric {
+    /// Executions started, whatever their outcome.
     ExecutionsStarted,
+    /// Executions that completed successfully.
     ExecutionsSucceeded,
+    /// Executions that ended in failure: a `Fail` state, or an error no `Catch` handled.
     ExecutionsFailed,
+    /// Executions stopped from outside (`StopExecution`), such as an operator aborting the run.
     ExecutionsAborted,
+    /// Executions that ran past the state machine's `TimeoutSeconds`.
     ExecutionsTimedOut,
 }
 
 impl StatesMetric {
+    /// The metric name Step Functions publishes.
     pub fn name(self) -> &'static str {
         match self {
             StatesMetric::ExecutionsStarted => "ExecutionsStarted",

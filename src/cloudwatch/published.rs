@@ -23,6 +23,7 @@ pub enum Namespace {
 }
 
 impl Namespace {
+    /// Whether `namespace` is covered: equal to an exact one, or a prefix followed by at least one more character.
     pub fn matches(self, namespace: &str) -> bool {
         match self {
             Namespace::Exact(exact) => namespace == exact,
@@ -36,7 +37,9 @@ impl Namespace {
 /// One published combination: a metric under one exact set of dimension names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Published {
+    /// The namespace the metric is published under.
     pub namespace: Namespace,
+    /// The metric name, exactly as published (names are case-sensitive).
     pub metric: &'static str,
     /// The names of the dimensions it is published under, all of them (order irrelevant).
     pub dimensions: &'static [&'static str],

@@ -56,14 +56,20 @@ pub fn token_secret_name(env: &Environment) -> String {
     format!("{SYSTEM}/{}/api-token", env.name)
 }
 
+/// The API layer's handles, for the alarms and the dashboard that watch the stage and the authorizer.
 pub struct Api {
+    /// The private REST API, reachable only through the stack's `execute-api` endpoint; its name and [`STAGE`]
+    /// are the API Gateway metrics' dimensions.
     pub rest_api: Named<RestApi>,
+    /// The Lambda authorizer that checks the token and picks each request's side of the split: its errors and
+    /// throttles fail payments, so they are alarmed.
     pub authorizer_function: Named<Function>,
     /// The authorizer's log group: one JSON line per decision.
     pub authorizer_logs: Handle<LogGroup>,
     /// The stage's access log group: one JSON line per request
     /// ([`crate::resources::apigateway::ACCESS_LOG_FORMAT`]).
     pub access_logs: Handle<LogGroup>,
+    /// The internal Application Load Balancer whose listener sends each side to its backends.
     pub load_balancer: Handle<LoadBalancer>,
 }
 

@@ -16,24 +16,36 @@ use super::storage::Storage;
 /// made of these, so no write can be refused by the pattern.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
+    /// The parameter's initial value: no migration has run; a migration may start from here.
     NotStarted,
+    /// The forward task's source and target endpoints are being tested.
     Preparing,
+    /// The forward task runs its full load, until the load is complete and CDC runs.
     FullLoad,
+    /// The forward task's CDC latency is awaited below its gate.
     Cdc,
+    /// The validation function is asked until it answers `consistent`.
     Validating,
+    /// An approval request is out with a task token; traffic has not moved.
     AwaitingApproval,
+    /// The reverse task is started and awaited, then traffic shifts through the spec's steps, each baked.
     Cutover,
+    /// The split is at 100, cutover is on and both tasks run: the migration succeeded.
     Complete,
     /// The approval was rejected or not given in time: traffic never moved.
     CutoverDeclined,
     /// An operator changed the traffic split or the cutover switch while the migration ran: it stopped shifting
     /// and left the rest (the rollback workflow) to the operator.
     TakenBack,
+    /// The rollback workflow has moved traffic back to production and is stopping replication.
     RollingBack,
+    /// The rollback finished: split 0, cutover off, the forward task stopped, the reverse task (if it ever ran)
+    /// drained and stopped. A migration may start again from here.
     RolledBack,
 }
 
 impl Phase {
+    /// Every phase, in the order above: the parameter's `AllowedPattern` is made of exactly these.
     pub const ALL: [Phase; 12] = [
         Phase::NotStarted,
         Phase::Preparing,
@@ -49,6 +61,7 @@ impl Phase {
         Phase::RolledBack,
     ];
 
+    /// The value written to `workflow/phase`, in kebab case (`awaiting-approval`).
     pub fn as_str(self) -> &'static str {
         match self {
             Phase::NotStarted => "not-started",
@@ -73,12 +86,22 @@ impl Phase {
     }
 }
 
+/// The parameters the workflows write and the API's authorizer reads; the others the layer creates (buckets, topic,
+/// endpoints, DMS ARNs) are for operators and scripts and have no handle.
 pub struct Configuration {
+    /// `workflow/enable-cutover`, `true` or `false` (initially `false`): traffic may move to the migration side
+    /// only while it is `true`; the rollback sets it back to `false`.
     pub enable_cutover: Named<Parameter>,
+    /// `workflow/traffic-split-percentage`, 0 to 100 (initially 0): the share of API clients the authorizer sends
+    /// to the migration side.
     pub traffic_split_percentage: Named<Parameter>,
+    /// `workflow/phase`, one of [`Phase`]'s values: where the last run is, and what the migration's start guard
+    /// reads.
     pub phase: Named<Parameter>,
 }
 
+/// The configuration layer: the workflow switches and phase, then the storage, topic, database and DMS
+/// references under `/migration/{env}/`, so operators and scripts find them without reading the stack's outputs.
 pub fn build(
     stack: &mut Stack,
     storage: &Storage,

@@ -40,24 +40,39 @@ const PARAMETER_GROUP_REASON: &str = "The rule selects types matching /AWS::RDS:
 
 /// One Aurora cluster and what clients need to reach it.
 pub struct AuroraCluster {
+    /// The cluster, named `payment-migration-<name>-db-<env>`: its endpoints go to the outputs and Parameter
+    /// Store, its identifier to the alarms' and dashboard's metric dimensions.
     pub cluster: Named<DbCluster>,
     /// `username`, `password`, `host`, `port` (the latter two added by the target attachment).
     pub secret: Handle<Secret>,
+    /// Completes the secret with the host and port: whatever connects with the secret (DMS's endpoints, the
+    /// rotation function) must wait for it.
     pub attachment: Handle<SecretTargetAttachment>,
 }
 
 /// Where DMS reads from before cutover and writes back to after it.
 pub enum SourceDatabase {
+    /// The production Aurora cluster this stack builds, alarmed and charted like the migration cluster.
     ProductionCluster(AuroraCluster),
+    /// The on-premises PostgreSQL, reached over the Transit Gateway: not created by the stack, and reached with
+    /// a secret operations create before the first task runs.
     External(ExternalSource),
 }
 
+/// The database layer's handles: what DMS replicates between, and what the configuration, alerting and
+/// monitoring layers publish and watch.
 pub struct Databases {
+    /// The forward task's source and the reverse task's target.
     pub source: SourceDatabase,
+    /// The Aurora cluster payments move to: the forward task's target and the reverse task's source.
     pub migration: AuroraCluster,
+    /// The global database over the migration cluster, which the secondary regions' clusters join; present only
+    /// when the spec has secondary regions, and kept (`Retain`) when the stack is deleted.
     pub global: Option<Handle<GlobalCluster>>,
 }
 
+/// The database layer: the source (the production cluster, or the on-premises database as the spec describes
+/// it), the migration cluster, the global database when there are secondary regions, and the endpoint outputs.
 pub fn build(stack: &mut Stack, key: &Handle<Key>, network: &Network) -> Databases {
     // Cluster storage, Performance Insights and the master secrets encrypt with the key.
     stack.use_key_via("rds");
@@ -268,14 +283,14 @@ fn primary_cluster(
     }
 }
 
-/// The secondary member of the global database in a secondary region: no credentials (they come from the
-/// primary), the region's own key, and as many instances as the migration cluster so it can take over.
 /// The identifier of the global database's secondary cluster, the same in every secondary region; the primary
 /// region's dashboard reads its replication lag by it.
 pub fn secondary_cluster_identifier(env: &Environment) -> String {
     super::stack::name_in(env, "secondary db")
 }
 
+/// The secondary member of the global database in a secondary region: no credentials (they come from the
+/// primary), the region's own key, and as many instances as the migration cluster so it can take over.
 pub fn secondary_cluster(
     stack: &mut Stack,
     key: &Handle<Key>,

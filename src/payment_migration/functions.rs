@@ -24,38 +24,54 @@ const MANAGED_POLICIES: &[&str] = &[
 
 /// What a function is and needs.
 pub struct FunctionSpec<'a> {
+    /// The layer the function, its role, policies and log group belong to (the start of their logical ids).
     pub layer: Layer,
     /// The purpose the logical ids derive from, e.g. `"authorizer"`.
     pub purpose: &'a str,
     /// The physical name, which the runbook and the log group use.
     pub name: String,
+    /// What the function does, as the Lambda console shows it.
     pub description: String,
     /// The Python source, embedded as `index.py`.
     pub source: &'static str,
+    /// Lambda's timeout, in seconds: a caller that waits on the function must allow at least this long.
     pub timeout_seconds: u32,
+    /// Memory in MB, which also sets the function's share of CPU.
     pub memory_mb: u32,
+    /// Concurrency reserved for the function (also its ceiling): counted against the account's quota by
+    /// [`super::capacity`]; beyond it Lambda throttles.
     pub reserved_concurrency: u32,
+    /// Environment variables (name, value), encrypted with the stack's key; a secret goes in by its ARN, never
+    /// by value (PCI DSS 8.3).
     pub environment: Vec<(&'static str, Expr)>,
     /// Permissions on named resources.
     pub statements: Vec<Statement>,
     /// Permissions AWS offers only on `*` (for example `cloudwatch:PutMetricData`), with the reason they are
     /// needed; they go into a policy of their own that says so to the compliance gate.
     pub unscoped: Vec<Statement>,
+    /// Why [`FunctionSpec::unscoped`] needs `*`, recorded as the compliance gate's suppression reason.
     pub unscoped_reason: &'a str,
+    /// The private subnets the function runs in; each takes one address in them, claimed with the stack.
     pub subnets: &'a [Handle<Subnet>],
+    /// The function's own security group, which holds its egress (no function accepts connections).
     pub security_group: &'a Handle<SecurityGroup>,
     /// Who invokes the function, and waits for its answer: every function of the stack is invoked synchronously,
     /// so a dead-letter queue (which only asynchronous invocations use) would never receive anything.
     pub invoked_by: &'a str,
 }
 
+/// What [`vpc_function`] built, for the layer to wire up, alarm and chart.
 pub struct BuiltFunction {
+    /// The function, named as [`FunctionSpec::name`]: the name is its metrics' dimension.
     pub function: Named<Function>,
+    /// Its execution role, holding exactly [`FunctionSpec::statements`] and the hardening's own permissions.
     pub role: Handle<Role>,
     /// `/aws/lambda/<name>`, where the function writes its JSON log lines.
     pub log_group: Handle<LogGroup>,
 }
 
+/// Adds a function hardened as this module describes, with its log group, role and policies; the function waits
+/// for its policies and log group, so its first invocation can log and act.
 pub fn vpc_function(stack: &mut Stack, key: &Handle<Key>, spec: FunctionSpec) -> BuiltFunction {
     let purpose = spec.purpose;
     let log_group = stack.service_log_group(

@@ -20,18 +20,31 @@ use super::database::{AuroraCluster, Databases, SourceDatabase};
 use super::network::Network;
 use super::stack::{Layer, Stack};
 
+/// The migration layer's handles: the workflows start, stop and read the tasks, and the configuration, alerting,
+/// monitoring and validation layers publish and watch them.
 pub struct Replication {
+    /// The replication instance `payment-migration-replication-<env>`, private in the migration VPC, which runs
+    /// both tasks.
     pub instance: Named<ReplicationInstance>,
+    /// `migration-forward-<env>`: full load then CDC from the source into the migration cluster, started by the
+    /// migration workflow and stopped by the rollback.
     pub forward_task: Named<ReplicationTask>,
+    /// `migration-reverse-<env>`: CDC from the migration cluster back to the source, started at cutover before
+    /// any traffic moves and drained by the rollback, so a rollback loses no payment.
     pub reverse_task: Named<ReplicationTask>,
     /// The forward task's endpoints, whose connections the migration workflow tests before it starts.
     pub forward_source: Handle<Endpoint>,
+    /// The forward task's target endpoint, on the migration cluster.
     pub forward_target: Handle<Endpoint>,
     /// The tasks' log group, where DMS writes its error lines (`]E:`).
     pub task_logs: Handle<LogGroup>,
     /// The DMS metric dimensions: the instance identifier and the tasks' resource identifiers (ARN suffixes).
     pub instance_identifier: String,
+    /// The forward task's resource identifier (`migration-forward-<env>`, the end of its ARN): the value of its
+    /// metrics' `ReplicationTaskIdentifier` dimension.
     pub forward_task_id: String,
+    /// The reverse task's resource identifier (`migration-reverse-<env>`, the end of its ARN): the value of its
+    /// metrics' `ReplicationTaskIdentifier` dimension.
     pub reverse_task_id: String,
 }
 

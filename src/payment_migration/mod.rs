@@ -38,22 +38,36 @@ pub fn build(env: &Environment) -> Stack<'_> {
 /// [`Stack::allow_topic_publish`]), and then calls [`Composed::seal`]; a registration after sealing is reported
 /// by the preflight check instead of reaching the policies.
 pub struct Composed<'e> {
+    /// The stack with every layer's resources, open for more until [`Composed::seal`].
     pub stack: Stack<'e>,
+    /// The layers' handles, by which added resources refer to the shipped ones.
     pub layers: Layers,
 }
 
 /// The handles of the primary region's layers.
 pub struct Layers {
+    /// The region's customer-managed key (`alias/payment-migration-<env>`), retained on delete: whatever stores
+    /// data encrypts with it, after registering its use ([`Stack::use_key_via`], [`Stack::grant_key`]).
     pub key: crate::cfn::Handle<crate::resources::kms::Key>,
+    /// Both VPCs, the Transit Gateway and the tiers' security groups.
     pub network: network::Network,
+    /// The source database and the migration cluster.
     pub databases: database::Databases,
+    /// The DMS replication instance, its forward and reverse tasks, and their metric dimensions.
     pub replication: migration::Replication,
+    /// The checkpoints, rollback-state and load balancer log buckets.
     pub storage: storage::Storage,
+    /// The operations topic.
     pub notification: notification::Notification,
+    /// The workflow switches in Parameter Store: phase, traffic split, cutover.
     pub configuration: configuration::Configuration,
+    /// The private payment API, its authorizer and its log groups.
     pub api: api::Api,
+    /// The data validation function.
     pub validation: validation::Validation,
+    /// The gates, health and signal alarms, including the workflows' failure alarms.
     pub alarms: alerting::Alarms,
+    /// The migration and rollback state machines.
     pub workflows: orchestration::Orchestration,
 }
 

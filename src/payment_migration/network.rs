@@ -43,14 +43,25 @@ const MIGRATION_ENDPOINTS: &[&str] = &[
 
 /// What later layers need from the network.
 pub struct Network {
+    /// The production VPC, where the production cluster lives when DMS reads from it.
     pub production: VpcHandles,
+    /// The migration VPC: the migration cluster, the DMS replication instance, the validation Lambda and the
+    /// API's private integrations.
     pub migration: VpcHandles,
+    /// Joins both VPCs to each other and to the on-premises network; its routes admit only the spec's
+    /// on-premises CIDR (PCI DSS 1.3).
     pub transit_gateway: Handle<TransitGateway>,
+    /// One group per tier, for the layers that place something in the VPCs.
     pub security_groups: SecurityGroups,
 }
 
+/// A VPC and its private subnets, where every layer places what it runs in the VPC (nothing goes in the public
+/// subnets, which hold at most the NAT gateway).
 pub struct VpcHandles {
+    /// The VPC, for the security groups and endpoints that later layers create in it.
     pub vpc: Handle<Vpc>,
+    /// One per Availability Zone, in AZ order; planned with the stack, so whatever is placed in them must claim
+    /// its addresses ([`Stack::claim_addresses`]).
     pub private_subnets: Vec<Handle<Subnet>>,
 }
 
@@ -58,13 +69,22 @@ pub struct VpcHandles {
 pub struct SecurityGroups {
     /// Only when DMS reads from the production cluster, which exists only then.
     pub production_database: Option<Handle<SecurityGroup>>,
+    /// The production secret's rotation function, present with the production cluster.
     pub production_rotation: Option<Handle<SecurityGroup>>,
+    /// The migration cluster: 5432 from DMS, the validation Lambda, its rotation function and the spec's
+    /// application networks; no egress.
     pub migration_database: Handle<SecurityGroup>,
+    /// The migration secret's rotation function: egress to the cluster and the AWS APIs only, no ingress.
     pub migration_rotation: Handle<SecurityGroup>,
+    /// The DMS replication instance: no ingress; egress to the databases it replicates between and the AWS APIs.
     pub replication: Handle<SecurityGroup>,
+    /// The validation Lambda, with the same reach as DMS: no ingress, egress to the databases and the AWS APIs.
     pub validation: Handle<SecurityGroup>,
 }
 
+/// The network layer of the primary region: both VPCs with flow logs, the Transit Gateway and its on-premises
+/// link, the tiers' security groups, the interface endpoints when the spec's egress is `vpc_endpoints`, and the
+/// VPC and Transit Gateway outputs.
 pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Network {
     let net = stack.env.network.clone();
     let flow_logs_role = flow_logs_role(stack);

@@ -7,10 +7,15 @@ use crate::resources::sns::{Subscription, Topic, TopicPolicy};
 
 use super::stack::{Layer, Stack};
 
+/// The notification layer's handle, for the alarms, the workflows and anything a platform team adds.
 pub struct Notification {
+    /// The operations topic, encrypted with the region's key and subscribed by the spec's `operations_email`:
+    /// a publisher needs a statement registered with [`Stack::allow_topic_publish`] and the use of the key.
     pub operations_topic: Handle<Topic>,
 }
 
+/// The operations topic, its email subscription and its output, and what CloudWatch alarms and the account's
+/// roles need to publish to it; its policy is written later, by [`seal`].
 pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Notification {
     let name = stack.name("operations");
     let topic = stack.add(

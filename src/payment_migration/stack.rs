@@ -16,20 +16,32 @@ use crate::spec::{Environment, PciScope};
 /// and a reviewer can tell a resource's layer from its id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layer {
+    /// The region's KMS key and its alias.
     Encryption,
+    /// VPCs, subnets, routes, the Transit Gateway, security groups, VPC endpoints and flow logs.
     Network,
+    /// The S3 buckets, their replicas and the replication role.
     Storage,
+    /// The operations topic, its subscription and its policy.
     Notification,
+    /// The Parameter Store hierarchy `/migration/<env>/…`.
     Configuration,
+    /// The Aurora clusters and instances, their secrets and rotation, and the global database.
     Database,
+    /// DMS: the service roles, the replication instance, the endpoints and the tasks.
     Migration,
+    /// The private REST API, its authorizer, the VPC link and the load balancer.
     Api,
+    /// The data validation function.
     Validation,
+    /// The Step Functions workflows, their roles and log groups.
     Orchestration,
+    /// The metric filters, every alarm ([`Stack::add_alarm`]) and the dashboard.
     Monitoring,
 }
 
 impl Layer {
+    /// The layer's word in lower case, the first part of its resources' logical ids ([`logical_id`]).
     pub fn name(self) -> &'static str {
         match self {
             Layer::Encryption => "encryption",
@@ -59,8 +71,12 @@ pub fn name_in(env: &Environment, purpose: &str) -> String {
 /// A region's stack under construction: the template, the environment it is built for, and the handles that
 /// several layers share.
 pub struct Stack<'e> {
+    /// The environment's spec, which every layer reads its settings from.
     pub env: &'e Environment,
+    /// The AWS region the template deploys to (the primary or a secondary region).
     pub region: String,
+    /// The template the layers add to; add through the stack ([`Stack::add`]) to get the layer's logical id
+    /// and the tags.
     pub template: Template,
     tags: TagSet,
     subnet_plans: Vec<SubnetPlan>,
@@ -86,6 +102,7 @@ pub struct RunbookFacts {
     pub log_groups: Vec<(String, String)>,
     /// The DMS replication instances' and endpoints' identifiers, for the connection test.
     pub dms_instances: Vec<String>,
+    /// The DMS endpoints' identifiers, each tested against the replication instance.
     pub dms_endpoints: Vec<String>,
 }
 
@@ -93,8 +110,11 @@ pub struct RunbookFacts {
 /// (what it means, and how it treats missing data).
 #[derive(Clone, Debug)]
 pub struct AlarmSummary {
+    /// The alarm's physical name, by which the console and `aws cloudwatch describe-alarms` find it.
     pub name: String,
+    /// Whether it notifies anyone when it fires; a gate the workflows read pages nobody.
     pub pages: bool,
+    /// What the alarm means and how it treats missing data.
     pub description: String,
 }
 
@@ -125,7 +145,9 @@ pub struct Grants {
 pub struct SubnetPlan {
     /// The spec field that sizes the VPC, e.g. `network.migration_vpc_cidr`.
     pub field: String,
+    /// The VPC's range, which the preflight check names as the value to enlarge.
     pub vpc_cidr: Ipv4Net,
+    /// The first private subnet's range: all are the same size, so it gives the addresses each holds.
     pub subnet_cidr: Ipv4Net,
     /// Logical id of the first subnet, which identifies the set.
     key: String,
@@ -134,6 +156,8 @@ pub struct SubnetPlan {
 }
 
 impl<'e> Stack<'e> {
+    /// An empty stack for `region` of `env`, whose template has `description`; every resource added is tagged with
+    /// the spec's tags and `Environment`.
     pub fn new(env: &'e Environment, region: &str, description: String) -> Self {
         let mut tags = TagSet::default();
         for (k, v) in &env.tags {
@@ -246,6 +270,7 @@ impl<'e> Stack<'e> {
         }
     }
 
+    /// The private subnets declared and what claimed addresses in them, for the preflight check.
     pub fn subnet_plans(&self) -> &[SubnetPlan] {
         &self.subnet_plans
     }
@@ -255,6 +280,7 @@ impl<'e> Stack<'e> {
         self.add_with(layer, purpose, resource, Attributes::new())
     }
 
+    /// [`Stack::add`] with resource attributes: `DependsOn`, a deletion policy, a condition, suppressions.
     pub fn add_with<R: Resource>(
         &mut self,
         layer: Layer,
@@ -279,6 +305,7 @@ impl<'e> Stack<'e> {
         self.add_named_with(layer, purpose, name, resource, Attributes::new())
     }
 
+    /// [`Stack::add_named`] with resource attributes: `DependsOn`, a deletion policy, a condition, suppressions.
     pub fn add_named_with<R: PhysicalName>(
         &mut self,
         layer: Layer,
@@ -457,7 +484,10 @@ mod tests {
 /// stack for the preflight check and the runbook.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkflowLimits {
+    /// The state machine's physical name.
     pub name: String,
+    /// The most history events and the longest duration any execution can reach, computed from the definition.
     pub worst_case: crate::asl::WorstCase,
+    /// The definition's `TimeoutSeconds`: the worst-case duration plus the orchestration layer's margin.
     pub timeout_seconds: u32,
 }

@@ -17,7 +17,11 @@ use super::stack::{Layer, Stack};
 
 /// What later layers need from storage.
 pub struct Storage {
+    /// Where the migration workflow saves its state at each phase (`checkpoints/<execution>/<phase>.json`) and
+    /// the validation function its reports; versioned, replicated, encrypted with the region's key.
     pub checkpoints: Handle<Bucket>,
+    /// Where the rollback workflow saves what it found (the phase, both tasks' statuses), under
+    /// [`ROLLBACK_STATE_PREFIX`](super::orchestration::rollback::ROLLBACK_STATE_PREFIX); kept like the checkpoints.
     pub rollback_state: Handle<Bucket>,
     /// Where the API's load balancer writes its access logs, under [`LOAD_BALANCER_LOG_PREFIX`].
     pub load_balancer_logs: Handle<Bucket>,
@@ -51,6 +55,8 @@ const LOAD_BALANCER_LOGS_REPLICATION_REASON: &str = "Load balancer access logs a
                                                     bucket; a replica would copy records, not protect data the \
                                                     migration depends on.";
 
+/// The storage layer: the server access log bucket, the load balancer's log bucket, the two data buckets with
+/// their replicas and replication role, and the data buckets' outputs. Every bucket is retained on delete.
 pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Storage {
     // The buckets encrypt with the key (SSE-KMS).
     stack.use_key_via("s3");

@@ -32,12 +32,18 @@ pub fn function_name(env: &Environment) -> String {
     format!("data-validation-{}", env.name)
 }
 
+/// The validation layer's handles: the migration workflow invokes the function, and the alarms and dashboard
+/// watch it.
 pub struct Validation {
+    /// `data-validation-<env>`, invoked synchronously by the migration workflow until it answers `consistent`;
+    /// its errors are a health alarm, so one during a traffic step rolls the migration back.
     pub function: Named<Function>,
     /// The function's log group: one JSON line per verdict.
     pub logs: Handle<LogGroup>,
 }
 
+/// The validation function in the migration VPC, allowed to read only the forward task's statistics and DMS
+/// metrics, write reports under [`REPORT_PREFIX`] and publish to [`METRIC_NAMESPACE`]; and its output.
 pub fn build(
     stack: &mut Stack,
     key: &Handle<Key>,

@@ -46,6 +46,8 @@ impl TemplateDoc {
         Self::from_value(&value)
     }
 
+    /// Reads a template already parsed (as JSON values): its resources, outputs and parameters. Fails when there
+    /// is no `Resources` section or a resource has no `Type`, since neither is a template CloudFormation accepts.
     pub fn from_value(value: &Value) -> Result<Self, String> {
         let section = |name: &str| -> BTreeMap<String, Value> {
             value
@@ -89,13 +91,18 @@ impl TemplateDoc {
 pub enum Reason {
     /// A create-only property changed.
     CreateOnly(String),
+    /// The resource's `Type` changed: CloudFormation always replaces it.
     TypeChanged {
+        /// The type in the old template.
         from: String,
+        /// The type in the new template.
         to: String,
     },
     /// A create-only property names a resource that is itself replaced.
     Dependency {
+        /// The create-only property, as a path below `Properties` (`A` or `A/B`).
         property: String,
+        /// The logical id of the replaced resource it names.
         resource: String,
     },
 }
@@ -112,29 +119,39 @@ impl std::fmt::Display for Reason {
     }
 }
 
+/// What CloudFormation does with one resource on the update, as read from the two templates.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// Only in the new template: created.
     Added,
     /// Removed; `retained` when `DeletionPolicy: Retain` keeps it in the account.
     Removed {
+        /// Whether `DeletionPolicy: Retain` leaves it in the account, outside the stack: an orphan, not a loss.
         retained: bool,
     },
     /// Changed in place: the top-level properties that differ.
     Modified {
+        /// The top-level property names, sorted.
         properties: Vec<String>,
     },
+    /// Created anew (a new physical id) and the old one deleted once the update succeeds.
     Replaced {
+        /// Why: a create-only property or the type changed, or a create-only property names a replaced resource.
         reasons: Vec<Reason>,
+        /// The top-level properties that differ, sorted; empty when only a resource it names is replaced.
         properties: Vec<String>,
     },
     /// Removed under `from` and added under this id with the same type and properties.
     Renamed {
+        /// The logical id in the old template.
         from: String,
+        /// Whether the old `DeletionPolicy: Retain` leaves the old resource in the account, outside the stack.
         retained: bool,
     },
 }
 
 impl Kind {
+    /// How the text and Markdown reports name the change; `REPLACED` is in capitals to stand out.
     pub fn label(&self) -> &'static str {
         match self {
             Kind::Added => "added",
@@ -149,8 +166,11 @@ impl Kind {
 /// One resource's change.
 #[derive(Clone, Debug)]
 pub struct ResourceChange {
+    /// The logical id in the new template, or in the old one for a removal.
     pub logical_id: String,
+    /// The resource type in the new template, or in the old one for a removal.
     pub type_name: String,
+    /// What CloudFormation does with the resource.
     pub kind: Kind,
     /// Why this type's loss matters, when it holds data or identity.
     pub holds: Option<&'static str>,
@@ -165,17 +185,24 @@ pub struct ResourceChange {
 /// A change of an output or parameter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EntryChange {
+    /// The output's or parameter's logical id.
     pub id: String,
+    /// `added`, `removed` or `changed`, as the reports print it.
     pub kind: &'static str,
 }
 
 /// The report for one template.
 #[derive(Clone, Debug, Default)]
 pub struct TemplateReport {
+    /// What the report is titled by: the path of the compared template (with the revision, when one is named).
     pub name: String,
+    /// The changes, those that lose data first, then by kind and logical id, so the report reads the same each run.
     pub resources: Vec<ResourceChange>,
+    /// Outputs added, removed or changed, by id.
     pub outputs: Vec<EntryChange>,
+    /// Parameters added, removed or changed, by id.
     pub parameters: Vec<EntryChange>,
+    /// Resources in both templates that neither change nor are replaced.
     pub unchanged: usize,
 }
 

@@ -60,6 +60,8 @@ fn guard_line(report: &TemplateReport) -> Option<String> {
     })
 }
 
+/// The reports for a terminal: per template a summary line, the data-loss guard when it blocks, and a line per
+/// change, marked `!` when it loses data unacknowledged.
 pub fn text(reports: &[TemplateReport]) -> String {
     let mut out = String::new();
     for report in reports {
@@ -97,6 +99,8 @@ pub fn text(reports: &[TemplateReport]) -> String {
     out
 }
 
+/// The reports as a pull-request comment: per template a summary, the guard, and a table of the changes, marked
+/// ⚠️ when they lose data unacknowledged (`|` in details escaped so the table holds).
 pub fn markdown(reports: &[TemplateReport]) -> String {
     let mut out = String::from("## Change report\n");
     for report in reports {
@@ -137,6 +141,8 @@ pub fn markdown(reports: &[TemplateReport]) -> String {
     out
 }
 
+/// The reports for tools, as pretty JSON: per template the blocking logical ids and every change with its kind,
+/// reasons and acknowledgement, under camelCase keys.
 pub fn json(reports: &[TemplateReport]) -> String {
     let value: Vec<Value> = reports
         .iter()

@@ -27,8 +27,12 @@ pub struct SpecFile {
     pub pci_scope: PciScope,
     /// Tags on every taggable resource, besides `Environment` and `Name`.
     pub tags: TagsSpec,
+    /// The production and migration VPCs, the on-premises network they reach through the Transit Gateway, and how
+    /// private subnets reach AWS services.
     pub network: NetworkSpec,
+    /// The Aurora PostgreSQL clusters: engine version, credentials, backups, and each cluster's size.
     pub database: DatabaseSpec,
+    /// AWS DMS: the replication instance, the database it reads from, and the tables it replicates.
     pub migration: MigrationSpec,
     /// The payment API: a private API Gateway whose Lambda authorizer sends each client to the production or the
     /// migration backend, as `/migration/<env>/workflow/traffic-split-percentage` says.
@@ -48,14 +52,18 @@ fn default_primary_region() -> String {
     "ap-southeast-1".into()
 }
 
+/// Whether an environment is in PCI DSS scope, which decides the shortest log retention it may have.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PciScope {
+    /// Stores, processes or transmits cardholder data (the default): logs are kept at least 365 days.
     #[default]
     InScope,
+    /// Never holds cardholder data: log retention may be shorter, each log group saying so in the template.
     OutOfScope,
 }
 
+/// The tags that say where a stack came from and who pays for it, set on every taggable resource.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagsSpec {
@@ -72,6 +80,8 @@ pub struct TagsSpec {
     pub extra: BTreeMap<String, String>,
 }
 
+/// The environment's networks: two VPCs that a Transit Gateway joins to each other and to the on-premises
+/// network. Their ranges may not overlap.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
@@ -96,6 +106,8 @@ pub struct NetworkSpec {
     pub egress: Egress,
 }
 
+/// How the VPCs' private subnets reach beyond them: through a NAT gateway, or only to AWS services through VPC
+/// endpoints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Egress {
@@ -106,6 +118,7 @@ pub enum Egress {
     VpcEndpoints,
 }
 
+/// A region holding a secondary member of the global database, in a database VPC of its own.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecondaryRegionSpec {
@@ -141,6 +154,7 @@ pub struct DatabaseSpec {
     /// production_aurora_cluster`), not allowed with an external source.
     #[serde(default)]
     pub production: Option<ClusterSpec>,
+    /// The migration cluster, which takes over at cutover; each secondary region's cluster is sized like it.
     pub migration: ClusterSpec,
 }
 
@@ -148,6 +162,7 @@ fn default_rotation_days() -> u32 {
     30
 }
 
+/// An Aurora cluster's size: readers besides the writer, and the capacity of every instance.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterSpec {
@@ -157,6 +172,7 @@ pub struct ClusterSpec {
     pub capacity: CapacitySpec,
 }
 
+/// Instance capacity: exactly one of `instance_class` and `serverless_v2`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CapacitySpec {
@@ -168,6 +184,7 @@ pub struct CapacitySpec {
     pub serverless_v2: Option<ServerlessV2Spec>,
 }
 
+/// Aurora Serverless v2's scaling range, in Aurora capacity units (ACUs).
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerlessV2Spec {
@@ -214,6 +231,7 @@ fn default_control_schema() -> String {
     "awsdms_control".into()
 }
 
+/// Where DMS reads from: the stack's own production cluster, or an on-premises PostgreSQL.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceSpec {
@@ -225,13 +243,17 @@ pub struct SourceSpec {
     pub external: Option<ExternalSourceSpec>,
 }
 
+/// The kind of database DMS reads from before cutover and writes back to after it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
+    /// The production cluster this stack creates, for a rehearsal; needs `database.production`.
     ProductionAuroraCluster,
+    /// An on-premises PostgreSQL reached through the Transit Gateway; needs `migration.source.external`.
     ExternalPostgres,
 }
 
+/// The on-premises PostgreSQL DMS reads from and, after cutover, the reverse task writes back to.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExternalSourceSpec {
@@ -241,6 +263,7 @@ pub struct ExternalSourceSpec {
     /// The source's PostgreSQL port (default 5432): the only port DMS and validation may reach it on.
     #[serde(default = "default_port")]
     pub port: u16,
+    /// The source database DMS replicates: 1-63 letters, digits and underscores, starting with a letter.
     pub database: String,
     /// Name of the Secrets Manager secret (created by operations, encrypted with the stack's key) holding
     /// `username`, `password`, `host` and `port`.
@@ -257,6 +280,7 @@ fn default_port() -> u16 {
     5432
 }
 
+/// DMS selection rules: the includes, then the excludes applied after them.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TableMappingsSpec {
@@ -267,6 +291,7 @@ pub struct TableMappingsSpec {
     pub exclude: Vec<TableSpec>,
 }
 
+/// A schema and a table pattern, each 1-63 letters, digits, `_` and `$`, with `%` as a wildcard.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TableSpec {
@@ -383,6 +408,7 @@ fn default_token_rotation_window() -> u32 {
     60
 }
 
+/// The two applications the authorizer splits the API's traffic between.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackendsSpec {
@@ -392,6 +418,7 @@ pub struct BackendsSpec {
     pub migration: BackendSpec,
 }
 
+/// One side's application instances: the load balancer's `ip` targets, reached over HTTPS.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackendSpec {

@@ -79,6 +79,8 @@ impl Machine {
         })
     }
 
+    /// The state machine's name, as given to [`Machine::new`]: the one [`Call::machine`] and the model's `machine`
+    /// arguments carry.
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -94,11 +96,17 @@ impl Machine {
 /// A call a Task state makes, as the model sees it.
 #[derive(Debug)]
 pub struct Call<'a> {
+    /// The name of the state machine making the call, for a model that serves several (one starting another, say).
     pub machine: &'a str,
+    /// The name of the Task state making the call.
     pub state: &'a str,
+    /// The Task's `Resource` ARN (`arn:aws:states:::aws-sdk:ssm:putParameter`, …): which API is called, and whether it
+    /// waits (`.sync`, `.waitForTaskToken`).
     pub resource: &'a str,
     /// The call's parameters, paths and intrinsics resolved.
     pub parameters: &'a Value,
+    /// The Task's `TimeoutSeconds`, if set: the longest an attempt may take before Step Functions fails it with
+    /// `States.Timeout`.
     pub timeout_seconds: Option<u64>,
     /// 0 for the first attempt, then one more for each retry.
     pub attempt: u32,
@@ -108,21 +116,31 @@ pub struct Call<'a> {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     /// The service's answer, and how long the call took.
-    Success { result: Value, seconds: u64 },
+    Success {
+        /// The call's raw result, before the state's `ResultSelector` and `ResultPath` apply.
+        result: Value,
+        /// Seconds the call took, added to the path's duration.
+        seconds: u64,
+    },
     /// An error as Step Functions names it (`DatabaseMigration.InvalidResourceStateException`,
     /// `States.Timeout`, ...), and how long the call took before it failed.
     Failure {
+        /// The error name the state's `Retry` and `Catch` match against.
         error: String,
+        /// The error's `Cause`, which a catcher's `ResultPath` places next to the error.
         cause: String,
+        /// Seconds the call ran before it failed, added to the path's duration.
         seconds: u64,
     },
 }
 
 impl Outcome {
+    /// A success with `result`, taking no time.
     pub fn ok(result: Value) -> Self {
         Outcome::Success { result, seconds: 0 }
     }
 
+    /// A failure named `error`, with an empty cause, taking no time.
     pub fn error(error: &str) -> Self {
         Outcome::Failure {
             error: error.to_string(),
@@ -135,11 +153,22 @@ impl Outcome {
 /// How an execution ended.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum End {
-    Succeeded { output: String },
-    Failed { error: String, cause: String },
+    /// The execution reached a Succeed state or a state with `End: true`.
+    Succeeded {
+        /// The execution's output as JSON text, which keeps an end hashable; [`End::output`] parses it.
+        output: String,
+    },
+    /// The execution failed: at a Fail state, on an error no catcher caught, or with `States.Runtime`.
+    Failed {
+        /// The error name: a Fail state's `Error`, the uncaught error's, or `States.Runtime`.
+        error: String,
+        /// The cause that came with it.
+        cause: String,
+    },
 }
 
 impl End {
+    /// The output of a successful end, parsed; `None` for a failure.
     pub fn output(&self) -> Option<Value> {
         match self {
             End::Succeeded { output } => serde_json::from_str(output).ok(),
@@ -152,6 +181,8 @@ impl End {
 /// waits, and what must hold when an execution ends. `World` is the part of it a configuration carries, so it
 /// must be small and only hold what matters.
 pub trait Model {
+    /// The part of the world a configuration carries. Configurations with equal worlds (and equal data and state) are
+    /// explored once, so it must hold only what the guarantees depend on.
     type World: Clone + Eq + Hash + Debug;
 
     /// Every outcome `call` may have, each with the world after it; `Err` is a violation.
@@ -178,7 +209,9 @@ pub trait Model {
 /// A guarantee that did not hold, with the states that led there.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Violation {
+    /// What the model or the exploration found wrong.
     pub message: String,
+    /// The names of the states entered from the start up to the violation, in order.
     pub trace: Vec<String>,
 }
 

@@ -32,6 +32,9 @@ pub fn namespace(env: &str) -> String {
 /// The verdicts the validation function writes, as `{"event": "validation", "verdict": …}`.
 const VERDICTS: [&str; 3] = ["consistent", "inconsistent", "not-ready"];
 
+/// The metric filters over the authorizer's log, the stage's access log, the DMS task log and the validation
+/// function's log, each counting into [`namespace`]; the returned metrics are what the alarms and the dashboard
+/// read.
 pub fn build(
     stack: &mut Stack,
     authorizer_logs: &Handle<LogGroup>,

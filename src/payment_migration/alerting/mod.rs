@@ -33,6 +33,8 @@ pub struct Alarms {
     pub reverse_cdc_latency: Named<Alarm>,
     /// ALARM while any of `health_children` is.
     pub health: Named<CompositeAlarm>,
+    /// The health alarms (replication lag, database CPU, function errors, API 5XX, validation inconsistent),
+    /// each paging on its own; any of them in ALARM rolls a baking traffic step back.
     pub health_children: Vec<Named<Alarm>>,
     /// Paging alarms outside the health composite.
     pub signals: Vec<Named<Alarm>>,
@@ -58,10 +60,15 @@ pub fn paging_alarm(
 
 /// What the monitoring layer watches.
 pub struct Watched<'a> {
+    /// Where the alarms page.
     pub notification: &'a Notification,
+    /// The clusters whose CPU is alarmed and charted.
     pub databases: &'a Databases,
+    /// The DMS tasks, for the CDC-latency gates, the lag alarm and the task-error filter.
     pub replication: &'a Replication,
+    /// The stage and the authorizer: 5XX rates, authorizer errors, throttles and log-derived denials.
     pub api: &'a Api,
+    /// The validation function: its errors and its verdicts.
     pub validation: &'a Validation,
 }
 

@@ -86,19 +86,30 @@ const FAILED: &str = "SaveFailure";
 /// Where the migration goes when an operator changed the split or the switch.
 const TAKEN_BACK: &str = "TakenBack";
 
+/// The orchestration layer's handles, for the workflows' failure alarms and the dashboard.
 pub struct Orchestration {
+    /// `payment-migration-migration-<env>`, which operators start with `--input '{}'`.
     pub migration: Named<StateMachine>,
+    /// `payment-migration-rollback-<env>`, which the migration starts on any failure and an operator may start
+    /// at any time.
     pub rollback: Named<StateMachine>,
 }
 
 /// What the workflows act on.
 pub struct Resources<'a> {
+    /// The region's key: the workflows encrypt their execution data, checkpoints and messages with it.
     pub key: &'a Handle<Key>,
+    /// The switches the workflows read and write: the phase, the traffic split and the cutover switch.
     pub configuration: &'a Configuration,
+    /// The DMS tasks the workflows start, stop and read, and the endpoints they test.
     pub replication: &'a Replication,
+    /// The buckets for the migration's checkpoints and the rollback's state.
     pub storage: &'a Storage,
+    /// The operations topic every phase is announced to and every page goes to.
     pub notification: &'a Notification,
+    /// The function the `validating` phase asks for a verdict.
     pub validation: &'a Validation,
+    /// The CDC-latency gates and the health composite the workflows read.
     pub alarms: &'a Alarms,
 }
 
@@ -122,6 +133,8 @@ fn built(name: &str, result: Result<Definition, Vec<crate::asl::AslError>>) -> D
 
 pub use super::stack::WorkflowLimits;
 
+/// Both workflows, the rollback first (the migration starts it and needs its ARN and timeout), each recorded with
+/// its worst case for [`check_limits`], and their outputs.
 pub fn build(stack: &mut Stack, resources: &Resources) -> Orchestration {
     let env = stack.env;
     let rollback_definition = rollback::definition(env, resources);

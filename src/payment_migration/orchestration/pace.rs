@@ -8,7 +8,9 @@ use crate::spec::Environment;
 /// A poll loop's pace: seconds between two looks, and the most looks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Polling {
+    /// Seconds between two looks: a `Wait` state's duration.
     pub interval_seconds: u32,
+    /// The most looks before the loop gives up; it bounds the loop's history events.
     pub max_polls: u32,
 }
 
@@ -78,6 +80,7 @@ pub struct Pace {
 }
 
 impl Pace {
+    /// The pace for the spec's `orchestration` bounds, each covered by at most a fixed number of looks.
     pub fn of(env: &Environment) -> Pace {
         let o = &env.orchestration;
         Pace {
