@@ -88,6 +88,23 @@ fn generated_iam_actions_are_what_the_pinned_cfn_lint_gives() {
 }
 
 #[test]
+#[ignore = "runs the pinned cfn-lint that scripts/tools installs; scripts/test runs it"]
+fn generated_resource_types_are_what_the_pinned_schemas_give() {
+    let output = Command::new(root().join("scripts/resource-types"))
+        .arg("--check")
+        .current_dir(root())
+        .env("CFN_LINT_PYTHON", python())
+        .output()
+        .expect("scripts/resource-types runs");
+    assert!(
+        output.status.success(),
+        "src/resources/generated/ is not what the pinned cfn-lint's schemas and src/resources/types.toml give: \
+         run scripts/resource-types\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
 fn every_catalogued_type_is_listed_for_the_generator() {
     let listed =
         std::fs::read_to_string(root().join("src/spec/aws_data.types")).expect("aws_data.types");

@@ -237,8 +237,8 @@ fn vpc_link(
         "vpc link",
         VpcLink::new(
             Expr::lit(stack.name("api")),
-            subnets.iter().map(Handle::subnet_id).collect(),
             vec![link_group.group_id()],
+            subnets.iter().map(Handle::subnet_id).collect::<Vec<_>>(),
         ),
     );
     stack.claim_addresses(subnets, "API VPC link", 1);

@@ -164,7 +164,7 @@ pub fn build(
             ),
             (
                 "reader-endpoint",
-                aurora.cluster.reader_endpoint_address(),
+                aurora.cluster.read_endpoint_address(),
                 "reader endpoint",
             ),
             (

@@ -123,8 +123,11 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>, network: &Network) -> Databas
         let global = stack.add_with(
             Layer::Database,
             "global cluster",
-            GlobalCluster::from_primary(global_cluster_identifier(stack), migration.cluster.arn())
-                .deletion_protection(env.database.deletion_protection),
+            GlobalCluster::from_primary(
+                global_cluster_identifier(stack),
+                migration.cluster.db_cluster_arn(),
+            )
+            .deletion_protection(env.database.deletion_protection),
             Attributes::new().retain(),
         );
         stack.template.output(
@@ -155,7 +158,7 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>, network: &Network) -> Databas
             LogicalId::verbatim(format!("{id}ReaderEndpoint")),
             Output::new(
                 format!("Reader endpoint of the {name} cluster ({snake}_reader_endpoint)"),
-                aurora.cluster.reader_endpoint_address(),
+                aurora.cluster.read_endpoint_address(),
             ),
         );
     }
@@ -357,7 +360,7 @@ pub fn secondary_cluster(
         LogicalId::verbatim("SecondaryDbReaderEndpoint"),
         Output::new(
             "Reader endpoint of the secondary cluster",
-            cluster.reader_endpoint_address(),
+            cluster.read_endpoint_address(),
         ),
     );
     cluster
@@ -382,12 +385,9 @@ fn configure(
         .copy_tags_to_snapshot(true)
         .log_exports(&["postgresql"]);
     match spec.capacity {
-        Capacity::ServerlessV2 { min_acu, max_acu } => {
-            cluster.serverless_v2_scaling_configuration(ServerlessV2ScalingConfiguration {
-                min_capacity: min_acu,
-                max_capacity: max_acu,
-            })
-        }
+        Capacity::ServerlessV2 { min_acu, max_acu } => cluster.serverless_v2_scaling_configuration(
+            ServerlessV2ScalingConfiguration::between(min_acu, max_acu),
+        ),
         Capacity::Provisioned(_) => cluster,
     }
 }
@@ -468,7 +468,7 @@ fn subnet_group(
         &format!("{name} subnet group"),
         DbSubnetGroup::new(
             format!("Private subnets of the {name} Aurora cluster"),
-            subnets.iter().map(Handle::subnet_id).collect(),
+            subnets.iter().map(Handle::subnet_id).collect::<Vec<_>>(),
         ),
     )
 }

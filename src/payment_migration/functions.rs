@@ -136,7 +136,7 @@ pub fn vpc_function(stack: &mut Stack, key: &Handle<Key>, spec: FunctionSpec) ->
         .architecture(Architecture::Arm64)
         .kms_key_arn(key)
         .tracing(TracingMode::Active)
-        .vpc_config(VpcConfig::new(
+        .vpc_config(VpcConfig::inside(
             spec.subnets.iter().map(Handle::subnet_id).collect(),
             vec![spec.security_group.group_id()],
         ))

@@ -6,14 +6,15 @@ use std::ops::RangeInclusive;
 
 use serde::{Serialize, Serializer};
 
-/// What a property allows: a range, or a list of values.
-pub(crate) enum Allowed {
-    Range(RangeInclusive<u32>),
-    OneOf(&'static [u32]),
+/// What a property allows, as its CloudFormation schema says (`minimum`/`maximum`, or `enum`): a range, or a list
+/// of values. The generated resource types check every integer property that has either.
+pub enum Allowed {
+    Range(RangeInclusive<i64>),
+    OneOf(&'static [i64]),
 }
 
 impl Allowed {
-    fn admits(&self, value: u32) -> bool {
+    fn admits(&self, value: i64) -> bool {
         match self {
             Allowed::Range(range) => range.contains(&value),
             Allowed::OneOf(values) => values.contains(&value),
@@ -24,7 +25,7 @@ impl Allowed {
         match self {
             Allowed::Range(range) => format!("{} to {}", range.start(), range.end()),
             Allowed::OneOf(values) => {
-                let values: Vec<String> = values.iter().map(u32::to_string).collect();
+                let values: Vec<String> = values.iter().map(i64::to_string).collect();
                 format!("one of {}", values.join(", "))
             }
         }
@@ -32,10 +33,10 @@ impl Allowed {
 }
 
 /// Serializes `value` of `property`, noting a problem when `allowed` does not admit it.
-pub(crate) fn checked<S: Serializer>(
+pub fn checked<S: Serializer>(
     property: &str,
     allowed: Allowed,
-    value: u32,
+    value: i64,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     if !allowed.admits(value) {
@@ -48,10 +49,10 @@ pub(crate) fn checked<S: Serializer>(
 }
 
 /// [`checked`] for an optional property (skipped when absent, so only `Some` reaches here).
-pub(crate) fn checked_option<S: Serializer>(
+pub fn checked_option<S: Serializer>(
     property: &str,
     allowed: Allowed,
-    value: &Option<u32>,
+    value: &Option<i64>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     match value {
@@ -59,12 +60,6 @@ pub(crate) fn checked_option<S: Serializer>(
         None => serializer.serialize_none(),
     }
 }
-
-/// The retention values CloudWatch Logs accepts (`PutRetentionPolicy`).
-pub(crate) const LOG_RETENTION_DAYS: &[u32] = &[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
-];
 
 #[cfg(test)]
 mod tests {
@@ -79,7 +74,7 @@ mod tests {
         let mut template = Template::new("test");
         template.add(
             LogicalId::verbatim("Key"),
-            Key::rotating(PolicyDocument::new(vec![])).pending_window_in_days(45u32),
+            Key::rotating(PolicyDocument::new(vec![])).pending_window_in_days(45),
         );
         template.add(LogicalId::verbatim("Logs"), LogGroup::new(100));
         assert_eq!(
@@ -93,7 +88,7 @@ mod tests {
         let mut fine = Template::new("test");
         fine.add(
             LogicalId::verbatim("Key"),
-            Key::rotating(PolicyDocument::new(vec![])).pending_window_in_days(30u32),
+            Key::rotating(PolicyDocument::new(vec![])).pending_window_in_days(30),
         );
         fine.add(LogicalId::verbatim("Logs"), LogGroup::new(365));
         assert!(fine.render(Format::Json).is_ok());

@@ -1,6 +1,8 @@
 //! AWS Identity and Access Management: roles, managed policies, and the policy documents that KMS key
 //! policies, bucket policies and topic policies share.
 
+pub use super::slot::RoleArn;
+
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
@@ -371,13 +373,11 @@ resource_type!(ManagedPolicy, "AWS::IAM::ManagedPolicy", tags: none, attributes 
     ref: policy_arn,
 });
 
-reference_slot!(
-    /// An IAM role where a property takes one, as its ARN: a role of the template from its handle (`&role`), or
-    /// [`RoleArn::existing`] for one it does not create. A slot typed so cannot take another resource's ARN.
-    RoleArn,
-    Role,
-    arn
-);
+impl From<&crate::cfn::Handle<Role>> for RoleArn {
+    fn from(handle: &crate::cfn::Handle<Role>) -> Self {
+        RoleArn(handle.arn())
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -2,57 +2,6 @@
 //! properties are constructor arguments, optional ones builder methods, and its handle exposes exactly the
 //! attributes the type has.
 
-/// A property slot that takes one kind of resource by its ARN (or its `Ref`, whatever the property wants): made
-/// from a handle of that type (`&handle`, where the slot takes `impl Into<…>`), or, as the explicit escape, from
-/// an expression for a resource the template does not create (`existing`). Renders and has the JSON Schema of
-/// the expression inside, so CloudFormation and the schema check see a plain string property.
-macro_rules! reference_slot {
-    ($(#[$meta:meta])* $slot:ident, $ty:ty, $accessor:ident) => {
-        $(#[$meta])*
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct $slot($crate::cfn::Expr);
-
-        impl $slot {
-            /// One the template does not create, by an expression (another stack's output, a parameter, a
-            /// literal).
-            pub fn existing(value: $crate::cfn::Expr) -> Self {
-                $slot(value)
-            }
-
-            /// The expression the slot holds, for a property that stores expressions of several kinds.
-            pub fn into_expr(self) -> $crate::cfn::Expr {
-                self.0
-            }
-        }
-
-        impl From<&$crate::cfn::Handle<$ty>> for $slot {
-            fn from(handle: &$crate::cfn::Handle<$ty>) -> Self {
-                $slot(handle.$accessor())
-            }
-        }
-
-        impl serde::Serialize for $slot {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                self.0.serialize(serializer)
-            }
-        }
-
-        impl schemars::JsonSchema for $slot {
-            fn schema_name() -> std::borrow::Cow<'static, str> {
-                <$crate::cfn::Expr as schemars::JsonSchema>::schema_name()
-            }
-
-            fn inline_schema() -> bool {
-                true
-            }
-
-            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-                <$crate::cfn::Expr as schemars::JsonSchema>::json_schema(generator)
-            }
-        }
-    };
-}
-
 pub mod apigateway;
 pub mod apigatewayv2;
 mod bounds;
@@ -61,6 +10,7 @@ pub mod cloudwatch;
 pub mod dms;
 pub mod ec2;
 pub mod elasticloadbalancingv2;
+mod generated;
 pub mod iam;
 pub mod iam_actions;
 pub mod kms;
@@ -69,6 +19,7 @@ pub mod logs;
 pub mod rds;
 pub mod s3;
 pub mod secretsmanager;
+pub mod slot;
 pub mod sns;
 pub mod ssm;
 pub mod stepfunctions;

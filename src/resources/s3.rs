@@ -1,12 +1,14 @@
 //! Amazon S3: buckets for workflow checkpoints and rollback state, their replicas and their access logs.
 
+pub use super::slot::{BucketArn, BucketName};
+
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::iam::PolicyDocument;
 use crate::cfn::{Expr, Tag};
-use crate::resources::iam::RoleArn;
-use crate::resources::kms::KeyArn;
+use crate::resources::slot::KeyArn;
+use crate::resources::slot::RoleArn;
 use crate::{optional_properties, resource_type};
 
 /// Default encryption of new objects.
@@ -352,22 +354,17 @@ resource_type!(Bucket, "AWS::S3::Bucket", tags: list, attributes {
     regional_domain_name => "RegionalDomainName",
 });
 
-reference_slot!(
-    /// A bucket where a property takes its name (access-log destinations, bucket policies, a load balancer's
-    /// logs): a bucket of the template from its handle (`&bucket`), or [`BucketName::existing`] for one it does
-    /// not create. An ARN where a name belongs does not compile.
-    BucketName,
-    Bucket,
-    bucket_name
-);
+impl From<&crate::cfn::Handle<Bucket>> for BucketName {
+    fn from(handle: &crate::cfn::Handle<Bucket>) -> Self {
+        BucketName(handle.bucket_name())
+    }
+}
 
-reference_slot!(
-    /// A bucket where a property takes its ARN (a replication destination): from its handle (`&bucket`), or
-    /// [`BucketArn::existing`] for one the template does not create.
-    BucketArn,
-    Bucket,
-    arn
-);
+impl From<&crate::cfn::Handle<Bucket>> for BucketArn {
+    fn from(handle: &crate::cfn::Handle<Bucket>) -> Self {
+        BucketArn(handle.arn())
+    }
+}
 
 /// `AWS::S3::BucketPolicy`.
 #[derive(Clone, Debug, Serialize, JsonSchema)]

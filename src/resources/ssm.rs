@@ -1,56 +1,14 @@
 //! AWS Systems Manager Parameter Store: the `/migration/{env}/…` hierarchy that the workflows read and write.
+//! The type is generated ([`super::generated::ssm`]); the opinion on top of it is written here.
 
-use std::collections::BTreeMap;
-
-use schemars::JsonSchema;
-use serde::Serialize;
+pub use super::generated::ssm::*;
 
 use crate::cfn::Expr;
-use crate::{optional_properties, physical_name, resource_type};
-
-/// `AWS::SSM::Parameter` of type `String`. CloudFormation cannot create `SecureString` parameters, so secrets live
-/// in Secrets Manager and never here.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "PascalCase")]
-pub struct Parameter {
-    name: Expr,
-    #[serde(rename = "Type")]
-    kind: String,
-    value: Expr,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    allowed_pattern: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tier: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tags: Option<BTreeMap<String, String>>,
-}
 
 impl Parameter {
+    /// A parameter of type `String`. CloudFormation cannot create `SecureString` parameters, so secrets live in
+    /// Secrets Manager and never here.
     pub fn string(name: impl Into<Expr>, value: impl Into<Expr>) -> Self {
-        Parameter {
-            name: name.into(),
-            kind: "String".into(),
-            value: value.into(),
-            description: None,
-            allowed_pattern: None,
-            tier: None,
-            tags: None,
-        }
-    }
-
-    optional_properties! {
-        description: String,
-        /// A regular expression every later `PutParameter` value must match, so a workflow cannot write a
-        /// traffic split of 150.
-        allowed_pattern: String,
-        tier: String,
+        Parameter::new(parameter::Type::String, value).name(name)
     }
 }
-
-physical_name!(Parameter, name, "Name", |name| Expr::lit(name));
-
-resource_type!(Parameter, "AWS::SSM::Parameter", tags: map, attributes {
-    ref: parameter_name,
-});
