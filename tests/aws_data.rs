@@ -33,24 +33,32 @@ fn python() -> PathBuf {
     python
 }
 
-#[test]
-#[ignore = "runs the pinned cfn-lint that scripts/tools installs; scripts/test runs it"]
-fn generated_data_is_what_the_pinned_cfn_lint_gives() {
-    let output = Command::new(root().join("scripts/aws-data"))
-        .args(["--output", "-"])
+/// Runs one of the generators that read the pinned cfn-lint (`scripts/<script> <args>`) and returns what it
+/// printed, failing the test with its error output when it fails.
+fn generator(script: &str, args: &[&str]) -> Vec<u8> {
+    let output = Command::new(root().join("scripts").join(script))
+        .args(args)
         .current_dir(root())
         .env("CFN_LINT_PYTHON", python())
         .output()
-        .expect("scripts/aws-data runs");
+        .unwrap_or_else(|e| panic!("scripts/{script} runs: {e}"));
     assert!(
         output.status.success(),
-        "scripts/aws-data failed:\n{}",
+        "scripts/{script} {} failed:\n{}",
+        args.join(" "),
         String::from_utf8_lossy(&output.stderr)
     );
+    output.stdout
+}
+
+#[test]
+#[ignore = "runs the pinned cfn-lint that scripts/tools installs; scripts/test runs it"]
+fn generated_data_is_what_the_pinned_cfn_lint_gives() {
+    let fresh = generator("aws-data", &["--output", "-"]);
     let committed =
         std::fs::read(root().join("src/spec/aws_data.rs")).expect("src/spec/aws_data.rs");
-    if committed != output.stdout {
-        let fresh = String::from_utf8_lossy(&output.stdout);
+    if committed != fresh {
+        let fresh = String::from_utf8_lossy(&fresh);
         let committed = String::from_utf8_lossy(&committed);
         let first = fresh
             .lines()
@@ -68,21 +76,11 @@ fn generated_data_is_what_the_pinned_cfn_lint_gives() {
 #[test]
 #[ignore = "runs the pinned cfn-lint that scripts/tools installs; scripts/test runs it"]
 fn generated_iam_actions_are_what_the_pinned_cfn_lint_gives() {
-    let output = Command::new(root().join("scripts/iam-actions"))
-        .args(["--output", "-"])
-        .current_dir(root())
-        .env("CFN_LINT_PYTHON", python())
-        .output()
-        .expect("scripts/iam-actions runs");
-    assert!(
-        output.status.success(),
-        "scripts/iam-actions failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let fresh = generator("iam-actions", &["--output", "-"]);
     let committed = std::fs::read(root().join("src/resources/iam_actions.rs"))
         .expect("src/resources/iam_actions.rs");
     assert!(
-        committed == output.stdout,
+        committed == fresh,
         "src/resources/iam_actions.rs is not what the pinned cfn-lint gives: run scripts/iam-actions"
     );
 }
@@ -90,18 +88,9 @@ fn generated_iam_actions_are_what_the_pinned_cfn_lint_gives() {
 #[test]
 #[ignore = "runs the pinned cfn-lint that scripts/tools installs; scripts/test runs it"]
 fn generated_resource_types_are_what_the_pinned_schemas_give() {
-    let output = Command::new(root().join("scripts/resource-types"))
-        .arg("--check")
-        .current_dir(root())
-        .env("CFN_LINT_PYTHON", python())
-        .output()
-        .expect("scripts/resource-types runs");
-    assert!(
-        output.status.success(),
-        "src/resources/generated/ is not what the pinned cfn-lint's schemas and src/resources/types.toml give: \
-         run scripts/resource-types\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    // `--check` exits non-zero, naming each stale file, when src/resources/generated/ is not what the pinned
+    // cfn-lint's schemas and src/resources/types.toml give: run scripts/resource-types.
+    generator("resource-types", &["--check"]);
 }
 
 #[test]

@@ -11,15 +11,21 @@ use crate::cfn::{Expr, Tag};
 use crate::resources::iam::RoleArn;
 use crate::{optional_properties, physical_name, resource_type};
 
+/// Where a REST API's endpoint can be reached from (`EndpointConfiguration.Types`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum EndpointType {
     /// Reachable only through `execute-api` interface VPC endpoints.
     Private,
+    /// Public, served from the API's own region.
     Regional,
+    /// Public, through a CloudFront distribution that API Gateway manages; what a REST API gets when no endpoint
+    /// type is given.
     Edge,
 }
 
+/// A [`RestApi`]'s endpoint type and, for a private API, the VPC endpoints it accepts calls through. Only the
+/// `RestApi` constructors build one, so a private API always names its endpoints.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct EndpointConfiguration {
@@ -86,6 +92,7 @@ impl RestApi {
     optional_properties! {
         /// The resource policy.
         policy: PolicyDocument,
+        /// Free text for the console; it does not affect how requests are handled.
         description: String,
         /// Turns off `https://{api-id}.execute-api.{region}.amazonaws.com`, so clients can only use a custom
         /// domain name.
@@ -96,7 +103,11 @@ impl RestApi {
 physical_name!(RestApi, name, "Name", |name| Expr::lit(name));
 
 resource_type!(RestApi, "AWS::ApiGateway::RestApi", tags: list, attributes {
-    ref: rest_api_id,
+    ref:
+    /// The API's id (e.g. `a1bcdef2gh`): the first label of its `execute-api` host name and the API part of its
+    /// `execute-api` ARNs.
+    rest_api_id,
+    /// The id of the API's root resource (`/`), the `parent_id` of its top-level [`Resource`]s.
     root_resource_id => "RootResourceId",
 });
 
@@ -110,6 +121,8 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// The path segment `path_part` under `parent_id` (the API's `root_resource_id` or another resource's id):
+    /// literal text, a `{name}` path parameter, or `{name+}` for everything below ([`Resource::greedy_proxy`]).
     pub fn new(rest_api_id: Expr, parent_id: Expr, path_part: impl Into<String>) -> Self {
         Resource {
             rest_api_id,
@@ -126,44 +139,72 @@ impl Resource {
 }
 
 resource_type!(Resource, "AWS::ApiGateway::Resource", tags: none, attributes {
-    ref: resource_id,
+    ref:
+    /// The resource's id (e.g. `abc123`), which its [`Method`]s and child resources name.
+    resource_id,
 });
 
+/// The HTTP method a [`Method`] answers, or the one an [`Integration`] uses towards its backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum HttpMethod {
+    /// `ANY`: as a method, every HTTP method that has no [`Method`] of its own on the resource.
     Any,
+    /// `GET`.
     Get,
+    /// `HEAD`.
     Head,
+    /// `POST`.
     Post,
+    /// `PUT`.
     Put,
+    /// `PATCH`.
     Patch,
+    /// `DELETE`.
     Delete,
+    /// `OPTIONS`, which browsers send as a CORS preflight without credentials, hence
+    /// [`Method::unauthenticated`].
     Options,
 }
 
+/// How API Gateway hands a request to the backend (`Integration.Type`). [`Integration`]'s constructors build
+/// `HTTP_PROXY` only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum IntegrationType {
+    /// An AWS service action, with mapping templates shaping the request and the response.
     Aws,
+    /// A Lambda function receiving the whole request as its event, its result being the response.
     AwsProxy,
+    /// An HTTP backend, with mapping templates shaping the request and the response.
     Http,
+    /// An HTTP backend receiving the request unchanged, its response returned unchanged.
     HttpProxy,
+    /// No backend: API Gateway answers from the integration response's templates.
     Mock,
 }
 
+/// How API Gateway reaches an HTTP integration's backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ConnectionType {
+    /// Over the internet, to a public host name (the default).
     Internet,
+    /// Through a VPC link (`connection_id`) to a load balancer inside a VPC, which needs no public endpoint.
     VpcLink,
 }
 
+/// What an integration with request mapping templates does with a body whose `Content-Type` none of them
+/// matches. Proxy integrations pass every body through regardless.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PassthroughBehavior {
+    /// Passes the body through unchanged (the default).
     WhenNoMatch,
+    /// Passes it through only if the integration has no templates at all; otherwise answers
+    /// `415 Unsupported Media Type`.
     WhenNoTemplates,
+    /// Answers `415 Unsupported Media Type`.
     Never,
 }
 
@@ -241,6 +282,7 @@ impl Integration {
     optional_properties! {
         /// 50 ms to 29,000 ms by default (more only with a raised account quota).
         timeout_in_millis: u32,
+        /// See [`PassthroughBehavior`]; it matters only where request templates exist.
         passthrough_behavior: PassthroughBehavior,
     }
 }
@@ -413,7 +455,9 @@ pub fn lambda_invocation_uri(function_arn: Expr) -> Expr {
 }
 
 resource_type!(Authorizer, "AWS::ApiGateway::Authorizer", tags: none, attributes {
-    ref: authorizer_id,
+    ref:
+    /// The authorizer's id, which [`Method::with_authorizer`] takes.
+    authorizer_id,
 });
 
 /// `AWS::ApiGateway::Deployment`: an immutable snapshot of the API. CloudFormation creates a new one only when
@@ -429,6 +473,7 @@ pub struct Deployment {
 }
 
 impl Deployment {
+    /// A snapshot of `rest_api_id`'s resources and methods as they are when CloudFormation creates it.
     pub fn new(rest_api_id: Expr) -> Self {
         Deployment {
             rest_api_id,
@@ -437,19 +482,26 @@ impl Deployment {
     }
 
     optional_properties! {
+        /// Free text for the console; changing it updates the deployment in place and snapshots nothing new.
         description: String,
     }
 }
 
 resource_type!(Deployment, "AWS::ApiGateway::Deployment", tags: none, attributes {
-    ref: deployment_id,
+    ref:
+    /// The deployment's id (e.g. `123abc`), which a [`Stage`] serves.
+    deployment_id,
 });
 
+/// How much a stage writes to its execution log (`API-Gateway-Execution-Logs_{api}/{stage}`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum LoggingLevel {
+    /// No execution log.
     Off,
+    /// Error entries only.
     Error,
+    /// Error entries and informational ones about every request's processing.
     Info,
 }
 
@@ -493,6 +545,7 @@ impl MethodSetting {
         }
     }
 
+    /// Settings for every method of the stage (`/*` and `*`); a setting for a specific method overrides it.
     pub fn all_methods() -> Self {
         Self::new("/*", "*")
     }
@@ -516,10 +569,13 @@ impl MethodSetting {
         /// Execution logging to `API-Gateway-Execution-Logs_{api}/{stage}`; needs the account's
         /// [`Account`] role.
         logging_level: LoggingLevel,
+        /// Detailed CloudWatch metrics, per resource and method on top of the per-stage ones; charged at
+        /// CloudWatch's rates.
         metrics_enabled: bool,
     }
 }
 
+/// Where a [`Stage`] writes its access log and in what format; set with [`Stage::access_logs`].
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct AccessLogSetting {
@@ -567,6 +623,8 @@ pub struct Stage {
 }
 
 impl Stage {
+    /// Serves `deployment_id` at `https://{api-id}.execute-api.{region}.amazonaws.com/{stage_name}`. The name
+    /// takes letters, digits, `-` and `_` (at most 128) and cannot change without replacing the stage.
     pub fn new(rest_api_id: Expr, deployment_id: Expr, stage_name: impl Into<String>) -> Self {
         Stage {
             rest_api_id,
@@ -589,6 +647,9 @@ impl Stage {
         self.access_logs_formatted(destination_arn, ACCESS_LOG_FORMAT)
     }
 
+    /// Access logs in a format of the caller's, built from `$context` variables; API Gateway requires it to
+    /// include `$context.requestId` or `$context.extendedRequestId`. Leave out headers and bodies: they can carry
+    /// cardholder data (PCI DSS 3.3, 3.4).
     pub fn access_logs_formatted(
         mut self,
         destination_arn: Expr,
@@ -609,6 +670,7 @@ impl Stage {
         self
     }
 
+    /// Adds settings for the methods `setting` matches.
     pub fn method_setting(mut self, setting: MethodSetting) -> Self {
         self.method_settings
             .get_or_insert_with(Vec::new)
@@ -624,6 +686,7 @@ impl Stage {
     }
 
     optional_properties! {
+        /// Free text for the console.
         description: String,
         /// X-Ray traces of every request, through the authorizer and the integration.
         tracing_enabled: bool,
@@ -631,7 +694,10 @@ impl Stage {
 }
 
 resource_type!(Stage, "AWS::ApiGateway::Stage", tags: list, attributes {
-    ref: stage_name,
+    ref:
+    /// The stage's name (not an id): the first path segment of its invoke URL and the stage part of its
+    /// `execute-api` ARNs.
+    stage_name,
 });
 
 /// `AWS::ApiGateway::Account`: the region-wide role API Gateway uses to write execution logs to CloudWatch Logs.
@@ -643,6 +709,8 @@ pub struct Account {
 }
 
 impl Account {
+    /// `cloud_watch_role_arn` must trust `apigateway.amazonaws.com` and may write to CloudWatch Logs (AWS's
+    /// managed policy `AmazonAPIGatewayPushToCloudWatchLogs` grants exactly that).
     pub fn new(cloud_watch_role_arn: impl Into<RoleArn>) -> Self {
         Account {
             cloud_watch_role_arn: cloud_watch_role_arn.into().into_expr(),

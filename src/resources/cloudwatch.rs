@@ -1,7 +1,7 @@
 //! Amazon CloudWatch alarms and dashboards. An alarm's metric is a [`Metric`], which only the typed constructors
 //! of [`crate::cloudwatch`] build (so its dimensions are the ones the service publishes); how it treats missing
-//! data is a constructor argument (the default, `missing`, silently keeps the last state, which is rarely what a
-//! migration gate wants); and [`Alarm::notify`] sets the alarm and OK actions together, so the operations topic
+//! data is a constructor argument (under the default, `missing`, a metric that stops reporting leaves the alarm in
+//! `INSUFFICIENT_DATA` rather than in the state a migration gate wants: a stalled task is not a healthy one); and [`Alarm::notify`] sets the alarm and OK actions together, so the operations topic
 //! hears both when trouble starts and when it ends.
 
 use schemars::JsonSchema;
@@ -14,7 +14,10 @@ use crate::{physical_name, resource_type};
 /// One dimension: its name and the value, which may be an expression resolved at deploy time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dimension {
+    /// The dimension's name as the service publishes it, e.g. `FunctionName`; CloudWatch matches it
+    /// case-sensitively.
     pub name: &'static str,
+    /// The dimension's value; an expression (a `Ref`, an `Fn::Sub`) is resolved at deploy time.
     pub value: Expr,
 }
 
@@ -29,14 +32,18 @@ pub struct Metric {
 }
 
 impl Metric {
+    /// The namespace, e.g. `AWS/DMS`; a metric the system publishes itself has one outside `AWS/`.
     pub fn namespace(&self) -> &str {
         &self.namespace
     }
 
+    /// The metric's name as the service publishes it (case-sensitive), e.g. `CDCLatencySource`.
     pub fn name(&self) -> &'static str {
         self.name
     }
 
+    /// The complete dimension set: CloudWatch treats each combination of dimensions as a metric of its own, so an
+    /// alarm naming only some of them finds no data.
     pub fn dimensions(&self) -> &[Dimension] {
         &self.dimensions
     }
@@ -56,11 +63,17 @@ impl Metric {
     }
 }
 
+/// How an alarm compares the statistic with its threshold. Only fixed thresholds: the anomaly-detection band
+/// operators are not offered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 pub enum ComparisonOperator {
+    /// `>`: a statistic equal to the threshold does not breach (with a threshold of 0, any failure does).
     GreaterThanThreshold,
+    /// `>=`: a statistic equal to the threshold breaches.
     GreaterThanOrEqualToThreshold,
+    /// `<`: for metrics whose fall is the trouble, such as healthy hosts or throughput.
     LessThanThreshold,
+    /// `<=`: a statistic equal to the threshold breaches.
     LessThanOrEqualToThreshold,
 }
 
@@ -70,18 +83,31 @@ pub enum ComparisonOperator {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum TreatMissingData {
+    /// A missing data point counts as over the threshold: no data means the thing is not proven healthy.
     Breaching,
+    /// A missing data point counts as within the threshold: for metrics published only when something happens
+    /// (errors, failed executions).
     NotBreaching,
+    /// Missing data points leave the alarm in whatever state it is in.
     Ignore,
+    /// CloudWatch's default: missing points are left out of the evaluation, and when every point of the
+    /// evaluation range is missing the alarm goes to `INSUFFICIENT_DATA`, which pages nobody.
     Missing,
 }
 
+/// The statistic of each period that an alarm compares with its threshold. Percentiles (`p99`) are CloudWatch's
+/// separate `ExtendedStatistic`, which is not offered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 pub enum Statistic {
+    /// The mean of the period's values: hides a short spike that [`Statistic::Maximum`] would catch.
     Average,
+    /// The total of the period's values: for counts such as errors or failed executions.
     Sum,
+    /// The highest value of the period: one spike is enough to breach.
     Maximum,
+    /// The lowest value of the period: for a `LessThan…` threshold, one dip is enough to breach.
     Minimum,
+    /// How many data points the period has, whatever their values.
     SampleCount,
 }
 
@@ -136,15 +162,26 @@ struct MetricDataQuery {
 /// named `m1`, `m2`, … in the expression, in the order given).
 #[derive(Clone, Debug)]
 pub enum AlarmMetric {
+    /// One metric, rendered as the alarm's `Namespace`, `MetricName`, `Dimensions`, `Statistic` and `Period`.
     Single {
+        /// The metric, with its complete dimension set.
         metric: Metric,
+        /// The statistic compared with the threshold.
         statistic: Statistic,
+        /// Seconds each data point covers: 10, 30 or a multiple of 60 (10 and 30 only for high-resolution
+        /// metrics).
         period: u32,
     },
+    /// Metric math, rendered as the alarm's `Metrics`: only the expression's result (`e1`) is compared with the
+    /// threshold.
     Expression {
+        /// The metric-math expression over `m1`, `m2`, …, e.g. `m1 + m2`; it must yield a single time series.
         expression: String,
+        /// The result's label, shown on the alarm's graph.
         label: String,
+        /// The inputs, `m1`, `m2`, … in this order, each with its statistic; none is compared on its own.
         metrics: Vec<(Metric, Statistic)>,
+        /// Seconds each data point of every input covers, as for [`AlarmMetric::Single`].
         period: u32,
     },
 }
@@ -152,9 +189,13 @@ pub enum AlarmMetric {
 /// The threshold and how many periods decide the state.
 #[derive(Clone, Copy, Debug)]
 pub struct AlarmCondition {
+    /// How the statistic is compared with `threshold`.
     pub comparison: ComparisonOperator,
+    /// In the unit of the statistic: seconds of lag, percent of CPU, a count per period.
     pub threshold: f64,
+    /// The N of "M out of N": how many of the most recent periods are evaluated.
     pub evaluation_periods: u32,
+    /// The M of "M out of N": how many of those periods must breach for ALARM; at most `evaluation_periods`.
     pub datapoints_to_alarm: u32,
 }
 
@@ -206,6 +247,8 @@ pub struct Alarm {
 }
 
 impl Alarm {
+    /// An alarm on `metric` that enters ALARM as `condition` says; it notifies no one until [`Alarm::notify`].
+    /// `alarm_description` (at most 1024 characters) is what the runbook and every notification show.
     pub fn new(
         alarm_description: impl Into<String>,
         metric: AlarmMetric,
@@ -302,7 +345,10 @@ physical_name!(CompositeAlarm, alarm_name, "AlarmName", |name| Some(
 ));
 
 resource_type!(Alarm, "AWS::CloudWatch::Alarm", tags: list, attributes {
-    ref: alarm_name,
+    ref:
+    /// The alarm's name, which `Ref` returns: what a composite alarm's rule and the runbook name it by.
+    alarm_name,
+    /// The alarm's ARN, which an alarm widget of a dashboard takes (a name is not enough there).
     arn => "Arn",
 });
 
@@ -369,7 +415,10 @@ impl CompositeAlarm {
 }
 
 resource_type!(CompositeAlarm, "AWS::CloudWatch::CompositeAlarm", tags: list, attributes {
-    ref: alarm_name,
+    ref:
+    /// The composite alarm's name, which `Ref` returns.
+    alarm_name,
+    /// The composite alarm's ARN, which an alarm widget of a dashboard takes.
     arn => "Arn",
 });
 
@@ -384,6 +433,8 @@ pub struct Dashboard {
 }
 
 impl Dashboard {
+    /// A dashboard showing `dashboard_body`, the `Fn::Sub` of [`crate::cloudwatch::dashboard::Dashboard::render`].
+    /// Dashboard names (up to 255 letters, digits, `-` and `_`) are unique per account, not per region.
     pub fn new(dashboard_name: Expr, dashboard_body: Expr) -> Self {
         Dashboard {
             dashboard_name,
@@ -394,11 +445,14 @@ impl Dashboard {
 }
 
 resource_type!(Dashboard, "AWS::CloudWatch::Dashboard", tags: list, attributes {
-    ref: dashboard_name,
+    ref:
+    /// The dashboard's name, which `Ref` returns; its ARN has no region (`arn:…:cloudwatch::{account}:dashboard/…`).
+    dashboard_name,
 });
 
 /// What an operator reads about an alarm in the runbook: whether it pages and what it says.
 pub trait AlarmDetails {
+    /// The alarm's `AlarmDescription`: what the runbook quotes and each notification carries.
     fn description(&self) -> &str;
     /// Whether the alarm notifies anyone when it fires.
     fn pages(&self) -> bool;

@@ -22,6 +22,8 @@ pub struct ReplicationSubnetGroup {
 }
 
 impl ReplicationSubnetGroup {
+    /// A group of `subnet_ids`, which must span at least two Availability Zones. Creating it fails unless the
+    /// account already has the IAM role `dms-vpc-role`.
     pub fn new(description: impl Into<String>, subnet_ids: Vec<Expr>) -> Self {
         ReplicationSubnetGroup {
             replication_subnet_group_description: description.into(),
@@ -32,12 +34,15 @@ impl ReplicationSubnetGroup {
     }
 
     optional_properties! {
+        /// A fixed name, stored lowercase; CloudFormation generates one otherwise. Changing it replaces the group.
         replication_subnet_group_identifier: String,
     }
 }
 
 resource_type!(ReplicationSubnetGroup, "AWS::DMS::ReplicationSubnetGroup", tags: list, attributes {
-    ref: subnet_group_identifier,
+    ref:
+    /// The group's identifier (a name, not an ARN), which [`ReplicationInstance::private`] takes.
+    subnet_group_identifier,
 });
 
 /// `AWS::DMS::ReplicationInstance`. `PubliclyAccessible` defaults to `true` in DMS, so it is fixed to `false`
@@ -69,6 +74,8 @@ pub struct ReplicationInstance {
 }
 
 impl ReplicationInstance {
+    /// An instance of `class` (e.g. `dms.t3.medium`) in `subnet_group`, with no public address, its storage
+    /// encrypted with `kms_key_id`. The key and the subnet group cannot change without replacing the instance.
     pub fn private(
         class: impl Into<String>,
         kms_key_id: impl Into<KeyArn>,
@@ -95,11 +102,18 @@ impl ReplicationInstance {
     optional_properties! {
         /// Lowercased by DMS; it is the `ReplicationInstanceIdentifier` dimension of DMS metrics.
         replication_instance_identifier: String,
+        /// Storage in GB, for task logs and the changes cached while a full load runs.
         allocated_storage: u32,
+        /// The DMS engine version (e.g. `3.5.3`); DMS's default when unset.
         engine_version: String,
+        /// A standby in a second Availability Zone that DMS fails over to.
         multi_az: bool,
+        /// Lets DMS apply minor engine versions in the maintenance window.
         auto_minor_version_upgrade: bool,
+        /// Must be `true` for DMS to accept an `engine_version` of a newer major version.
         allow_major_version_upgrade: bool,
+        /// A weekly UTC window, `ddd:hh24:mi-ddd:hh24:mi` and at least 30 minutes, in which DMS may upgrade or
+        /// restart the instance, pausing its tasks.
         preferred_maintenance_window: String,
     }
 }
@@ -112,7 +126,10 @@ physical_name!(
 );
 
 resource_type!(ReplicationInstance, "AWS::DMS::ReplicationInstance", tags: list, attributes {
-    ref: replication_instance_arn,
+    ref:
+    /// The instance's ARN, which tasks and the DMS API take; DMS metrics name the instance by its identifier
+    /// instead.
+    replication_instance_arn,
 });
 
 /// TLS between the replication instance and a database. `none` is not offered.
@@ -142,6 +159,9 @@ pub struct PostgreSqlSettings {
 }
 
 impl PostgreSqlSettings {
+    /// Reads host, port, user name and password from the secret `secret_id` through `access_role_arn`, a role
+    /// that `dms.{region}.amazonaws.com` can assume and that may read the secret (and decrypt it with its key).
+    /// The password appears neither in the template nor in the endpoint (PCI DSS 8.6.2).
     pub fn from_secret(secret_id: Expr, access_role_arn: impl Into<RoleArn>) -> Self {
         PostgreSqlSettings {
             secrets_manager_secret_id: secret_id,
@@ -163,14 +183,19 @@ impl PostgreSqlSettings {
     }
 
     optional_properties! {
+        /// Migrates `boolean` columns as `boolean` rather than DMS's default `varchar(5)`; it takes effect only
+        /// when set on both the source and the target endpoint.
         map_boolean_as_boolean: bool,
     }
 }
 
+/// Which side of a task an [`Endpoint`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EndpointType {
+    /// Read by tasks; as a CDC source, PostgreSQL needs logical replication enabled.
     Source,
+    /// Written by tasks.
     Target,
 }
 
@@ -223,12 +248,16 @@ impl Endpoint {
     }
 
     optional_properties! {
+        /// A fixed name: a letter first, then letters, digits and single hyphens, not ending in one. CloudFormation
+        /// generates one otherwise.
         endpoint_identifier: String,
     }
 }
 
 resource_type!(Endpoint, "AWS::DMS::Endpoint", tags: list, attributes {
-    ref: endpoint_arn,
+    ref:
+    /// The endpoint's ARN, which a [`ReplicationTask`] takes as its source or target.
+    endpoint_arn,
 });
 
 /// `AWS::DMS::Certificate`: a CA certificate (PEM) that endpoints verify servers against.
@@ -241,6 +270,8 @@ pub struct Certificate {
 }
 
 impl Certificate {
+    /// The CA certificate (or chain) in `certificate_pem`, e.g. the RDS certificate bundle of the region. The PEM
+    /// cannot change in place: a new one replaces the certificate.
     pub fn pem(certificate_pem: impl Into<String>) -> Self {
         Certificate {
             certificate_pem: certificate_pem.into(),
@@ -249,19 +280,27 @@ impl Certificate {
     }
 
     optional_properties! {
+        /// A fixed name: a letter first, then letters, digits and single hyphens, not ending in one. CloudFormation
+        /// generates one otherwise.
         certificate_identifier: String,
     }
 }
 
 resource_type!(Certificate, "AWS::DMS::Certificate", tags: none, attributes {
-    ref: certificate_arn,
+    ref:
+    /// The certificate's ARN, which [`Endpoint::verified_by`] takes.
+    certificate_arn,
 });
 
+/// What a [`ReplicationTask`] copies. It cannot change without replacing the task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum MigrationType {
+    /// The tables' rows as they are, once; the task stops when they are loaded.
     FullLoad,
+    /// The changes made from the task's start position on, until the task is stopped.
     Cdc,
+    /// The tables' rows, then the changes made since the load began, until the task is stopped.
     FullLoadAndCdc,
 }
 
@@ -286,6 +325,9 @@ pub struct ReplicationTask {
 }
 
 impl ReplicationTask {
+    /// Copies the tables `table_mappings` selects (DMS's table-mapping JSON, `{"rules": [...]}`) from
+    /// `source_endpoint_arn` to `target_endpoint_arn` on `replication_instance_arn`. CloudFormation creates the
+    /// task but does not start it.
     pub fn new(
         migration_type: MigrationType,
         replication_instance_arn: Expr,
@@ -306,12 +348,14 @@ impl ReplicationTask {
         }
     }
 
+    /// DMS's task-settings JSON (logging, LOB handling, validation, ...); settings left out keep DMS's defaults.
     pub fn settings(mut self, settings: &serde_json::Value) -> Self {
         self.replication_task_settings = Some(settings.to_string());
         self
     }
 
     optional_properties! {
+        /// The task's name in the console and the API: a letter first, then letters, digits and single hyphens.
         replication_task_identifier: String,
         /// Fixes the last part of the task's ARN, which is the `ReplicationTaskIdentifier` dimension of DMS task
         /// metrics: at most 31 letters, digits and hyphens, starting with a letter.
@@ -330,5 +374,7 @@ impl crate::cfn::PhysicalName for ReplicationTask {
 }
 
 resource_type!(ReplicationTask, "AWS::DMS::ReplicationTask", tags: list, attributes {
-    ref: replication_task_arn,
+    ref:
+    /// The task's ARN, which `StartReplicationTask` and the other DMS task calls take.
+    replication_task_arn,
 });

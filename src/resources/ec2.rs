@@ -22,6 +22,8 @@ pub struct Vpc {
 }
 
 impl Vpc {
+    /// A VPC whose primary IPv4 range is `cidr_block` (`/16` to `/28`), fixed for the VPC's life: changing it
+    /// replaces the VPC and everything in it.
     pub fn new(cidr_block: impl Into<Expr>) -> Self {
         Vpc {
             cidr_block: cidr_block.into(),
@@ -34,13 +36,19 @@ impl Vpc {
     optional_properties! {
         /// Needed for private DNS names of interface VPC endpoints and Aurora endpoints.
         enable_dns_hostnames: bool,
+        /// The Amazon-provided DNS resolver (on by default); private DNS of interface VPC endpoints needs it too.
         enable_dns_support: bool,
     }
 }
 
 resource_type!(Vpc, "AWS::EC2::VPC", tags: list, attributes {
-    ref: vpc_id,
+    ref:
+    /// The VPC's id (`vpc-…`), what every subnet, route table and security group of it names.
+    vpc_id,
+    /// The VPC's primary IPv4 CIDR block.
     cidr_block => "CidrBlock",
+    /// The id (`sg-…`) of the security group EC2 creates with the VPC. It allows all traffic among its members and
+    /// all outbound traffic, so nothing should use it (Security Hub control EC2.2).
     default_security_group => "DefaultSecurityGroup",
 });
 
@@ -58,6 +66,8 @@ pub struct Subnet {
 }
 
 impl Subnet {
+    /// A subnet of `vpc_id` in one Availability Zone. `cidr_block` must lie within the VPC's range and overlap no
+    /// other subnet of it; AWS reserves five of its addresses.
     pub fn new(vpc_id: Expr, cidr_block: impl Into<Expr>, availability_zone: Expr) -> Self {
         Subnet {
             vpc_id,
@@ -69,13 +79,20 @@ impl Subnet {
     }
 
     optional_properties! {
+        /// Gives every instance launched in the subnet a public IPv4 address: for public subnets only (Security
+        /// Hub control EC2.15).
         map_public_ip_on_launch: bool,
     }
 }
 
 resource_type!(Subnet, "AWS::EC2::Subnet", tags: list, attributes {
-    ref: subnet_id,
+    ref:
+    /// The subnet's id (`subnet-…`).
+    subnet_id,
+    /// The zone's name (e.g. `eu-west-1a`); the same name can denote different physical zones in different
+    /// accounts.
     availability_zone => "AvailabilityZone",
+    /// The subnet's IPv4 CIDR block.
     cidr_block => "CidrBlock",
 });
 
@@ -88,13 +105,17 @@ pub struct InternetGateway {
 }
 
 impl InternetGateway {
+    /// A gateway that carries nothing until a [`VpcGatewayAttachment`] attaches it to a VPC and a route
+    /// ([`Route::to_internet_gateway`]) sends traffic to it.
     pub fn new() -> Self {
         Self::default()
     }
 }
 
 resource_type!(InternetGateway, "AWS::EC2::InternetGateway", tags: list, attributes {
-    ref: internet_gateway_id,
+    ref:
+    /// The gateway's id (`igw-…`).
+    internet_gateway_id,
 });
 
 /// `AWS::EC2::VPCGatewayAttachment` of an internet gateway.
@@ -106,6 +127,8 @@ pub struct VpcGatewayAttachment {
 }
 
 impl VpcGatewayAttachment {
+    /// Attaches `internet_gateway_id` to `vpc_id` (a VPC takes one internet gateway). Routes to the gateway fail
+    /// to create before the attachment exists, so they must depend on it.
     pub fn new(vpc_id: Expr, internet_gateway_id: Expr) -> Self {
         VpcGatewayAttachment {
             vpc_id,
@@ -115,7 +138,9 @@ impl VpcGatewayAttachment {
 }
 
 resource_type!(VpcGatewayAttachment, "AWS::EC2::VPCGatewayAttachment", tags: none, attributes {
-    ref: attachment_id,
+    ref:
+    /// An identifier CloudFormation gives the attachment; EC2 itself has no id for it and no property takes one.
+    attachment_id,
 });
 
 /// `AWS::EC2::EIP` for a NAT gateway.
@@ -138,7 +163,10 @@ impl Eip {
 }
 
 resource_type!(Eip, "AWS::EC2::EIP", tags: list, attributes {
-    ref: public_ip,
+    ref:
+    /// The address itself (e.g. `192.0.2.1`), not an id.
+    public_ip,
+    /// The allocation's id (`eipalloc-…`), which a [`NatGateway`] takes.
     allocation_id => "AllocationId",
 });
 
@@ -153,6 +181,8 @@ pub struct NatGateway {
 }
 
 impl NatGateway {
+    /// A gateway in the public subnet `subnet_id`, using the Elastic IP `allocation_id`. It serves outbound
+    /// connections only and lives in one Availability Zone: a zone's private subnets should route to their own.
     pub fn new(subnet_id: Expr, allocation_id: Expr) -> Self {
         NatGateway {
             subnet_id,
@@ -163,7 +193,9 @@ impl NatGateway {
 }
 
 resource_type!(NatGateway, "AWS::EC2::NatGateway", tags: list, attributes {
-    ref: nat_gateway_id,
+    ref:
+    /// The gateway's id (`nat-…`).
+    nat_gateway_id,
 });
 
 /// `AWS::EC2::RouteTable`.
@@ -176,13 +208,17 @@ pub struct RouteTable {
 }
 
 impl RouteTable {
+    /// A table holding only the VPC's local route until [`Route`]s are added; a subnet uses it once a
+    /// [`SubnetRouteTableAssociation`] says so, and the VPC's main route table until then.
     pub fn new(vpc_id: Expr) -> Self {
         RouteTable { vpc_id, tags: None }
     }
 }
 
 resource_type!(RouteTable, "AWS::EC2::RouteTable", tags: list, attributes {
-    ref: route_table_id,
+    ref:
+    /// The table's id (`rtb-…`).
+    route_table_id,
 });
 
 /// `AWS::EC2::Route`. The constructors name the target, so a route always has exactly one.
@@ -210,6 +246,8 @@ impl Route {
         }
     }
 
+    /// Sends `destination` (a CIDR; `0.0.0.0/0` for everything) to an internet gateway, which makes the table's
+    /// subnets public. Depends on the gateway's [`VpcGatewayAttachment`].
     pub fn to_internet_gateway(
         route_table_id: Expr,
         destination: impl Into<Expr>,
@@ -221,6 +259,8 @@ impl Route {
         }
     }
 
+    /// Sends `destination` to a NAT gateway: the table's subnets can open connections out, but nothing outside
+    /// can open one to them.
     pub fn to_nat_gateway(
         route_table_id: Expr,
         destination: impl Into<Expr>,
@@ -232,6 +272,8 @@ impl Route {
         }
     }
 
+    /// Sends `destination` to a transit gateway. The route fails to create before the VPC's
+    /// [`TransitGatewayAttachment`] exists, so it must depend on it.
     pub fn to_transit_gateway(
         route_table_id: Expr,
         destination: impl Into<Expr>,
@@ -255,6 +297,7 @@ pub struct SubnetRouteTableAssociation {
 }
 
 impl SubnetRouteTableAssociation {
+    /// Routes `subnet_id` by `route_table_id` instead of the VPC's main route table; a subnet has one table.
     pub fn new(subnet_id: Expr, route_table_id: Expr) -> Self {
         SubnetRouteTableAssociation {
             subnet_id,
@@ -268,11 +311,14 @@ resource_type!(SubnetRouteTableAssociation, "AWS::EC2::SubnetRouteTableAssociati
 /// A TCP port range for a security group rule. Only TCP is offered: every flow in this design is TCP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TcpPorts {
+    /// The first port of the range.
     pub from: u16,
+    /// The last port of the range, inclusive: `from` itself for a single port.
     pub to: u16,
 }
 
 impl TcpPorts {
+    /// A single port, e.g. `TcpPorts::one(5432)` for PostgreSQL.
     pub fn one(port: u16) -> Self {
         TcpPorts {
             from: port,
@@ -312,6 +358,8 @@ impl EgressRule {
         }
     }
 
+    /// Reaches the addresses in `cidr`, whatever runs there: for peers without a security group or prefix list,
+    /// such as the on-premises network.
     pub fn tcp_to_cidr(ports: TcpPorts, cidr: impl Into<Expr>, description: &str) -> Self {
         EgressRule {
             ip_protocol: "tcp".into(),
@@ -388,13 +436,20 @@ impl SecurityGroup {
     }
 
     optional_properties! {
+        /// A fixed name, unique in the VPC and not starting with `sg-`. A change that replaces a named group (a new
+        /// description) fails: CloudFormation creates the new group, with the same name, before deleting the old.
         group_name: Expr,
     }
 }
 
 resource_type!(SecurityGroup, "AWS::EC2::SecurityGroup", tags: list, attributes {
-    ref: security_group_ref,
+    ref:
+    /// What `Ref` returns: the group's id for a group with a `VpcId`, as every group here has, but its name for
+    /// one without. Prefer `group_id`, which is the id either way.
+    security_group_ref,
+    /// The group's id (`sg-…`), what rules and other resources' `SecurityGroupIds` take.
     group_id => "GroupId",
+    /// The id of the VPC the group belongs to.
     vpc_id => "VpcId",
 });
 
@@ -414,6 +469,7 @@ pub struct SecurityGroupIngress {
 }
 
 impl SecurityGroupIngress {
+    /// Admits TCP on `ports` to the members of `group_id` from the addresses in `cidr`.
     pub fn tcp_from_cidr(
         group_id: Expr,
         ports: TcpPorts,
@@ -431,6 +487,8 @@ impl SecurityGroupIngress {
         }
     }
 
+    /// Admits TCP on `ports` to the members of `group_id` from the members of `source_group_id`, whatever their
+    /// addresses.
     pub fn tcp_from_group(
         group_id: Expr,
         ports: TcpPorts,
@@ -494,7 +552,9 @@ impl FlowLog {
 }
 
 resource_type!(FlowLog, "AWS::EC2::FlowLog", tags: list, attributes {
-    ref: flow_log_id,
+    ref:
+    /// The flow log's id (`fl-…`).
+    flow_log_id,
 });
 
 /// `AWS::EC2::VPCEndpoint`: an interface endpoint (an ENI in private subnets) or a gateway endpoint (routes).
@@ -536,6 +596,8 @@ impl VpcEndpoint {
         }
     }
 
+    /// `service` is `s3` or `dynamodb`, the only gateway endpoints: a route to the service's prefix list in each of
+    /// `route_table_ids`, with no network interface or security group of its own.
     pub fn gateway(vpc_id: Expr, service: &str, route_table_ids: Vec<Expr>) -> Self {
         VpcEndpoint {
             service_name: Self::service_name(service),
@@ -555,7 +617,9 @@ impl VpcEndpoint {
 }
 
 resource_type!(VpcEndpoint, "AWS::EC2::VPCEndpoint", tags: list, attributes {
-    ref: vpc_endpoint_id,
+    ref:
+    /// The endpoint's id (`vpce-…`), what `aws:SourceVpce` conditions and a private API's endpoint list name.
+    vpc_endpoint_id,
 });
 
 /// `AWS::EC2::TransitGateway`.
@@ -589,12 +653,16 @@ impl TransitGateway {
     }
 
     optional_properties! {
+        /// The gateway's private BGP ASN (64512 by default), what its BGP peers over VPN or Direct Connect see;
+        /// changing it replaces the gateway.
         amazon_side_asn: i64,
     }
 }
 
 resource_type!(TransitGateway, "AWS::EC2::TransitGateway", tags: list, attributes {
-    ref: transit_gateway_id,
+    ref:
+    /// The gateway's id (`tgw-…`).
+    transit_gateway_id,
 });
 
 /// `AWS::EC2::TransitGatewayAttachment` of a VPC, through one subnet per Availability Zone.
@@ -609,6 +677,8 @@ pub struct TransitGatewayAttachment {
 }
 
 impl TransitGatewayAttachment {
+    /// Attaches `vpc_id` through `subnet_ids`, at most one per Availability Zone; the gateway reaches the VPC only
+    /// in the zones given one.
     pub fn new(transit_gateway_id: Expr, vpc_id: Expr, subnet_ids: Vec<Expr>) -> Self {
         TransitGatewayAttachment {
             transit_gateway_id,
@@ -620,7 +690,9 @@ impl TransitGatewayAttachment {
 }
 
 resource_type!(TransitGatewayAttachment, "AWS::EC2::TransitGatewayAttachment", tags: list, attributes {
-    ref: attachment_id,
+    ref:
+    /// The attachment's id (`tgw-attach-…`), which route table associations, propagations and routes name.
+    attachment_id,
 });
 
 /// `AWS::EC2::TransitGatewayRouteTable`.
@@ -633,6 +705,8 @@ pub struct TransitGatewayRouteTable {
 }
 
 impl TransitGatewayRouteTable {
+    /// An empty table of `transit_gateway_id`, filled by [`TransitGatewayRoute`]s and
+    /// [`TransitGatewayRouteTablePropagation`]s.
     pub fn new(transit_gateway_id: Expr) -> Self {
         TransitGatewayRouteTable {
             transit_gateway_id,
@@ -642,7 +716,9 @@ impl TransitGatewayRouteTable {
 }
 
 resource_type!(TransitGatewayRouteTable, "AWS::EC2::TransitGatewayRouteTable", tags: list, attributes {
-    ref: route_table_id,
+    ref:
+    /// The table's id (`tgw-rtb-…`).
+    route_table_id,
 });
 
 /// `AWS::EC2::TransitGatewayRouteTableAssociation`: which route table an attachment's traffic is routed by.
@@ -654,6 +730,7 @@ pub struct TransitGatewayRouteTableAssociation {
 }
 
 impl TransitGatewayRouteTableAssociation {
+    /// Routes the traffic arriving from `attachment_id` by `route_table_id`; an attachment has at most one.
     pub fn new(attachment_id: Expr, route_table_id: Expr) -> Self {
         TransitGatewayRouteTableAssociation {
             transit_gateway_attachment_id: attachment_id,
@@ -677,6 +754,7 @@ pub struct TransitGatewayRouteTablePropagation {
 }
 
 impl TransitGatewayRouteTablePropagation {
+    /// Keeps a route to `attachment_id`'s VPC CIDR in `route_table_id`.
     pub fn new(attachment_id: Expr, route_table_id: Expr) -> Self {
         TransitGatewayRouteTablePropagation {
             transit_gateway_attachment_id: attachment_id,
@@ -704,6 +782,7 @@ pub struct TransitGatewayRoute {
 }
 
 impl TransitGatewayRoute {
+    /// Sends `destination` to `attachment_id`; for the same CIDR, a static route wins over a propagated one.
     pub fn to_attachment(
         route_table_id: Expr,
         destination: impl Into<Expr>,
@@ -717,6 +796,7 @@ impl TransitGatewayRoute {
         }
     }
 
+    /// Drops traffic to `destination`, e.g. a range more specific than a route that would otherwise reach it.
     pub fn blackhole(route_table_id: Expr, destination: impl Into<Expr>) -> Self {
         TransitGatewayRoute {
             transit_gateway_route_table_id: route_table_id,

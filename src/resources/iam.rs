@@ -20,6 +20,8 @@ pub struct PolicyDocument {
 }
 
 impl PolicyDocument {
+    /// A document of `statements` in the policy language version `2012-10-17`: under the older default
+    /// (`2008-10-17`) IAM does not substitute policy variables such as `${aws:username}`.
     pub fn new(statements: Vec<Statement>) -> Self {
         PolicyDocument {
             version: "2012-10-17".into(),
@@ -27,31 +29,42 @@ impl PolicyDocument {
         }
     }
 
+    /// The statements in order, for the checks and reports that read a policy back.
     pub fn statements(&self) -> &[Statement] {
         &self.statement
     }
 }
 
+/// Whether a statement grants or refuses its actions. An explicit `Deny` in any policy that applies overrides
+/// every `Allow`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 pub enum Effect {
+    /// Grants the actions, unless some policy that applies denies them.
     Allow,
+    /// Refuses the actions whatever any policy allows: for guards such as refusing requests without TLS.
     Deny,
 }
 
 /// Who a resource policy statement applies to.
 #[derive(Clone, Debug, PartialEq, JsonSchema)]
 pub enum Principal {
+    /// AWS services by service principal, e.g. `states.amazonaws.com`; narrow it with the source account or
+    /// source ARN (the confused-deputy guard).
     Service(Vec<Expr>),
+    /// Accounts or IAM principals by ARN. A role or user named here must exist when the policy is saved, or AWS
+    /// refuses the policy as naming an invalid principal.
     Aws(Vec<Expr>),
     /// `"*"`: used only in Deny statements (TLS enforcement) and with conditions that narrow it.
     Everyone,
 }
 
 impl Principal {
+    /// One service principal, e.g. `vpc-flow-logs.amazonaws.com`.
     pub fn service(name: impl Into<Expr>) -> Self {
         Principal::Service(vec![name.into()])
     }
 
+    /// One account or IAM principal, by ARN.
     pub fn aws(arn: Expr) -> Self {
         Principal::Aws(vec![arn])
     }
@@ -147,8 +160,11 @@ impl Serialize for Principal {
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ConditionValue {
+    /// A JSON boolean, for the `Bool` operator (e.g. `aws:SecureTransport`).
     Bool(bool),
+    /// A single value, e.g. the account id for `aws:SourceAccount`.
     One(Expr),
+    /// Several values: the condition holds when the key matches any of them.
     Many(Vec<Expr>),
 }
 
@@ -176,6 +192,8 @@ impl From<Vec<Expr>> for ConditionValue {
     }
 }
 
+/// One statement of a policy document. Every statement has a `Sid`, unique within its policy, by which reviews
+/// and the stack's deduplication of grants identify it.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct Statement {
@@ -194,10 +212,14 @@ pub struct Statement {
 }
 
 impl Statement {
+    /// Allows `actions` (`service:Action`, with `*` wildcards), each checked against the known IAM actions when
+    /// the template renders. IAM accepts only ASCII letters and digits in a `Sid`.
     pub fn allow(sid: &str, actions: &[&str]) -> Self {
         Self::new(sid, Effect::Allow, actions)
     }
 
+    /// Denies `actions` whatever other statements or policies allow; `sid` and `actions` as for
+    /// [`Statement::allow`].
     pub fn deny(sid: &str, actions: &[&str]) -> Self {
         Self::new(sid, Effect::Deny, actions)
     }
@@ -213,16 +235,20 @@ impl Statement {
         }
     }
 
+    /// Whom the statement applies to. Only resource and trust policies take a principal: IAM rejects one in a
+    /// managed policy.
     pub fn principal(mut self, principal: Principal) -> Self {
         self.principal = Some(principal);
         self
     }
 
+    /// Adds a resource the actions apply to: an ARN, an ARN pattern with `*`, or `*`.
     pub fn resource(mut self, resource: impl Into<Expr>) -> Self {
         self.resource.push(resource.into());
         self
     }
 
+    /// Adds several resources, as [`Statement::resource`] does.
     pub fn resources(mut self, resources: impl IntoIterator<Item = Expr>) -> Self {
         self.resource.extend(resources);
         self
@@ -247,14 +273,17 @@ impl Statement {
         self.condition("StringEquals", "aws:SourceAccount", Expr::account_id())
     }
 
+    /// The `Sid`, by which reports and the stack's deduplication of grants identify the statement.
     pub fn sid(&self) -> Option<&str> {
         self.sid.as_deref()
     }
 
+    /// Whether the statement grants or refuses its actions.
     pub fn effect(&self) -> Effect {
         self.effect
     }
 
+    /// The actions as written: a glob such as `kms:GenerateDataKey*` is not expanded.
     pub fn actions(&self) -> &[String] {
         &self.action
     }
@@ -299,6 +328,8 @@ impl Role {
         ]))
     }
 
+    /// A role that whoever `assume_role_policy_document` (the trust policy: statements with a principal and no
+    /// resource) names may assume, with no permissions until [`Role::managed_policy`] attaches some.
     pub fn new(assume_role_policy_document: PolicyDocument) -> Self {
         Role {
             assume_role_policy_document,
@@ -311,22 +342,34 @@ impl Role {
         }
     }
 
+    /// Attaches the managed policy with ARN `arn` (`Ref` of a [`ManagedPolicy`]). IAM's default quota is 10
+    /// managed policies per role.
     pub fn managed_policy(mut self, arn: Expr) -> Self {
         self.managed_policy_arns.push(arn);
         self
     }
 
     optional_properties! {
+        /// At most 1000 characters: what the role is for, which access reviews read.
         description: String,
+        /// Begins and ends with `/` (the default is `/`); changing it replaces the role.
         path: String,
+        /// At most 64 characters. A named role needs `CAPABILITY_NAMED_IAM` to deploy, and renaming replaces it;
+        /// without a name CloudFormation generates one.
         role_name: Expr,
+        /// Seconds a session of the role may last: 3600 (the default) to 43200.
         max_session_duration: u32,
     }
 }
 
 resource_type!(Role, "AWS::IAM::Role", tags: list, attributes {
-    ref: role_name,
+    ref:
+    /// The role's name, which `Ref` returns: what [`ManagedPolicy::attach_to`] takes. A property that wants the
+    /// role's ARN takes `arn`.
+    role_name,
+    /// The role's ARN, what a service's `RoleArn` property takes (as a [`RoleArn`], from the handle).
     arn => "Arn",
+    /// The role's unique id (`AROA…`): a role recreated under the same name gets a new one.
     role_id => "RoleId",
 });
 
@@ -346,6 +389,8 @@ pub struct ManagedPolicy {
 }
 
 impl ManagedPolicy {
+    /// A customer-managed policy granting `policy_document`, an identity policy (no `Principal`) of at most 6,144
+    /// characters, whitespace not counted.
     pub fn new(policy_document: PolicyDocument) -> Self {
         ManagedPolicy {
             policy_document,
@@ -363,14 +408,19 @@ impl ManagedPolicy {
     }
 
     optional_properties! {
+        /// At most 1000 characters. IAM cannot change a policy's description: changing it replaces the policy.
         description: String,
+        /// At most 128 characters. A named policy needs `CAPABILITY_NAMED_IAM` to deploy, and renaming replaces it.
         managed_policy_name: Expr,
+        /// Begins and ends with `/` (the default is `/`); changing it replaces the policy.
         path: String,
     }
 }
 
 resource_type!(ManagedPolicy, "AWS::IAM::ManagedPolicy", tags: none, attributes {
-    ref: policy_arn,
+    ref:
+    /// The policy's ARN, which `Ref` returns: what [`Role::managed_policy`] takes.
+    policy_arn,
 });
 
 impl From<&crate::cfn::Handle<Role>> for RoleArn {

@@ -1,5 +1,5 @@
 //! AWS Key Management Service: the customer-managed key that encrypts every data store of a region's stack. The
-//! types are generated ([`super::generated::kms`]); the opinion on top of them is written here.
+//! types are generated (in `src/resources/generated/kms.rs`); the opinion on top of them is written here.
 
 pub use super::generated::kms::*;
 pub use super::slot::KeyArn;

@@ -1,5 +1,5 @@
 //! AWS Lambda: small inline functions (such as an API Gateway authorizer) and the permissions that let a service
-//! invoke them. The types are generated ([`super::generated::lambda`]); the opinion on top of them is written here.
+//! invoke them. The types are generated (in `src/resources/generated/lambda.rs`); the opinion on top of them is written here.
 
 pub use super::generated::lambda::*;
 pub use function::{

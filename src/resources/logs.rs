@@ -1,5 +1,5 @@
 //! Amazon CloudWatch Logs: log groups with a retention that PCI DSS accepts and the stack's key, and metric
-//! filters for numbers that exist only in logs. The types are generated ([`super::generated::logs`]); the opinion
+//! filters for numbers that exist only in logs. The types are generated (in `src/resources/generated/logs.rs`); the opinion
 //! on top of them is written here.
 
 pub use super::generated::logs::*;

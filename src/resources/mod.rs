@@ -32,9 +32,13 @@ use crate::cfn::Resource;
 /// `Fn::GetAtt` can read, and the JSON Schema of every property its struct can serialize. CI compares this
 /// catalogue with CloudFormation's own schemas.
 pub struct CatalogEntry {
+    /// The CloudFormation type name, e.g. `AWS::EC2::VPC`, by which CI finds the type's schema in each region.
     pub type_name: &'static str,
+    /// Whether migen sets `Tags` on the type; CI checks it against whether CloudFormation's schema has `Tags`.
     pub taggable: bool,
+    /// The `Fn::GetAtt` attributes the type's handle has accessors for; each must be one CloudFormation declares.
     pub attributes: &'static [&'static str],
+    /// Everything the struct can serialize, so a property CloudFormation does not know fails CI, not a deploy.
     pub schema: Schema,
 }
 

@@ -1,6 +1,6 @@
 //! Amazon RDS (Aurora PostgreSQL): clusters, their instances, subnet and parameter groups, and the global
 //! database that carries the migration cluster into secondary regions. The types are generated
-//! ([`super::generated::rds`]); the opinion on top of them is written here.
+//! (in `src/resources/generated/rds.rs`); the opinion on top of them is written here.
 
 pub use super::generated::rds::*;
 pub use db_cluster::ServerlessV2ScalingConfiguration;

@@ -63,6 +63,8 @@ impl BucketEncryption {
     }
 }
 
+/// A bucket's Block Public Access settings. [`PublicAccessBlockConfiguration::all`] is the only way to build one,
+/// so no bucket of migen can be made public.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct PublicAccessBlockConfiguration {
@@ -102,6 +104,7 @@ struct OwnershipControlsRule {
     object_ownership: String,
 }
 
+/// A bucket's lifecycle rules, set with [`Bucket::lifecycle_rules`].
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct LifecycleConfiguration {
@@ -144,6 +147,8 @@ struct AbortIncompleteMultipartUpload {
 }
 
 impl LifecycleRule {
+    /// An enabled rule that does nothing until given actions; `id` (at most 255 characters) must be unique among
+    /// the bucket's rules.
     pub fn enabled(id: impl Into<String>) -> Self {
         LifecycleRule {
             id: id.into(),
@@ -165,6 +170,8 @@ impl LifecycleRule {
         self
     }
 
+    /// Deletes a version for good `days` after a newer one replaced it, which bounds how long overwritten and
+    /// deleted data is kept (PCI DSS 3.2.1).
     pub fn expire_noncurrent_after(mut self, days: u32) -> Self {
         self.noncurrent_version_expiration = Some(NoncurrentVersionExpiration {
             noncurrent_days: days,
@@ -172,6 +179,8 @@ impl LifecycleRule {
         self
     }
 
+    /// Deletes the parts of multipart uploads not completed `days` after they began; listings do not show them,
+    /// but they are stored and billed until then.
     pub fn abort_incomplete_uploads_after(mut self, days: u32) -> Self {
         self.abort_incomplete_multipart_upload = Some(AbortIncompleteMultipartUpload {
             days_after_initiation: days,
@@ -323,6 +332,8 @@ impl Bucket {
         }
     }
 
+    /// Replaces the bucket's lifecycle rules. Without one that expires noncurrent versions, a versioned bucket
+    /// keeps every overwritten or deleted object forever.
     pub fn lifecycle_rules(mut self, rules: Vec<LifecycleRule>) -> Self {
         self.lifecycle_configuration = Some(LifecycleConfiguration { rules });
         self
@@ -342,15 +353,25 @@ impl Bucket {
     }
 
     optional_properties! {
+        /// A fixed name, unique across all AWS accounts of the partition (3 to 63 lowercase letters, digits, dots
+        /// and hyphens); CloudFormation generates one otherwise. Changing it replaces the bucket.
         bucket_name: Expr,
+        /// Copies new objects to another bucket; S3 requires versioning on both, which every bucket of migen has.
         replication_configuration: ReplicationConfiguration,
     }
 }
 
 resource_type!(Bucket, "AWS::S3::Bucket", tags: list, attributes {
-    ref: bucket_name,
+    ref:
+    /// The bucket's name, what a [`BucketName`] slot takes.
+    bucket_name,
+    /// The bucket's ARN (`arn:aws:s3:::name`), what a [`BucketArn`] slot takes; policies name its objects as
+    /// `{arn}/*`.
     arn => "Arn",
+    /// `{name}.s3.amazonaws.com`, the bucket's host name on S3's global endpoint.
     domain_name => "DomainName",
+    /// `{name}.s3.{region}.amazonaws.com`, which reaches the bucket in its own region without the redirects the
+    /// global host name can answer with while a new bucket's name propagates.
     regional_domain_name => "RegionalDomainName",
 });
 
@@ -375,6 +396,8 @@ pub struct BucketPolicy {
 }
 
 impl BucketPolicy {
+    /// Sets `bucket`'s policy, replacing any it has: a bucket has one. Block Public Access refuses a policy that
+    /// would make the bucket public.
     pub fn new(bucket: impl Into<BucketName>, policy_document: PolicyDocument) -> Self {
         BucketPolicy {
             bucket: bucket.into().into_expr(),

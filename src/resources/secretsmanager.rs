@@ -1,5 +1,5 @@
 //! AWS Secrets Manager: database credentials that never appear in a template, an output or a parameter. The types
-//! are generated ([`super::generated::secretsmanager`]); the opinion on top of them is written here.
+//! are generated (in `src/resources/generated/secretsmanager.rs`); the opinion on top of them is written here.
 
 pub use super::generated::secretsmanager::*;
 

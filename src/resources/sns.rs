@@ -1,5 +1,5 @@
 //! Amazon SNS: the operations topic that alarms and workflows publish to. The types are generated
-//! ([`super::generated::sns`]); what is written here is the opinion on top of them.
+//! (in `src/resources/generated/sns.rs`); what is written here is the opinion on top of them.
 
 pub use super::generated::sns::*;
 pub use super::slot::TopicArn;

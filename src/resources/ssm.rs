@@ -1,5 +1,5 @@
 //! AWS Systems Manager Parameter Store: the `/migration/{env}/…` hierarchy that the workflows read and write.
-//! The type is generated ([`super::generated::ssm`]); the opinion on top of it is written here.
+//! The type is generated (in `src/resources/generated/ssm.rs`); the opinion on top of it is written here.
 
 pub use super::generated::ssm::*;
 

@@ -7,7 +7,9 @@
 /// A commercial AWS region and the number of Availability Zones it gives customers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RegionData {
+    /// The region's code, as specs and the AWS CLI name it (`ap-southeast-1`).
     pub name: &'static str,
+    /// How many Availability Zones the region gives customers; a spec's `network.availability_zones` may not exceed it.
     pub availability_zones: u8,
 }
 
