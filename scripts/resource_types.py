@@ -88,6 +88,7 @@ class TypeSpec:
     overrides: dict[str, str]
     extra_attributes: list[str]
     checks: dict[str, str]
+    omit: list[str]
     nested: list[Struct] = field(default_factory=list)
 
 
@@ -120,7 +121,7 @@ class Mapper:
             return self.spec.overrides[path]
         if "$ref" in node:
             name, target = self.definition(node["$ref"])
-            if name.endswith("Tag") and is_tag(target):
+            if "Tag" in name and is_tag(target):
                 return "crate::cfn::Tag"
             if is_struct(target):
                 return self.struct(name, target)
@@ -183,6 +184,7 @@ class Mapper:
         if owner == self.spec.struct:
             required |= set(self.spec.require)
             read_only = {p.removeprefix("/properties/") for p in self.schema.get("readOnlyProperties", [])}
+            read_only |= set(self.spec.omit)
         out = []
         for name, sub in node.get("properties", {}).items():
             if name in read_only:
@@ -440,6 +442,7 @@ def load_config() -> tuple[dict[str, list[TypeSpec]], dict[str, str], list[Slot]
             overrides=entry.get("properties", {}),
             extra_attributes=entry.get("attributes", []),
             checks=entry.get("checks", {}),
+            omit=entry.get("omit", []),
         )
         by_module.setdefault(module, []).append(spec)
     return by_module, formats, slots

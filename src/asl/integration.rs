@@ -728,7 +728,7 @@ const SYNC_EXECUTION_RULE: &str = "StepFunctionsGetEventsForStepFunctionsExecuti
 pub fn sfn_start_execution_sync(state_machine: &Handle<StateMachine>, input: Input) -> Integration {
     let executions = Expr::sub_with(
         "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${Name}:*",
-        [("Name", state_machine.name())],
+        [("Name", state_machine.name_attribute())],
     );
     let rule = Expr::sub(format!(
         "arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{SYNC_EXECUTION_RULE}"

@@ -979,11 +979,13 @@ fn template_publishing_to(topic: Option<&Handle<Topic>>) -> crate::cfn::Template
         .unwrap();
     t.add(
         LogicalId::verbatim("Workflow"),
-        StateMachine::new(&role, &definition).logging_configuration(LoggingConfiguration::new(
-            LogLevel::All,
-            false,
-            Expr::lit("arn:aws:logs:us-east-1:111122223333:log-group:x"),
-        )),
+        StateMachine::running(&role, &definition).logging_configuration(
+            LoggingConfiguration::to_log_group(
+                LogLevel::All,
+                false,
+                Expr::lit("arn:aws:logs:us-east-1:111122223333:log-group:x"),
+            ),
+        ),
     );
     t
 }

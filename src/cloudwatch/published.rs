@@ -628,7 +628,7 @@ mod tests {
         let state_machine = template.add_named(
             LogicalId::verbatim("StateMachine"),
             "payment-workflow-test",
-            StateMachine::new(
+            StateMachine::running(
                 crate::resources::iam::RoleArn::existing(Expr::lit("role")),
                 &definition,
             ),

@@ -1,318 +1,17 @@
-//! AWS Identity and Access Management: roles, managed policies, and the policy documents that KMS key
-//! policies, bucket policies and topic policies share.
+//! AWS Identity and Access Management: roles and managed policies, over the types generated in
+//! `src/resources/generated/iam.rs`, and the policy language they share with key, bucket and topic policies
+//! ([`crate::resources::policy`], re-exported here).
 
+pub use super::generated::iam::*;
+pub use super::policy::*;
 pub use super::slot::RoleArn;
 
-use std::collections::BTreeMap;
-
-use schemars::JsonSchema;
-use serde::{Serialize, Serializer};
-
-use crate::cfn::{Expr, Tag};
-use crate::{optional_properties, resource_type};
-
-/// An IAM policy document (identity or resource policy).
-#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
-#[serde(rename_all = "PascalCase")]
-pub struct PolicyDocument {
-    version: String,
-    statement: Vec<Statement>,
-}
-
-impl PolicyDocument {
-    /// A document of `statements` in the policy language version `2012-10-17`: under the older default
-    /// (`2008-10-17`) IAM does not substitute policy variables such as `${aws:username}`.
-    pub fn new(statements: Vec<Statement>) -> Self {
-        PolicyDocument {
-            version: "2012-10-17".into(),
-            statement: statements,
-        }
-    }
-
-    /// The statements in order, for the checks and reports that read a policy back.
-    pub fn statements(&self) -> &[Statement] {
-        &self.statement
-    }
-}
-
-/// Whether a statement grants or refuses its actions. An explicit `Deny` in any policy that applies overrides
-/// every `Allow`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
-pub enum Effect {
-    /// Grants the actions, unless some policy that applies denies them.
-    Allow,
-    /// Refuses the actions whatever any policy allows: for guards such as refusing requests without TLS.
-    Deny,
-}
-
-/// Who a resource policy statement applies to.
-#[derive(Clone, Debug, PartialEq, JsonSchema)]
-pub enum Principal {
-    /// AWS services by service principal, e.g. `states.amazonaws.com`; narrow it with the source account or
-    /// source ARN (the confused-deputy guard).
-    Service(Vec<Expr>),
-    /// Accounts or IAM principals by ARN. A role or user named here must exist when the policy is saved, or AWS
-    /// refuses the policy as naming an invalid principal.
-    Aws(Vec<Expr>),
-    /// `"*"`: used only in Deny statements (TLS enforcement) and with conditions that narrow it.
-    Everyone,
-}
-
-impl Principal {
-    /// One service principal, e.g. `vpc-flow-logs.amazonaws.com`.
-    pub fn service(name: impl Into<Expr>) -> Self {
-        Principal::Service(vec![name.into()])
-    }
-
-    /// One account or IAM principal, by ARN.
-    pub fn aws(arn: Expr) -> Self {
-        Principal::Aws(vec![arn])
-    }
-}
-
-/// A list that renders as a scalar when it has one element, as policies are usually written.
-fn one_or_many<S: Serializer, T: Serialize>(items: &[T], serializer: S) -> Result<S::Ok, S::Error> {
-    match items {
-        [single] => single.serialize(serializer),
-        many => many.serialize(serializer),
-    }
-}
-
-/// The statement's actions, each checked against the IAM actions of [`super::iam_actions`] as the statement is
-/// serialized into a template: a misspelt action (or one of a service the table lacks) is reported by the
-/// template's render, where IAM would otherwise deny it at run time without a word.
-fn checked_actions<S: Serializer>(actions: &[String], serializer: S) -> Result<S::Ok, S::Error> {
-    for action in actions {
-        if let Err(problem) = known_action(action) {
-            crate::cfn::note_problem(problem);
-        }
-    }
-    one_or_many(actions, serializer)
-}
-
-/// Whether `action` (`service:Action`, `*` matching any characters) names at least one IAM action.
-pub fn known_action(action: &str) -> Result<(), String> {
-    if action == "*" {
-        return Ok(());
-    }
-    let Some((service, name)) = action.split_once(':') else {
-        return Err(format!("the IAM action `{action}` has no service prefix"));
-    };
-    let Some((_, actions)) = super::iam_actions::ACTIONS
-        .iter()
-        .find(|(prefix, _)| prefix.eq_ignore_ascii_case(service))
-    else {
-        return Err(format!(
-            "the IAM action `{action}` is of a service not in src/resources/iam_actions.services"
-        ));
-    };
-    let name = name.to_ascii_lowercase();
-    let known = if name.contains('*') {
-        actions.iter().any(|a| glob_matches(&name, a))
-    } else {
-        actions.binary_search(&name.as_str()).is_ok()
-    };
-    if known {
-        Ok(())
-    } else {
-        Err(format!("`{action}` is not an IAM action of {service}"))
-    }
-}
-
-/// `*`-glob matching, as IAM applies it to action names.
-fn glob_matches(pattern: &str, text: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == text,
-        Some((head, rest)) => {
-            text.starts_with(head)
-                && (0..=text.len() - head.len())
-                    .any(|skip| glob_matches(rest, &text[head.len() + skip..]))
-        }
-    }
-}
-
-impl Serialize for Principal {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        struct OneOrMany<'a>(&'a [Expr]);
-        impl Serialize for OneOrMany<'_> {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                one_or_many(self.0, s)
-            }
-        }
-        match self {
-            Principal::Everyone => serializer.serialize_str("*"),
-            Principal::Service(items) | Principal::Aws(items) => {
-                let key = if matches!(self, Principal::Service(_)) {
-                    "Service"
-                } else {
-                    "AWS"
-                };
-                let mut map = serializer.serialize_map(Some(1))?;
-                map.serialize_entry(key, &OneOrMany(items))?;
-                map.end()
-            }
-        }
-    }
-}
-
-/// The value of one condition key.
-#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
-#[serde(untagged)]
-pub enum ConditionValue {
-    /// A JSON boolean, for the `Bool` operator (e.g. `aws:SecureTransport`).
-    Bool(bool),
-    /// A single value, e.g. the account id for `aws:SourceAccount`.
-    One(Expr),
-    /// Several values: the condition holds when the key matches any of them.
-    Many(Vec<Expr>),
-}
-
-impl From<Expr> for ConditionValue {
-    fn from(value: Expr) -> Self {
-        ConditionValue::One(value)
-    }
-}
-
-impl From<&str> for ConditionValue {
-    fn from(value: &str) -> Self {
-        ConditionValue::One(value.into())
-    }
-}
-
-impl From<bool> for ConditionValue {
-    fn from(value: bool) -> Self {
-        ConditionValue::Bool(value)
-    }
-}
-
-impl From<Vec<Expr>> for ConditionValue {
-    fn from(value: Vec<Expr>) -> Self {
-        ConditionValue::Many(value)
-    }
-}
-
-/// One statement of a policy document. Every statement has a `Sid`, unique within its policy, by which reviews
-/// and the stack's deduplication of grants identify it.
-#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
-#[serde(rename_all = "PascalCase")]
-pub struct Statement {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sid: Option<String>,
-    effect: Effect,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    principal: Option<Principal>,
-    #[serde(serialize_with = "checked_actions")]
-    action: Vec<String>,
-    /// Empty only in trust policies, where the role itself is the resource.
-    #[serde(serialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
-    resource: Vec<Expr>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    condition: BTreeMap<String, BTreeMap<String, ConditionValue>>,
-}
-
-impl Statement {
-    /// Allows `actions` (`service:Action`, with `*` wildcards), each checked against the known IAM actions when
-    /// the template renders. IAM accepts only ASCII letters and digits in a `Sid`.
-    pub fn allow(sid: &str, actions: &[&str]) -> Self {
-        Self::new(sid, Effect::Allow, actions)
-    }
-
-    /// Denies `actions` whatever other statements or policies allow; `sid` and `actions` as for
-    /// [`Statement::allow`].
-    pub fn deny(sid: &str, actions: &[&str]) -> Self {
-        Self::new(sid, Effect::Deny, actions)
-    }
-
-    fn new(sid: &str, effect: Effect, actions: &[&str]) -> Self {
-        Statement {
-            sid: Some(sid.to_string()),
-            effect,
-            principal: None,
-            action: actions.iter().map(|a| a.to_string()).collect(),
-            resource: Vec::new(),
-            condition: BTreeMap::new(),
-        }
-    }
-
-    /// Whom the statement applies to. Only resource and trust policies take a principal: IAM rejects one in a
-    /// managed policy.
-    pub fn principal(mut self, principal: Principal) -> Self {
-        self.principal = Some(principal);
-        self
-    }
-
-    /// Adds a resource the actions apply to: an ARN, an ARN pattern with `*`, or `*`.
-    pub fn resource(mut self, resource: impl Into<Expr>) -> Self {
-        self.resource.push(resource.into());
-        self
-    }
-
-    /// Adds several resources, as [`Statement::resource`] does.
-    pub fn resources(mut self, resources: impl IntoIterator<Item = Expr>) -> Self {
-        self.resource.extend(resources);
-        self
-    }
-
-    /// Adds `{operator: {key: value}}` to the statement's Condition block.
-    pub fn condition(
-        mut self,
-        operator: &str,
-        key: &str,
-        value: impl Into<ConditionValue>,
-    ) -> Self {
-        self.condition
-            .entry(operator.to_string())
-            .or_default()
-            .insert(key.to_string(), value.into());
-        self
-    }
-
-    /// Limits a service principal to acting on behalf of this account (the confused-deputy guard).
-    pub fn from_this_account(self) -> Self {
-        self.condition("StringEquals", "aws:SourceAccount", Expr::account_id())
-    }
-
-    /// The `Sid`, by which reports and the stack's deduplication of grants identify the statement.
-    pub fn sid(&self) -> Option<&str> {
-        self.sid.as_deref()
-    }
-
-    /// Whether the statement grants or refuses its actions.
-    pub fn effect(&self) -> Effect {
-        self.effect
-    }
-
-    /// The actions as written: a glob such as `kms:GenerateDataKey*` is not expanded.
-    pub fn actions(&self) -> &[String] {
-        &self.action
-    }
-}
-
-/// `AWS::IAM::Role`. There is deliberately no inline `Policies` property: permissions come from managed
-/// policies, which PCI DSS 7.2 reviews can list and audit (cfn-guard `IAM_NO_INLINE_POLICY_CHECK`).
-#[derive(Clone, Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "PascalCase")]
-pub struct Role {
-    assume_role_policy_document: PolicyDocument,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    managed_policy_arns: Vec<Expr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_session_duration: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    path: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    role_name: Option<Expr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tags: Option<Vec<Tag>>,
-}
+use crate::cfn::Expr;
 
 impl Role {
     /// A role that the given service principal may assume.
     pub fn for_service(service_principal: impl Into<Expr>) -> Self {
-        Self::new(PolicyDocument::new(vec![
+        Role::new(PolicyDocument::new(vec![
             Statement::allow("TrustService", &["sts:AssumeRole"])
                 .principal(Principal::service(service_principal)),
         ]))
@@ -321,111 +20,29 @@ impl Role {
     /// A role that the given service principal may assume only when acting for this account (the
     /// confused-deputy guard, `aws:SourceAccount`).
     pub fn for_service_in_this_account(service_principal: impl Into<Expr>) -> Self {
-        Self::new(PolicyDocument::new(vec![
+        Role::new(PolicyDocument::new(vec![
             Statement::allow("TrustService", &["sts:AssumeRole"])
                 .principal(Principal::service(service_principal))
                 .from_this_account(),
         ]))
     }
 
-    /// A role that whoever `assume_role_policy_document` (the trust policy: statements with a principal and no
-    /// resource) names may assume, with no permissions until [`Role::managed_policy`] attaches some.
-    pub fn new(assume_role_policy_document: PolicyDocument) -> Self {
-        Role {
-            assume_role_policy_document,
-            description: None,
-            managed_policy_arns: Vec::new(),
-            max_session_duration: None,
-            path: None,
-            role_name: None,
-            tags: None,
-        }
-    }
-
     /// Attaches the managed policy with ARN `arn` (`Ref` of a [`ManagedPolicy`]). IAM's default quota is 10
-    /// managed policies per role.
+    /// managed policies per role. A role has no inline `Policies`: permissions come from managed policies, which
+    /// PCI DSS 7.2 reviews can list and audit (cfn-guard `IAM_NO_INLINE_POLICY_CHECK`).
     pub fn managed_policy(mut self, arn: Expr) -> Self {
-        self.managed_policy_arns.push(arn);
+        self.managed_policy_arns
+            .get_or_insert_with(Vec::new)
+            .push(arn);
         self
     }
-
-    optional_properties! {
-        /// At most 1000 characters: what the role is for, which access reviews read.
-        description: String,
-        /// Begins and ends with `/` (the default is `/`); changing it replaces the role.
-        path: String,
-        /// At most 64 characters. A named role needs `CAPABILITY_NAMED_IAM` to deploy, and renaming replaces it;
-        /// without a name CloudFormation generates one.
-        role_name: Expr,
-        /// Seconds a session of the role may last: 3600 (the default) to 43200.
-        max_session_duration: u32,
-    }
-}
-
-resource_type!(Role, "AWS::IAM::Role", tags: list, attributes {
-    ref:
-    /// The role's name, which `Ref` returns: what [`ManagedPolicy::attach_to`] takes. A property that wants the
-    /// role's ARN takes `arn`.
-    role_name,
-    /// The role's ARN, what a service's `RoleArn` property takes (as a [`RoleArn`], from the handle).
-    arn => "Arn",
-    /// The role's unique id (`AROA…`): a role recreated under the same name gets a new one.
-    role_id => "RoleId",
-});
-
-/// `AWS::IAM::ManagedPolicy`: a customer-managed policy attached to roles.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "PascalCase")]
-pub struct ManagedPolicy {
-    policy_document: PolicyDocument,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    managed_policy_name: Option<Expr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    path: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    roles: Vec<Expr>,
 }
 
 impl ManagedPolicy {
-    /// A customer-managed policy granting `policy_document`, an identity policy (no `Principal`) of at most 6,144
-    /// characters, whitespace not counted.
-    pub fn new(policy_document: PolicyDocument) -> Self {
-        ManagedPolicy {
-            policy_document,
-            description: None,
-            managed_policy_name: None,
-            path: None,
-            roles: Vec::new(),
-        }
-    }
-
     /// Attaches the policy to a role (by the role's name, which is what `Ref` of a role returns).
     pub fn attach_to(mut self, role_name: Expr) -> Self {
-        self.roles.push(role_name);
+        self.roles.get_or_insert_with(Vec::new).push(role_name);
         self
-    }
-
-    optional_properties! {
-        /// At most 1000 characters. IAM cannot change a policy's description: changing it replaces the policy.
-        description: String,
-        /// At most 128 characters. A named policy needs `CAPABILITY_NAMED_IAM` to deploy, and renaming replaces it.
-        managed_policy_name: Expr,
-        /// Begins and ends with `/` (the default is `/`); changing it replaces the policy.
-        path: String,
-    }
-}
-
-resource_type!(ManagedPolicy, "AWS::IAM::ManagedPolicy", tags: none, attributes {
-    ref:
-    /// The policy's ARN, which `Ref` returns: what [`Role::managed_policy`] takes.
-    policy_arn,
-});
-
-impl From<&crate::cfn::Handle<Role>> for RoleArn {
-    fn from(handle: &crate::cfn::Handle<Role>) -> Self {
-        RoleArn(handle.arn())
     }
 }
 
@@ -433,26 +50,6 @@ impl From<&crate::cfn::Handle<Role>> for RoleArn {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn single_items_render_as_scalars_and_conditions_keep_booleans() {
-        let statement = Statement::deny("DenyInsecureTransport", &["s3:*"])
-            .principal(Principal::Everyone)
-            .resource(Expr::lit("arn:aws:s3:::b"))
-            .resource(Expr::lit("arn:aws:s3:::b/*"))
-            .condition("Bool", "aws:SecureTransport", false);
-        assert_eq!(
-            serde_json::to_value(&statement).unwrap(),
-            json!({
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": false}}
-            })
-        );
-    }
 
     #[test]
     fn service_roles_trust_only_their_service() {
@@ -474,49 +71,5 @@ mod tests {
             .expect("a role's schema lists its properties");
         assert!(properties.contains_key("ManagedPolicyArns"));
         assert!(!properties.contains_key("Policies"), "{properties:?}");
-    }
-
-    #[test]
-    fn actions_are_checked_against_the_pinned_table_case_insensitively_with_globs() {
-        assert_eq!(known_action("kms:Decrypt"), Ok(()));
-        assert_eq!(known_action("KMS:decrypt"), Ok(()));
-        assert_eq!(known_action("kms:GenerateDataKey*"), Ok(()));
-        assert_eq!(known_action("s3:*"), Ok(()));
-        assert_eq!(known_action("*"), Ok(()));
-        assert_eq!(
-            known_action("kms:Decript"),
-            Err("`kms:Decript` is not an IAM action of kms".into())
-        );
-        assert_eq!(
-            known_action("kms:Nothing*"),
-            Err("`kms:Nothing*` is not an IAM action of kms".into())
-        );
-        assert!(
-            known_action("frobnicate:Run")
-                .unwrap_err()
-                .contains("iam_actions.services")
-        );
-        assert!(
-            known_action("Decrypt")
-                .unwrap_err()
-                .contains("no service prefix")
-        );
-    }
-
-    /// A misspelt action is refused at render, naming the resource; outside a template nothing is recorded.
-    #[test]
-    fn a_misspelt_action_is_refused_by_the_render() {
-        use crate::cfn::{Format, LogicalId, Template};
-        let mut template = Template::new("test");
-        template.add(
-            LogicalId::verbatim("Policy"),
-            ManagedPolicy::new(PolicyDocument::new(vec![
-                Statement::allow("Read", &["s3:GetObjekt"]).resource("*"),
-            ])),
-        );
-        assert_eq!(
-            template.render(Format::Json).unwrap_err().problems,
-            ["resource Policy: `s3:GetObjekt` is not an IAM action of s3"]
-        );
     }
 }

@@ -16,6 +16,7 @@ pub mod iam_actions;
 pub mod kms;
 pub mod lambda;
 pub mod logs;
+pub mod policy;
 pub mod rds;
 pub mod s3;
 pub mod secretsmanager;

@@ -329,15 +329,15 @@ pub fn workflow(
             .from_this_account(),
     );
 
-    let state_machine = StateMachine::new(&role, definition)
+    let state_machine = StateMachine::running(&role, definition)
         .state_machine_type(StateMachineType::Standard)
         // Execution data would put payment references into the log group; the history keeps them.
-        .logging_configuration(LoggingConfiguration::new(
+        .logging_configuration(LoggingConfiguration::to_log_group(
             LogLevel::All,
             false,
             log_group.arn(),
         ))
-        .tracing_configuration(TracingConfiguration::enabled(true))
+        .tracing_configuration(TracingConfiguration::new().enabled(true))
         .encryption_configuration(EncryptionConfiguration::customer_managed_key(key));
     let handle = stack.add_named_with(
         Layer::Orchestration,

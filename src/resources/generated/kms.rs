@@ -19,7 +19,7 @@ pub struct Key {
     #[serde(rename = "EnableKeyRotation")]
     pub(crate) enable_key_rotation: bool,
     #[serde(rename = "KeyPolicy")]
-    pub(crate) key_policy: crate::resources::iam::PolicyDocument,
+    pub(crate) key_policy: crate::resources::policy::PolicyDocument,
     #[serde(
         rename = "BypassPolicyLockoutSafetyCheck",
         skip_serializing_if = "Option::is_none"
@@ -58,7 +58,7 @@ impl Key {
     /// `EnableKeyRotation`, `KeyPolicy`.
     pub fn new(
         enable_key_rotation: impl Into<bool>,
-        key_policy: impl Into<crate::resources::iam::PolicyDocument>,
+        key_policy: impl Into<crate::resources::policy::PolicyDocument>,
     ) -> Self {
         Key {
             enable_key_rotation: enable_key_rotation.into(),
@@ -84,7 +84,10 @@ impl Key {
     }
 
     /// The key policy to attach to the KMS key.
-    pub fn key_policy(mut self, value: impl Into<crate::resources::iam::PolicyDocument>) -> Self {
+    pub fn key_policy(
+        mut self,
+        value: impl Into<crate::resources::policy::PolicyDocument>,
+    ) -> Self {
         self.key_policy = value.into();
         self
     }

@@ -4,6 +4,7 @@
 
 pub mod apigatewayv2;
 pub mod cloudformation;
+pub mod iam;
 pub mod kms;
 pub mod lambda;
 pub mod logs;
@@ -11,3 +12,4 @@ pub mod rds;
 pub mod secretsmanager;
 pub mod sns;
 pub mod ssm;
+pub mod stepfunctions;
