@@ -702,7 +702,9 @@ class World:
             if not answered and int(waited) > checked:
                 checked = int(waited)
                 # moto ignores maxResults and reverseOrder: the whole history comes back.
-                last = self.sfn.get_execution_history(executionArn=execution_arn)["events"][-1]
+                # Under load the interpreter's thread may not have recorded its first event yet.
+                events = self.sfn.get_execution_history(executionArn=execution_arn)["events"]
+                last = events[-1] if events else {}
                 waiting = last.get("taskSubmittedEventDetails", {}).get("resource", "").endswith(".waitForTaskToken")
                 assert not waiting, f"the execution waits for a task token that this test does not send: {last}"
             time.sleep(POLL_SECONDS)
