@@ -899,7 +899,7 @@ mod tests {
         let mut t = Template::new("test");
         t.add(
             id("Subnet"),
-            Subnet::new(foreign.vpc_id(), "10.0.0.0/24", Expr::availability_zone(0)),
+            Subnet::without_public_ips(foreign.vpc_id(), "10.0.0.0/24", Expr::availability_zone(0)),
         );
         let err = t.render(Format::Json).unwrap_err();
         assert_eq!(err.problems.len(), 2, "{:?}", err.problems);
@@ -920,7 +920,7 @@ mod tests {
         let own = t.add(id("Vpc"), Vpc::new("10.0.0.0/16"));
         t.add(
             id("Subnet"),
-            Subnet::new(foreign.vpc_id(), "10.0.0.0/24", Expr::availability_zone(0)),
+            Subnet::without_public_ips(foreign.vpc_id(), "10.0.0.0/24", Expr::availability_zone(0)),
         );
         t.output(id("VpcId"), Output::new("the VPC", foreign.vpc_id()));
         let err = t.render(Format::Json).unwrap_err();
@@ -935,7 +935,7 @@ mod tests {
         let own_again = fixed.add(id("Vpc"), Vpc::new("10.0.0.0/16"));
         fixed.add(
             id("Subnet"),
-            Subnet::new(
+            Subnet::without_public_ips(
                 own_again.vpc_id(),
                 "10.0.0.0/24",
                 Expr::availability_zone(0),
@@ -983,6 +983,19 @@ mod tests {
         assert!(err.problems[0].contains("`Missing`"), "{:?}", err.problems);
     }
 
+    /// The attributes a VPC declares, as the reference check lists them: the schema's read-only properties and
+    /// the `CidrBlock` that types.toml adds.
+    fn vpc_attributes() -> String {
+        let names = <Vpc as crate::cfn::Resource>::ATTRIBUTES;
+        assert!(names.starts_with(&[
+            "CidrBlock",
+            "CidrBlockAssociations",
+            "DefaultNetworkAcl",
+            "DefaultSecurityGroup"
+        ]));
+        names.join(", ")
+    }
+
     /// A template with a VPC, a `Name` parameter and a log group whose name is the given `Fn::Sub` string.
     fn with_log_group_named(sub: &str) -> Template {
         let mut t = Template::new("test");
@@ -1002,10 +1015,11 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err.problems,
-            [
+            [format!(
                 "resource Logs refers to attribute `Vpc.Arn` in Fn::Sub, which AWS::EC2::VPC does not have \
-                 (it has: CidrBlock, DefaultSecurityGroup)"
-            ]
+                 (it has: {})",
+                vpc_attributes()
+            )]
         );
     }
 
@@ -1049,9 +1063,12 @@ mod tests {
         assert_eq!(
             err.problems,
             [
-                "output Out refers to attribute `Vpc.Arn` in Fn::GetAtt, which AWS::EC2::VPC does not have \
-                 (it has: CidrBlock, DefaultSecurityGroup)",
-                "output Out: refers to Vpc through a handle of another template",
+                format!(
+                    "output Out refers to attribute `Vpc.Arn` in Fn::GetAtt, which AWS::EC2::VPC does not have \
+                     (it has: {})",
+                    vpc_attributes()
+                ),
+                "output Out: refers to Vpc through a handle of another template".to_string(),
             ]
         );
     }
@@ -1181,7 +1198,7 @@ mod tests {
         let other = t.add(id("Other"), Vpc::new("10.1.0.0/16"));
         let subnet = t.add_with(
             id("Subnet"),
-            Subnet::new(vpc.vpc_id(), "10.0.0.0/24", Expr::availability_zone(0)),
+            Subnet::without_public_ips(vpc.vpc_id(), "10.0.0.0/24", Expr::availability_zone(0)),
             Attributes::new().depends_on(&vpc).depends_on(&other),
         );
         let body = t.render(Format::Json).unwrap().body;

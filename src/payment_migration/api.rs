@@ -140,7 +140,7 @@ fn security_groups(
     let balancer_group = stack.add(
         Layer::Api,
         "load balancer security group",
-        SecurityGroup::new(
+        SecurityGroup::with_egress(
             "Internal load balancer of the payment API: HTTPS from the VPC link only",
             vpc_id.clone(),
             backend_egress,
@@ -149,7 +149,7 @@ fn security_groups(
     let link_group = stack.add(
         Layer::Api,
         "vpc link security group",
-        SecurityGroup::new(
+        SecurityGroup::with_egress(
             "VPC link of the payment API: no ingress, HTTPS to the load balancer only",
             vpc_id,
             vec![EgressRule::tcp_to_group(
@@ -501,7 +501,7 @@ fn execute_api_endpoint(
     let group = stack.add(
         Layer::Api,
         "endpoint security group",
-        SecurityGroup::new(
+        SecurityGroup::with_egress(
             "execute-api endpoint of the payment API: HTTPS from the networks of its clients",
             network.migration.vpc.vpc_id(),
             vec![EgressRule::none()],
@@ -569,7 +569,7 @@ fn authorizer_function(
     let group = stack.add(
         Layer::Api,
         "authorizer security group",
-        SecurityGroup::new(
+        SecurityGroup::with_egress(
             "API authorizer Lambda: no ingress, HTTPS to AWS APIs only",
             network.migration.vpc.vpc_id(),
             vec![EgressRule::tcp_to_cidr(

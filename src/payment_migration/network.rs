@@ -126,7 +126,7 @@ pub fn build(stack: &mut Stack, key: &Handle<Key>) -> Network {
         let attachment = stack.add(
             Layer::Network,
             &format!("{name} transit gateway attachment"),
-            TransitGatewayAttachment::new(
+            TransitGatewayAttachment::of_vpc(
                 tgw.transit_gateway_id(),
                 v.handles.vpc.vpc_id(),
                 v.handles
@@ -276,7 +276,7 @@ fn on_premises_link(
             stack.add(
                 Layer::Network,
                 "on premises transit gateway route",
-                TransitGatewayRoute::blackhole(route_table.route_table_id(), destination),
+                TransitGatewayRoute::blackholed(route_table.route_table_id(), destination),
             );
         }
     }
@@ -303,7 +303,7 @@ pub fn secondary_region(
     let group = stack.add(
         Layer::Network,
         "database security group",
-        SecurityGroup::new(
+        SecurityGroup::with_egress(
             "The secondary Aurora PostgreSQL cluster: no ingress until applications run in this region",
             database_vpc.handles.vpc.vpc_id(),
             vec![],
@@ -336,9 +336,7 @@ fn vpc(
     let vpc = stack.add(
         Layer::Network,
         &format!("{name} vpc"),
-        Vpc::new(layout.cidr.to_string())
-            .enable_dns_support(true)
-            .enable_dns_hostnames(true),
+        Vpc::with_private_dns(layout.cidr.to_string()),
     );
 
     let log_group = stack.log_group(
@@ -380,7 +378,7 @@ fn vpc(
         let igw_attachment = stack.add(
             Layer::Network,
             &format!("{name} internet gateway attachment"),
-            VpcGatewayAttachment::new(vpc.vpc_id(), igw.internet_gateway_id()),
+            VpcGatewayAttachment::internet_gateway(vpc.vpc_id(), igw.internet_gateway_id()),
         );
         let public_route_table = stack.add(
             Layer::Network,
@@ -416,7 +414,7 @@ fn vpc(
         let nat = stack.add(
             Layer::Network,
             &format!("{name} nat gateway"),
-            NatGateway::new(public_subnets[0].subnet_id(), eip.allocation_id()),
+            NatGateway::public(public_subnets[0].subnet_id(), eip.allocation_id()),
         );
         stack.add(
             Layer::Network,
@@ -454,17 +452,19 @@ fn subnets(
             let subnet = stack.add(
                 Layer::Network,
                 &format!("{vpc_name} {tier} subnet az{az}"),
-                Subnet::new(
+                Subnet::without_public_ips(
                     vpc.vpc_id(),
                     cidr.to_string(),
                     Expr::availability_zone(i as u32),
-                )
-                .map_public_ip_on_launch(false),
+                ),
             );
             stack.add(
                 Layer::Network,
                 &format!("{vpc_name} {tier} subnet az{az} route table association"),
-                SubnetRouteTableAssociation::new(subnet.subnet_id(), route_table.route_table_id()),
+                SubnetRouteTableAssociation::of_subnet(
+                    subnet.subnet_id(),
+                    route_table.route_table_id(),
+                ),
             );
             subnet
         })
@@ -565,7 +565,7 @@ fn security_groups(
     let replication = stack.add(
         Layer::Network,
         "replication security group",
-        SecurityGroup::new(
+        SecurityGroup::with_egress(
             "DMS replication instance: no ingress",
             migration.handles.vpc.vpc_id(),
             client_egress.clone(),
@@ -574,7 +574,7 @@ fn security_groups(
     let validation = stack.add(
         Layer::Network,
         "validation security group",
-        SecurityGroup::new(
+        SecurityGroup::with_egress(
             "Validation Lambda: no ingress",
             migration.handles.vpc.vpc_id(),
             client_egress,
@@ -660,7 +660,7 @@ fn database_tier(
     let database = stack.add(
         Layer::Network,
         &format!("{name} database security group"),
-        SecurityGroup::new(
+        SecurityGroup::with_egress(
             format!("The {name} Aurora PostgreSQL cluster: 5432 from the tiers that need it only"),
             v.handles.vpc.vpc_id(),
             vec![],
@@ -685,7 +685,7 @@ fn database_tier(
     let rotation = stack.add(
         Layer::Network,
         &format!("{name} rotation security group"),
-        SecurityGroup::new(
+        SecurityGroup::with_egress(
             format!("Rotation function of the master secret of the {name} cluster: no ingress"),
             v.handles.vpc.vpc_id(),
             egress,
@@ -731,7 +731,7 @@ fn vpc_endpoints(
     let group = stack.add(
         Layer::Network,
         &format!("{name} endpoints security group"),
-        SecurityGroup::new(
+        SecurityGroup::with_egress(
             "Interface VPC endpoints: HTTPS from inside the VPC",
             v.handles.vpc.vpc_id(),
             vec![],

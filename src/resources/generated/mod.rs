@@ -4,6 +4,7 @@
 
 pub mod apigatewayv2;
 pub mod cloudformation;
+pub mod ec2;
 pub mod iam;
 pub mod kms;
 pub mod lambda;
