@@ -27,8 +27,8 @@ use crate::resources::ec2::{
     EgressRule, SecurityGroup, SecurityGroupIngress, Subnet, TcpPorts, VpcEndpoint,
 };
 use crate::resources::elasticloadbalancingv2::{
-    Action, Listener, ListenerRule, LoadBalancer, RuleCondition, SslPolicy, TargetDescription,
-    TargetGroup,
+    Action, Listener, ListenerRule, LoadBalancer, RuleAction, RuleCondition, SslPolicy,
+    TargetDescription, TargetGroup,
 };
 use crate::resources::iam::{PolicyDocument, Principal, Role, Statement};
 use crate::resources::kms::Key;
@@ -217,10 +217,10 @@ fn listener(stack: &mut Stack, load_balancer: &Handle<LoadBalancer>, vpc_id: Exp
         Layer::Api,
         "migration listener rule",
         ListenerRule::new(
+            vec![RuleAction::forward(migration.target_group_arn())],
+            vec![RuleCondition::http_header(BACKEND_HEADER, &["migration"])],
             listener.listener_arn(),
             10,
-            RuleCondition::http_header(BACKEND_HEADER, &["migration"]),
-            Action::forward(migration.target_group_arn()),
         ),
     );
 }
@@ -420,7 +420,7 @@ fn stage(
     stack.add_with(
         Layer::Api,
         "stage",
-        Stage::new(rest_api.rest_api_id(), deployment.deployment_id(), STAGE)
+        Stage::new(deployment.deployment_id(), rest_api.rest_api_id(), STAGE)
             .access_logs(access_log_arn)
             .tracing_enabled(true)
             .method_setting(

@@ -2,9 +2,11 @@
 //! property written once from CloudFormation's schema; the service modules re-export them and add the
 //! constructors a schema cannot say.
 
+pub mod apigateway;
 pub mod apigatewayv2;
 pub mod cloudformation;
 pub mod ec2;
+pub mod elasticloadbalancingv2;
 pub mod iam;
 pub mod kms;
 pub mod lambda;
