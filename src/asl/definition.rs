@@ -159,6 +159,9 @@ impl StateMachineDefinition {
 
         let mut substitutions: BTreeMap<String, Expr> = BTreeMap::new();
         for (state, task) in self.tasks() {
+            if let Some(problem) = super::sdk::shape_problem(&task.integration) {
+                errors.push(err(state, Problem::MalformedSdkCall(problem)));
+            }
             for (name, value) in &task.integration.placeholders {
                 match substitutions.get(name) {
                     Some(existing) if existing != value => {

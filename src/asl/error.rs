@@ -238,6 +238,10 @@ impl Catcher {
 /// fails on at run time, or something AWS's guidance asks for.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum Problem {
+    /// A generic AWS SDK call ([`crate::asl::SdkCall`]) whose names have the wrong shape, or that grants the
+    /// execution role no action: Step Functions rejects the first, IAM denies every execution of the second.
+    #[error("the AWS SDK call is malformed: {0}")]
+    MalformedSdkCall(String),
     /// `StartAt` (of the definition or of a Parallel branch) names no state of its scope; Step Functions rejects the
     /// definition.
     #[error("StartAt names `{0}`, which is not a state here")]

@@ -93,6 +93,9 @@ pub(crate) enum Service {
     Sns,
     CloudWatch,
     StepFunctions,
+    /// Any other service, through the generic AWS SDK integration ([`super::sdk::SdkCall`]): its error prefix is
+    /// the service's name in PascalCase, which only the caller knows (`acmpca` is `AcmPca`).
+    Sdk(&'static str),
 }
 
 impl Service {
@@ -108,6 +111,7 @@ impl Service {
             Service::Sns => "SNS",
             Service::CloudWatch => "CloudWatch",
             Service::StepFunctions => "StepFunctions",
+            Service::Sdk(prefix) => prefix,
         }
     }
 }
@@ -142,7 +146,7 @@ pub(crate) enum Transient {
 /// permissions the call needs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Integration {
-    pub(crate) resource: &'static str,
+    pub(crate) resource: String,
     pub(crate) parameters: Map<String, Value>,
     pub(crate) placeholders: Vec<(String, Expr)>,
     pub(crate) grants: Vec<Grant>,
@@ -172,9 +176,9 @@ fn sid<R>(service: &str, handle: &Handle<R>) -> String {
 }
 
 impl Integration {
-    fn new(resource: &'static str, service: Service) -> Self {
+    pub(crate) fn new(resource: impl Into<String>, service: Service) -> Self {
         Integration {
-            resource,
+            resource: resource.into(),
             parameters: Map::new(),
             placeholders: Vec::new(),
             grants: Vec::new(),
@@ -187,14 +191,14 @@ impl Integration {
     }
 
     /// Declares the API errors (as the API reference spells them) that a retry cannot change.
-    fn permanent(mut self, api_errors: &[&str]) -> Self {
+    pub(crate) fn permanent(mut self, api_errors: &[&str]) -> Self {
         let prefix = self.service.error_prefix();
         self.permanent
             .extend(api_errors.iter().map(|e| ErrorName::aws(prefix, e)));
         self
     }
 
-    fn not_idempotent(mut self) -> Self {
+    pub(crate) fn not_idempotent(mut self) -> Self {
         self.idempotent = false;
         self
     }
@@ -237,13 +241,13 @@ impl Integration {
         out
     }
 
-    fn bind(mut self, key: &str, name: String, value: Expr) -> Self {
+    pub(crate) fn bind(mut self, key: &str, name: String, value: Expr) -> Self {
         self.parameters.insert(key.to_string(), placeholder(&name));
         self.placeholders.push((name, value));
         self
     }
 
-    fn grant(mut self, sid: String, actions: &[&'static str], resource: Expr) -> Self {
+    pub(crate) fn grant(mut self, sid: String, actions: &[&'static str], resource: Expr) -> Self {
         self.grants.push(Grant {
             sid,
             actions: actions.to_vec(),
@@ -252,14 +256,14 @@ impl Integration {
         self
     }
 
-    fn set(mut self, key: &str, input: Input) -> Self {
+    pub(crate) fn set(mut self, key: &str, input: Input) -> Self {
         input.insert_into(&mut self.parameters, key);
         self
     }
 
     /// The `Resource` field of the Task state.
-    pub fn resource_arn(&self) -> &'static str {
-        self.resource
+    pub fn resource_arn(&self) -> &str {
+        &self.resource
     }
 
     /// The `Parameters` field of the Task state.
@@ -289,7 +293,8 @@ impl Integration {
             | Service::Dms
             | Service::Ssm
             | Service::CloudWatch
-            | Service::StepFunctions => return self,
+            | Service::StepFunctions
+            | Service::Sdk(_) => return self,
         };
         self.grant(sid("Kms", key), actions, key.arn())
     }

@@ -120,7 +120,7 @@ fn state_cost(
 }
 
 fn task_cost(name: &str, task: &Task, problems: &mut Vec<Unbounded>) -> WorstCase {
-    let resource = task.integration.resource;
+    let resource = &task.integration.resource;
     let submitted =
         u64::from(resource.ends_with(".waitForTaskToken") || resource.contains(".sync"));
     let (retries, waited) = task

@@ -58,9 +58,9 @@ impl StateMachine {
     /// reviewers read the workflow in the template itself. The definition names resources only through `${…}`
     /// placeholders, which `DefinitionSubstitutions` binds to typed expressions: both come from one
     /// [`DefinitionDocument`], so every placeholder has exactly one substitution and the template's render pass
-    /// checks each of them like any other reference. The role's policy should hold what the definition calls (for
-    /// an ASL [`crate::asl::Definition`], its `policy_statements` and, in a separate reasoned policy, its
-    /// `unscoped_statement`).
+    /// checks each of them like any other reference. This is the opt-out for a role managed elsewhere:
+    /// [`crate::asl::add_state_machine`] derives the role from the definition and the configuration
+    /// ([`crate::asl::Definition::execution_policies`]), which a role of the caller's must then hold.
     pub fn running(role_arn: impl Into<RoleArn>, definition: &impl DefinitionDocument) -> Self {
         let machine = StateMachine::new(definition.document(), role_arn);
         let substitutions: BTreeMap<String, Expr> = definition.substitutions();

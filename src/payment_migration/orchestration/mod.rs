@@ -222,9 +222,9 @@ pub fn check_limits(limits: &[WorkflowLimits]) -> Vec<Problem> {
 }
 
 /// One workflow: its log group, execution role and policies, the state machine, and the standalone ASL
-/// document beside the template. The role holds exactly what the definition calls ([`Definition::policy_statements`],
-/// and its unscoped actions in a policy of their own, with the reasons), so a workflow cannot run with a role
-/// that lacks a call or holds more. Public so that a stack extended from outside migen gets its workflows the
+/// document beside the template. The role holds exactly what the configured state machine needs
+/// ([`Definition::execution_policies`]: the definition's calls, and what AWS authorizes only on `*` in a policy of its
+/// own, with the reasons), so a workflow cannot run with a role that lacks a call or holds more. Public so that a stack extended from outside migen gets its workflows the
 /// same way.
 pub fn workflow(
     stack: &mut Stack,
@@ -249,76 +249,6 @@ pub fn workflow(
         Role::for_service_in_this_account("states.amazonaws.com")
             .description(format!("Runs the {name} workflow")),
     );
-    let mut statements = definition.policy_statements();
-    // The execution data is encrypted with the stack's key, as the execution role.
-    statements.push(
-        Statement::allow(
-            "EncryptExecutionData",
-            &["kms:Decrypt", "kms:GenerateDataKey"],
-        )
-        .resource(key.arn()),
-    );
-    let policy = stack.add(
-        Layer::Orchestration,
-        &format!("{purpose} policy"),
-        ManagedPolicy::new(PolicyDocument::new(statements))
-            .description(format!(
-                "Exactly the calls of the {name} workflow, on its resources"
-            ))
-            .attach_to(role.role_name()),
-    );
-    let mut unscoped: Vec<Statement> = definition.unscoped_statement().into_iter().collect();
-    unscoped.push(
-        Statement::allow(
-            "DeliverExecutionLogs",
-            &[
-                "logs:CreateLogDelivery",
-                "logs:DeleteLogDelivery",
-                "logs:DescribeLogGroups",
-                "logs:DescribeResourcePolicies",
-                "logs:GetLogDelivery",
-                "logs:ListLogDeliveries",
-                "logs:PutResourcePolicy",
-                "logs:UpdateLogDelivery",
-            ],
-        )
-        .resource("*"),
-    );
-    unscoped.push(
-        Statement::allow(
-            "SendTraces",
-            &[
-                "xray:GetSamplingRules",
-                "xray:GetSamplingTargets",
-                "xray:PutTelemetryRecords",
-                "xray:PutTraceSegments",
-            ],
-        )
-        .resource("*"),
-    );
-    let mut reasons: Vec<&str> = definition
-        .unscoped_actions()
-        .iter()
-        .map(|a| a.reason)
-        .collect();
-    reasons.push(
-        "CloudWatch Logs authorizes the log-delivery actions Step Functions logging needs only on all resources",
-    );
-    reasons.push(
-        "X-Ray authorizes sending trace segments and reading sampling rules only on all resources",
-    );
-    let reason = reasons.join("; ");
-    let unscoped_policy = stack.add_with(
-        Layer::Orchestration,
-        &format!("{purpose} unscoped policy"),
-        ManagedPolicy::new(PolicyDocument::new(unscoped))
-            .description(format!(
-                "Actions of the {name} workflow that AWS authorizes only on *"
-            ))
-            .attach_to(role.role_name()),
-        Attributes::new().suppress_guard_rule("MIGEN_IAM_NO_WILDCARD_ACTIONS", &reason),
-    );
-
     // The role encrypts execution data through Step Functions; CloudWatch Logs' delivery service reads it to
     // write the execution log (Step Functions developer guide, encryption at rest).
     stack.use_key_via("states");
@@ -339,6 +269,30 @@ pub fn workflow(
         ))
         .tracing_configuration(TracingConfiguration::new().enabled(true))
         .encryption_configuration(EncryptionConfiguration::customer_managed_key(key));
+    // The role holds exactly what the configured machine needs: the definition's calls, encryption of execution
+    // data with the stack's key, log delivery and tracing.
+    let policies = definition.execution_policies(&state_machine);
+    let policy = stack.add(
+        Layer::Orchestration,
+        &format!("{purpose} policy"),
+        ManagedPolicy::new(PolicyDocument::new(policies.scoped))
+            .description(format!(
+                "Exactly the calls of the {name} workflow, on its resources"
+            ))
+            .attach_to(role.role_name()),
+    );
+    let reason = policies.reasons.join("; ");
+    let unscoped_policy = stack.add_with(
+        Layer::Orchestration,
+        &format!("{purpose} unscoped policy"),
+        ManagedPolicy::new(PolicyDocument::new(policies.unscoped))
+            .description(format!(
+                "Actions of the {name} workflow that AWS authorizes only on *"
+            ))
+            .attach_to(role.role_name()),
+        Attributes::new().suppress_guard_rule("MIGEN_IAM_NO_WILDCARD_ACTIONS", &reason),
+    );
+
     let handle = stack.add_named_with(
         Layer::Orchestration,
         &format!("{purpose} state machine"),
