@@ -136,7 +136,7 @@ class Mapper:
                 return "crate::cfn::Expr"
             return "serde_json::Value"
         if kind == "string" and isinstance(node.get("enum"), list) and node["enum"]:
-            return self.enum(pascal(hint), node["enum"])
+            return self.enum(pascal(hint), node["enum"], pascal(path.split("/")[0]))
         if kind == "string":
             return "crate::cfn::Expr"
         if kind == "integer":
@@ -162,13 +162,20 @@ class Mapper:
             return "serde_json::Value"
         return "serde_json::Value"
 
-    def enum(self, name: str, values: list[str]) -> str:
+    def enum(self, name: str, values: list[str], owner: str) -> str:
         """A string property CloudFormation allows only some values of: an enum, so another value does not
-        compile. Named for the property, or for its owner too when another property of the type has its name."""
-        if name in self.nested or (name in self.enums and self.enums[name] != values):
-            name = f"{name}Value"
-        self.enums[name] = values
-        return f"{self.module}::{name}"
+        compile. Named for the property; properties of that name with the same values (in any order) share it.
+        One with other values is `…Value`, and when that is taken by yet other values (an S3 lifecycle rule's
+        `Status` is not a versioning configuration's) it is named for its owner too."""
+        for candidate in (name, f"{name}Value", f"{owner}{name}"):
+            if candidate in self.nested:
+                continue
+            if candidate not in self.enums:
+                self.enums[candidate] = values
+                return f"{self.module}::{candidate}"
+            if sorted(self.enums[candidate]) == sorted(values):
+                return f"{self.module}::{candidate}"
+        sys.exit(f"scripts/resource-types: no free name for the enum of {owner}/{name} in {self.spec.type_name}")
 
     def struct(self, name: str, node: Json) -> str:
         if name == self.spec.struct:
@@ -218,14 +225,29 @@ def variant(value: str) -> str:
     return out if out[:1].isalpha() else f"V{out}"
 
 
+def variants(name: str, values: list[str]) -> list[str]:
+    """Each value's variant. Values that differ only in case (S3 takes both `GLACIER` and `Glacier`) keep their
+    own spelling, so each has a variant."""
+    names = [variant(v) for v in values]
+    out: list[str] = []
+    for value, v in zip(values, names, strict=True):
+        if names.count(v) > 1:
+            v = re.sub(r"[^A-Za-z0-9]", "", value)
+            v = v if v[:1].isalpha() else f"V{v}"
+        out.append(v)
+    if len(set(out)) != len(out):
+        sys.exit(f"scripts/resource-types: the values of {name} give the same variant twice: {values}")
+    return out
+
+
 def write_enum(w: Any, name: str, values: list[str], indent: str) -> None:
     w(f"{indent}/// The values CloudFormation allows for this property.")
     w(f"{indent}#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]")
     w(f"{indent}pub enum {name} {{")
-    for value in values:
+    for value, v in zip(values, variants(name, values), strict=True):
         w(f"{indent}    /// `{value}`.")
         w(f'{indent}    #[serde(rename = "{value}")]')
-        w(f"{indent}    {variant(value)},")
+        w(f"{indent}    {v},")
     w(f"{indent}}}")
     w("")
 
@@ -313,7 +335,7 @@ def resource_schema(type_name: str) -> Json:
 
 def tag_form(schema: Json) -> str | None:
     tagging = schema.get("tagging", {})
-    if not tagging.get("taggable", False) or "Tags" not in schema.get("properties", {}):
+    if not tagging.get("taggable", True) or "Tags" not in schema.get("properties", {}):
         return None
     tags = schema["properties"]["Tags"]
     return "list" if tags.get("type") == "array" or "items" in tags else "map"

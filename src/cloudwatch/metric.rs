@@ -377,7 +377,7 @@ mod tests {
         let task = template.add_named(
             LogicalId::verbatim("Task"),
             "TASKRESOURCEID",
-            ReplicationTask::new(
+            ReplicationTask::between(
                 MigrationType::Cdc,
                 instance.replication_instance_arn(),
                 Expr::lit("source"),

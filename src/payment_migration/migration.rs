@@ -140,9 +140,9 @@ fn replication_instance(
                 .private_subnets
                 .iter()
                 .map(Handle::subnet_id)
-                .collect(),
+                .collect::<Vec<_>>(),
         )
-        .replication_subnet_group_identifier(identifier.to_string()),
+        .replication_subnet_group_identifier(identifier),
         Attributes::new().depends_on(roles_ready),
     );
     // A Multi-AZ standby sits in another AZ, so each subnet holds one of the pair at most.
@@ -187,7 +187,7 @@ fn source_database(stack: &mut Stack, databases: &Databases) -> Database {
                     .add(
                         Layer::Migration,
                         "source ca certificate",
-                        Certificate::pem(pem.clone())
+                        Certificate::new(pem.clone())
                             .certificate_identifier(stack.name("source ca")),
                     )
                     .certificate_arn()
@@ -278,7 +278,7 @@ fn replication_task(
         Layer::Migration,
         &format!("{purpose} task"),
         id.clone(),
-        ReplicationTask::new(
+        ReplicationTask::between(
             kind,
             instance.replication_instance_arn(),
             source.endpoint_arn(),

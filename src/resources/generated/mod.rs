@@ -5,6 +5,7 @@
 pub mod apigateway;
 pub mod apigatewayv2;
 pub mod cloudformation;
+pub mod dms;
 pub mod ec2;
 pub mod elasticloadbalancingv2;
 pub mod iam;
@@ -12,6 +13,7 @@ pub mod kms;
 pub mod lambda;
 pub mod logs;
 pub mod rds;
+pub mod s3;
 pub mod secretsmanager;
 pub mod sns;
 pub mod ssm;
