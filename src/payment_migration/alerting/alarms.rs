@@ -123,7 +123,7 @@ fn gates(stack: &mut Stack, forward: &DmsTask, reverse: &DmsTask) -> (Named<Alar
     let env = stack.env;
     let threshold = f64::from(env.migration.max_cdc_latency_seconds);
     let gate = |direction: &str, task: &DmsTask| {
-        Alarm::new(
+        Alarm::watching(
             format!(
                 "Gate read by the workflows, not paged: OK once the {direction} DMS task's CDC latency (source plus \
                  target) has stayed at or under {} s for {GATE_MINUTES} minutes. Missing data is breaching: a task \

@@ -53,7 +53,7 @@ pub fn paging_alarm(
     condition: AlarmCondition,
     missing: TreatMissingData,
 ) -> Named<Alarm> {
-    let alarm = Alarm::new(description, metric, condition, missing).notify(topic);
+    let alarm = Alarm::watching(description, metric, condition, missing).notify(topic);
     let name = stack.name(purpose);
     stack.add_alarm(&format!("{purpose} alarm"), name, alarm)
 }
@@ -99,7 +99,7 @@ pub const GLOBAL_LAG_ALARM_MILLISECONDS: u32 = 60_000;
 /// publishes, so it is measured (and alarms to the region's own topic) there.
 pub fn secondary(stack: &mut Stack, notification: &Notification, cluster: &Named<DbCluster>) {
     let metric = Metric::aurora_global_replication_lag(cluster);
-    let alarm = Alarm::new(
+    let alarm = Alarm::watching(
         format!(
             "The global database has replicated to {} more than {} s late for 5 minutes: a failover to this region \
              would lose that much. Missing data is breaching: a secondary cluster reports its lag every minute, so \

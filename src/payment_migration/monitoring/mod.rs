@@ -63,7 +63,7 @@ pub fn finish(
     let resource = stack.add(
         Layer::Monitoring,
         "dashboard",
-        Dashboard::new(Expr::lit(&name), embedded),
+        Dashboard::named(Expr::lit(&name), embedded),
     );
     stack.add_artifact(DASHBOARD_FILE, resolved);
     stack.template.output(

@@ -5,6 +5,7 @@
 pub mod apigateway;
 pub mod apigatewayv2;
 pub mod cloudformation;
+pub mod cloudwatch;
 pub mod dms;
 pub mod ec2;
 pub mod elasticloadbalancingv2;
