@@ -69,6 +69,7 @@ class Prop:
     required: bool
     description: str | None
     allowed: str | None = None
+    fixed: str | None = None
 
 
 @dataclass
@@ -89,6 +90,8 @@ class TypeSpec:
     extra_attributes: list[str]
     checks: dict[str, str]
     omit: list[str]
+    fixed: dict[str, str] = field(default_factory=dict)
+    values: dict[str, list[str]] = field(default_factory=dict)
     nested: list[Struct] = field(default_factory=list)
 
 
@@ -102,6 +105,8 @@ class Mapper:
         self.module = module
         self.nested: dict[str, Struct] = {}
         self.enums: dict[str, list[str]] = {}
+        # Enums of types.toml's `values`: what migen allows, fewer values than CloudFormation.
+        self.restricted: set[str] = set()
         self.pending: list[tuple[str, Json]] = []
 
     def definition(self, ref: str) -> tuple[str, Json]:
@@ -119,6 +124,10 @@ class Mapper:
     def rust(self, node: Json, path: str, hint: str) -> str:
         if path in self.spec.overrides:
             return self.spec.overrides[path]
+        if path in self.spec.values:
+            rust = self.enum(pascal(hint), self.spec.values[path], pascal(path.split("/")[0]))
+            self.restricted.add(rust.rsplit("::", 1)[1])
+            return rust
         if "$ref" in node:
             name, target = self.definition(node["$ref"])
             if "Tag" in name and is_tag(target):
@@ -199,7 +208,9 @@ class Mapper:
             path = f"{owner}/{name}"
             rust = self.rust(sub, path, name)
             bound = self.spec.checks.get(path) or allowed(sub, rust)
-            out.append(Prop(name, rust, name in required, sub.get("description"), bound))
+            fixed = self.spec.fixed.get(path)
+            # A fixed property is always present: it leads with the required ones, but is no constructor argument.
+            out.append(Prop(name, rust, name in required or fixed is not None, sub.get("description"), bound, fixed))
         # Required first, each group in the schema's order: what a resource must have leads its properties.
         return [p for p in out if p.required] + [p for p in out if not p.required]
 
@@ -240,8 +251,12 @@ def variants(name: str, values: list[str]) -> list[str]:
     return out
 
 
-def write_enum(w: Any, name: str, values: list[str], indent: str) -> None:
-    w(f"{indent}/// The values CloudFormation allows for this property.")
+def write_enum(w: Any, name: str, values: list[str], indent: str, restricted: bool = False) -> None:
+    if restricted:
+        w(f"{indent}/// The values migen allows for this property, fewer than CloudFormation does (src/resources/types.toml")
+        w(f"{indent}/// says why).")
+    else:
+        w(f"{indent}/// The values CloudFormation allows for this property.")
     w(f"{indent}#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]")
     w(f"{indent}pub enum {name} {{")
     for value, v in zip(values, variants(name, values), strict=True):
@@ -284,22 +299,27 @@ def write_struct(w: Any, s: Struct, indent: str, tags: str | None = None, head: 
     w(f"{indent}}}")
     w("")
     w(f"{indent}impl {s.name} {{")
-    required = [p for p in s.props if p.required]
+    required = [p for p in s.props if p.required and p.fixed is None]
+    fixed = [p for p in s.props if p.fixed is not None]
     if required:
         w(f"{indent}    /// A `{s.name}` with the properties CloudFormation (or migen's policy) requires:")
         w(f"{indent}    /// {', '.join('`' + p.name + '`' for p in required)}.")
     else:
         w(f"{indent}    /// A `{s.name}` with none of its optional properties set.")
+    if fixed:
+        w(f"{indent}    ///")
+        said = ", ".join(f"`{p.name}` is `{p.fixed}`" for p in fixed)
+        w(f"{indent}    /// Always, with no setter to undo it: {said} (src/resources/types.toml says why).")
     args = ", ".join(f"{snake(p.name)}: impl Into<{field_type(p, tags)}>" for p in required)
     w(f"{indent}    pub fn new({args}) -> Self {{")
     w(f"{indent}        {s.name} {{")
     for p in s.props:
-        value = f"{snake(p.name)}.into()" if p.required else "None"
+        value = p.fixed if p.fixed is not None else f"{snake(p.name)}.into()" if p.required else "None"
         w(f"{indent}            {snake(p.name)}: {value},")
     w(f"{indent}        }}")
     w(f"{indent}    }}")
     for p in s.props:
-        if p.name == "Tags" and tags:
+        if (p.name == "Tags" and tags) or p.fixed is not None:
             continue
         rust = field_type(p, tags)
         w("")
@@ -356,6 +376,9 @@ def generate_service(module: str, specs: list[TypeSpec], formats: dict[str, str]
         mapper = Mapper(spec, schema, formats, sub)
         tags = tag_form(schema)
         top = Struct(spec.struct, None, mapper.props(schema, spec.struct))
+        fixed = {f"{s.name}/{p.name}" for s in [top, *mapper.nested.values()] for p in s.props if p.fixed}
+        for path in set(spec.fixed) - fixed:
+            sys.exit(f"src/resources/types.toml: {spec.type_name} fixes {path!r}, which is no property of it")
         head = [f"/// `{spec.type_name}`.", "///", *doc(schema.get("description"), "", f"`{spec.type_name}`.")]
         atts = attributes(spec, schema)
         if spec.ref:
@@ -376,7 +399,7 @@ def generate_service(module: str, specs: list[TypeSpec], formats: dict[str, str]
                 write_struct(w, s, "    ")
                 w("")
             for name, values in sorted(mapper.enums.items()):
-                write_enum(w, name, values, "    ")
+                write_enum(w, name, values, "    ", name in mapper.restricted)
             w("}")
             w("")
         opening = f'crate::resource_type!({spec.struct}, "{spec.type_name}", tags: {tags or "none"}'
@@ -465,15 +488,82 @@ def load_config() -> tuple[dict[str, list[TypeSpec]], dict[str, str], list[Slot]
             extra_attributes=entry.get("attributes", []),
             checks=entry.get("checks", {}),
             omit=entry.get("omit", []),
+            fixed=entry.get("fixed", {}),
+            values=entry.get("values", {}),
         )
         by_module.setdefault(module, []).append(spec)
     return by_module, formats, slots
 
 
+CATALOG_HEAD = """//! Generated by `scripts/resource-types` from the resource schemas of cfn-lint {version} and
+//! src/resources/types.toml: do not edit. The one list of the resource types migen emits, with what their schemas
+//! say beyond the properties: the catalogue CI compares with CloudFormation's schemas in every region, and the
+//! create-only properties `migen diff` reports as replacements.
+
+use schemars::Schema;
+
+use crate::cfn::Resource;
+
+/// One resource type migen can emit: its CloudFormation type name, whether it is tagged, the attributes
+/// `Fn::GetAtt` can read, and the JSON Schema of every property its struct can serialize. CI compares this
+/// catalogue with CloudFormation's own schemas.
+pub struct CatalogEntry {{
+    /// The CloudFormation type name, e.g. `AWS::EC2::VPC`, by which CI finds the type's schema in each region.
+    pub type_name: &'static str,
+    /// Whether migen sets `Tags` on the type; CI checks it against whether CloudFormation's schema has `Tags`.
+    pub taggable: bool,
+    /// The `Fn::GetAtt` attributes the type's handle has accessors for; each must be one CloudFormation declares.
+    pub attributes: &'static [&'static str],
+    /// Everything the struct can serialize, so a property CloudFormation does not know fails CI, not a deploy.
+    pub schema: Schema,
+}}
+
+fn entry<R: Resource>() -> CatalogEntry {{
+    CatalogEntry {{
+        type_name: R::TYPE,
+        taggable: R::taggable(),
+        attributes: R::ATTRIBUTES,
+        schema: schemars::schema_for!(R),
+    }}
+}}
+
+/// Every resource type migen emits, sorted by type name.
+pub fn catalog() -> Vec<CatalogEntry> {{
+    vec![
+{entries}    ]
+}}
+
+/// The properties whose change makes CloudFormation replace a resource of the type (`createOnlyProperties` of its
+/// schema, as paths below `/properties/` joined with `/`); empty for a type migen does not emit.
+pub fn create_only(type_name: &str) -> &'static [&'static str] {{
+    CREATE_ONLY
+        .binary_search_by(|(t, _)| (*t).cmp(type_name))
+        .map(|i| CREATE_ONLY[i].1)
+        .unwrap_or(&[])
+}}
+
+/// `(type, create-only property paths)`, sorted by type.
+#[rustfmt::skip]
+const CREATE_ONLY: &[(&str, &[&str])] = &[
+{create_only}];
+"""
+
+
+def generate_catalog(by_module: dict[str, list[TypeSpec]]) -> str:
+    specs = sorted(((spec, m) for m, specs in by_module.items() for spec in specs), key=lambda x: x[0].type_name)
+    entries = "".join(f"        entry::<super::{m}::{spec.struct}>(),\n" for spec, m in specs)
+    rows = []
+    for spec, _ in specs:
+        paths = sorted(p.removeprefix("/properties/") for p in resource_schema(spec.type_name).get("createOnlyProperties", []))
+        rows.append(f"    ({json.dumps(spec.type_name)}, &[{', '.join(json.dumps(p) for p in paths)}]),\n")
+    return CATALOG_HEAD.format(version=CFN_LINT_VERSION, entries=entries, create_only="".join(rows))
+
+
 def generate() -> dict[str, str]:
     by_module, formats, slots = load_config()
     files = {f"{m}.rs": generate_service(m, specs, formats, slots) for m, specs in sorted(by_module.items())}
-    mods = "".join(f"pub mod {m};\n" for m in sorted(by_module))
+    files["catalog.rs"] = generate_catalog(by_module)
+    mods = "".join(f"pub mod {m};\n" for m in sorted([*by_module, "catalog"]))
     files["mod.rs"] = (
         "//! Generated by `scripts/resource-types`: do not edit. The resource types of every service module, each\n"
         "//! property written once from CloudFormation's schema; the service modules re-export them and add the\n"

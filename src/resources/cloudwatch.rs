@@ -107,7 +107,8 @@ pub enum AlarmMetric {
 pub struct AlarmCondition {
     /// How the statistic is compared with `threshold`: `>` or `>=`, or `<` or `<=` for metrics whose fall is the
     /// trouble. A statistic equal to the threshold breaches only the `…OrEqualTo…` operators. The anomaly-detection
-    /// band operators compare with a band, not a threshold, and are refused.
+    /// band operators are not offered (types.toml's `values`): they compare with a band named by
+    /// `ThresholdMetricId`, which CloudFormation refuses beside the `Threshold` every alarm here has.
     pub comparison: ComparisonOperator,
     /// In the unit of the statistic: seconds of lag, percent of CPU, a count per period.
     pub threshold: f64,
@@ -153,28 +154,12 @@ impl Alarm {
     /// `Ignore` leaves the alarm in whatever state it is in; `Missing`, CloudWatch's default, leaves missing points
     /// out of the evaluation and goes to `INSUFFICIENT_DATA`, which pages nobody, when every point of the range is
     /// missing.
-    ///
-    /// # Panics
-    ///
-    /// When `condition.comparison` is an anomaly-detection band operator (`GreaterThanUpperThreshold`,
-    /// `LessThanLowerThreshold`, `LessThanLowerOrGreaterThanUpperThreshold`): those compare with a band named by
-    /// `ThresholdMetricId`, which CloudFormation refuses beside the `Threshold` every alarm here has.
     pub fn watching(
         alarm_description: impl Into<String>,
         metric: AlarmMetric,
         condition: AlarmCondition,
         treat_missing_data: TreatMissingData,
     ) -> Self {
-        assert!(
-            !matches!(
-                condition.comparison,
-                ComparisonOperator::GreaterThanUpperThreshold
-                    | ComparisonOperator::LessThanLowerThreshold
-                    | ComparisonOperator::LessThanLowerOrGreaterThanUpperThreshold
-            ),
-            "{:?} compares with an anomaly-detection band, not with a threshold",
-            condition.comparison
-        );
         let base = Alarm::new(
             alarm_description,
             condition.comparison,

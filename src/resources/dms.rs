@@ -27,9 +27,33 @@
 //! - [`MigrationType`] cannot change without replacing the task; CloudFormation creates a task but does not start
 //!   it. The handle's [`replication_task_arn`](crate::cfn::Handle#method.replication_task_arn) is what
 //!   `StartReplicationTask` and the other DMS task calls take.
+//!
+//! A replication instance is never publicly accessible: `PubliclyAccessible` is fixed to `false` by the type
+//! (types.toml's `fixed`), so there is no setter that could make it public:
+//!
+//! ```compile_fail
+//! use migen::cfn::Expr;
+//! use migen::resources::dms::ReplicationInstance;
+//! use migen::resources::kms::KeyArn;
+//!
+//! let key = KeyArn::existing(Expr::lit("arn:aws:kms:ap-southeast-1:123456789012:key/x"));
+//! let _ = ReplicationInstance::private("dms.t3.medium", key, Expr::lit("group"), vec![])
+//!     .publicly_accessible(true);
+//! ```
+//!
+//! An endpoint's TLS is `require` or `verify-full` ([`SslMode`], types.toml's `values`): `none` does not compile.
+//!
+//! ```compile_fail
+//! use migen::cfn::Expr;
+//! use migen::resources::dms::{Endpoint, EndpointType, SslMode};
+//! use migen::resources::kms::KeyArn;
+//!
+//! let key = KeyArn::existing(Expr::lit("arn:aws:kms:ap-southeast-1:123456789012:key/x"));
+//! let _ = Endpoint::new(EndpointType::Source, "postgres", key, SslMode::Require).ssl_mode(Expr::lit("none"));
+//! ```
 
 pub use super::generated::dms::*;
-pub use endpoint::PostgreSqlSettings;
+pub use endpoint::{EndpointType, PostgreSqlSettings, SslMode};
 pub use replication_task::MigrationType;
 
 use crate::cfn::Expr;
@@ -45,49 +69,7 @@ impl ReplicationInstance {
         subnet_group: Expr,
         vpc_security_group_ids: Vec<Expr>,
     ) -> Self {
-        ReplicationInstance::new(
-            kms_key_id,
-            false,
-            class,
-            subnet_group,
-            vpc_security_group_ids,
-        )
-    }
-}
-
-/// TLS between the replication instance and a database (`SslMode`). `none` is not offered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SslMode {
-    /// Encrypted, server certificate not verified.
-    Require,
-    /// Encrypted, certificate chain and host name verified against the endpoint's CA certificate.
-    VerifyFull,
-}
-
-impl From<SslMode> for Expr {
-    fn from(value: SslMode) -> Expr {
-        Expr::lit(match value {
-            SslMode::Require => "require",
-            SslMode::VerifyFull => "verify-full",
-        })
-    }
-}
-
-/// Which side of a task an [`Endpoint`] is (`EndpointType`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EndpointType {
-    /// Read by tasks; as a CDC source, PostgreSQL needs logical replication enabled.
-    Source,
-    /// Written by tasks.
-    Target,
-}
-
-impl From<EndpointType> for Expr {
-    fn from(value: EndpointType) -> Expr {
-        Expr::lit(match value {
-            EndpointType::Source => "source",
-            EndpointType::Target => "target",
-        })
+        ReplicationInstance::new(kms_key_id, class, subnet_group, vpc_security_group_ids)
     }
 }
 

@@ -38,6 +38,6 @@ impl Key {
     /// A symmetric encryption key that rotates yearly. Rotation is a constructor decision, not an option, because
     /// PCI DSS 3.6.4 asks for cryptoperiods and cfn-guard's `CMK_BACKING_KEY_ROTATION_ENABLED` checks it.
     pub fn rotating(key_policy: PolicyDocument) -> Self {
-        Key::new(true, key_policy)
+        Key::new(key_policy)
     }
 }

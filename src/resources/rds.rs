@@ -33,7 +33,6 @@ impl DbCluster {
             "aurora-postgresql",
             engine_version.into(),
             kms_key_id,
-            true,
             vpc_security_group_ids,
         )
     }
@@ -72,7 +71,6 @@ impl DbInstance {
             db_cluster_identifier,
             db_instance_class.into(),
             "aurora-postgresql",
-            false,
         )
     }
 

@@ -2,7 +2,16 @@
 //! are generated (in `src/resources/generated/s3.rs`); the opinion on top of them is written here.
 //!
 //! Every bucket is built by [`Bucket::private_versioned`]: encrypted, versioned, blocked from public access and
-//! without ACLs. What to know when using the rest:
+//! without ACLs. The four blocks of [`PublicAccessBlockConfiguration`] are fixed on by the type (types.toml's
+//! `fixed`), with no setter that could turn one off:
+//!
+//! ```compile_fail
+//! use migen::resources::s3::PublicAccessBlockConfiguration;
+//!
+//! let _ = PublicAccessBlockConfiguration::new().block_public_policy(false);
+//! ```
+//!
+//! What to know when using the rest:
 //!
 //! - [`Bucket::bucket_name`]: a fixed name, unique across all AWS accounts of the partition (3 to 63 lowercase
 //!   letters, digits, dots and hyphens); CloudFormation generates one otherwise. Changing it replaces the bucket.
@@ -55,17 +64,6 @@ impl BucketEncryption {
                 ServerSideEncryptionByDefault::new(SSEAlgorithm::Aes256),
             ),
         ])
-    }
-}
-
-impl PublicAccessBlockConfiguration {
-    /// All four blocks on: nothing in a bucket can be made public by an ACL or a policy.
-    pub fn all() -> Self {
-        PublicAccessBlockConfiguration::new()
-            .block_public_acls(true)
-            .block_public_policy(true)
-            .ignore_public_acls(true)
-            .restrict_public_buckets(true)
     }
 }
 
@@ -139,7 +137,8 @@ impl Bucket {
         Bucket::new(
             encryption,
             OwnershipControls::new(vec![owner_enforced]),
-            PublicAccessBlockConfiguration::all(),
+            // All four blocks on, fixed by the type (types.toml).
+            PublicAccessBlockConfiguration::new(),
             VersioningConfiguration::new(StatusValue::Enabled),
         )
     }

@@ -1,7 +1,7 @@
 //! The change report: two renders of one template compared resource by resource, as CloudFormation would carry
 //! the change out, without credentials or a deployed stack.
 //!
-//! - A resource whose type changed, or whose create-only property changed ([`super::create_only`], from
+//! - A resource whose type changed, or whose create-only property changed ([`crate::resources::create_only`], from
 //!   CloudFormation's own schemas), is **replaced**: a new one is created and the old one deleted.
 //! - A replacement changes the resource's physical id, so a resource that names it in a create-only property
 //!   (`Ref`, `Fn::GetAtt`, `Fn::Sub`) is replaced in turn; the report says because of what.
@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
-use super::create_only::CREATE_ONLY;
 use super::references;
+use crate::resources::create_only;
 
 /// A template as the report reads it.
 #[derive(Clone, Debug, Default)]
@@ -238,14 +238,6 @@ pub fn holds(type_name: &str) -> Option<&'static str> {
         }
         _ => return None,
     })
-}
-
-fn create_only(type_name: &str) -> &'static [&'static str] {
-    CREATE_ONLY
-        .iter()
-        .find(|(t, _)| *t == type_name)
-        .map(|(_, paths)| *paths)
-        .unwrap_or(&[])
 }
 
 /// The value at a create-only path (`A` or `A/B`); `None` when absent.

@@ -30,7 +30,7 @@ pub fn commercial_regions() -> impl Iterator<Item = &'static str> {
 }
 
 /// The types among `types` that `region` does not offer, in the order given, each once. Only the types in
-/// src/spec/aws_data.types are known (every type migen emits is), and only in a commercial region: for any other
+/// src/resources/types.toml are known (every type migen emits), and only in a commercial region: for any other
 /// type or region the answer is empty, so check [`region`] first.
 pub fn unavailable_types<'a>(
     region: &str,

@@ -867,7 +867,8 @@ pub mod alarm {
         )
     }
 
-    /// The values CloudFormation allows for this property.
+    /// The values migen allows for this property, fewer than CloudFormation does (src/resources/types.toml
+    /// says why).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
     pub enum ComparisonOperator {
         /// `GreaterThanOrEqualToThreshold`.
@@ -876,21 +877,12 @@ pub mod alarm {
         /// `GreaterThanThreshold`.
         #[serde(rename = "GreaterThanThreshold")]
         GreaterThanThreshold,
-        /// `GreaterThanUpperThreshold`.
-        #[serde(rename = "GreaterThanUpperThreshold")]
-        GreaterThanUpperThreshold,
-        /// `LessThanLowerOrGreaterThanUpperThreshold`.
-        #[serde(rename = "LessThanLowerOrGreaterThanUpperThreshold")]
-        LessThanLowerOrGreaterThanUpperThreshold,
-        /// `LessThanLowerThreshold`.
-        #[serde(rename = "LessThanLowerThreshold")]
-        LessThanLowerThreshold,
-        /// `LessThanOrEqualToThreshold`.
-        #[serde(rename = "LessThanOrEqualToThreshold")]
-        LessThanOrEqualToThreshold,
         /// `LessThanThreshold`.
         #[serde(rename = "LessThanThreshold")]
         LessThanThreshold,
+        /// `LessThanOrEqualToThreshold`.
+        #[serde(rename = "LessThanOrEqualToThreshold")]
+        LessThanOrEqualToThreshold,
     }
 
     /// The values CloudFormation allows for this property.

@@ -127,17 +127,18 @@ pub struct ReplicationInstance {
 
 impl ReplicationInstance {
     /// A `ReplicationInstance` with the properties CloudFormation (or migen's policy) requires:
-    /// `KmsKeyId`, `PubliclyAccessible`, `ReplicationInstanceClass`, `ReplicationSubnetGroupIdentifier`, `VpcSecurityGroupIds`.
+    /// `KmsKeyId`, `ReplicationInstanceClass`, `ReplicationSubnetGroupIdentifier`, `VpcSecurityGroupIds`.
+    ///
+    /// Always, with no setter to undo it: `PubliclyAccessible` is `false` (src/resources/types.toml says why).
     pub fn new(
         kms_key_id: impl Into<crate::resources::slot::KeyArn>,
-        publicly_accessible: impl Into<bool>,
         replication_instance_class: impl Into<crate::cfn::Expr>,
         replication_subnet_group_identifier: impl Into<crate::cfn::Expr>,
         vpc_security_group_ids: impl Into<Vec<crate::cfn::Expr>>,
     ) -> Self {
         ReplicationInstance {
             kms_key_id: kms_key_id.into(),
-            publicly_accessible: publicly_accessible.into(),
+            publicly_accessible: false,
             replication_instance_class: replication_instance_class.into(),
             replication_subnet_group_identifier: replication_subnet_group_identifier.into(),
             vpc_security_group_ids: vpc_security_group_ids.into(),
@@ -159,12 +160,6 @@ impl ReplicationInstance {
     /// Sets `KmsKeyId`.
     pub fn kms_key_id(mut self, value: impl Into<crate::resources::slot::KeyArn>) -> Self {
         self.kms_key_id = value.into();
-        self
-    }
-
-    /// Sets `PubliclyAccessible`.
-    pub fn publicly_accessible(mut self, value: impl Into<bool>) -> Self {
-        self.publicly_accessible = value.into();
         self
     }
 
@@ -283,13 +278,13 @@ crate::physical_name!(
 #[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct Endpoint {
     #[serde(rename = "EndpointType")]
-    pub(crate) endpoint_type: crate::cfn::Expr,
+    pub(crate) endpoint_type: endpoint::EndpointType,
     #[serde(rename = "EngineName")]
     pub(crate) engine_name: crate::cfn::Expr,
     #[serde(rename = "KmsKeyId")]
     pub(crate) kms_key_id: crate::resources::slot::KeyArn,
     #[serde(rename = "SslMode")]
-    pub(crate) ssl_mode: crate::cfn::Expr,
+    pub(crate) ssl_mode: endpoint::SslMode,
     #[serde(rename = "CertificateArn", skip_serializing_if = "Option::is_none")]
     pub(crate) certificate_arn: Option<crate::cfn::Expr>,
     #[serde(rename = "DatabaseName", skip_serializing_if = "Option::is_none")]
@@ -357,10 +352,10 @@ impl Endpoint {
     /// A `Endpoint` with the properties CloudFormation (or migen's policy) requires:
     /// `EndpointType`, `EngineName`, `KmsKeyId`, `SslMode`.
     pub fn new(
-        endpoint_type: impl Into<crate::cfn::Expr>,
+        endpoint_type: impl Into<endpoint::EndpointType>,
         engine_name: impl Into<crate::cfn::Expr>,
         kms_key_id: impl Into<crate::resources::slot::KeyArn>,
-        ssl_mode: impl Into<crate::cfn::Expr>,
+        ssl_mode: impl Into<endpoint::SslMode>,
     ) -> Self {
         Endpoint {
             endpoint_type: endpoint_type.into(),
@@ -397,7 +392,7 @@ impl Endpoint {
     }
 
     /// The type of endpoint. Valid values are source and target.
-    pub fn endpoint_type(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
+    pub fn endpoint_type(mut self, value: impl Into<endpoint::EndpointType>) -> Self {
         self.endpoint_type = value.into();
         self
     }
@@ -416,7 +411,7 @@ impl Endpoint {
     }
 
     /// The Secure Sockets Layer (SSL) mode to use for the SSL connection. The default is none.
-    pub fn ssl_mode(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
+    pub fn ssl_mode(mut self, value: impl Into<endpoint::SslMode>) -> Self {
         self.ssl_mode = value.into();
         self
     }
@@ -3419,6 +3414,30 @@ pub mod endpoint {
             self.secrets_manager_secret_id = Some(value.into());
             self
         }
+    }
+
+    /// The values migen allows for this property, fewer than CloudFormation does (src/resources/types.toml
+    /// says why).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+    pub enum EndpointType {
+        /// `source`.
+        #[serde(rename = "source")]
+        Source,
+        /// `target`.
+        #[serde(rename = "target")]
+        Target,
+    }
+
+    /// The values migen allows for this property, fewer than CloudFormation does (src/resources/types.toml
+    /// says why).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+    pub enum SslMode {
+        /// `require`.
+        #[serde(rename = "require")]
+        Require,
+        /// `verify-full`.
+        #[serde(rename = "verify-full")]
+        VerifyFull,
     }
 }
 

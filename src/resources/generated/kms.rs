@@ -55,13 +55,12 @@ pub struct Key {
 
 impl Key {
     /// A `Key` with the properties CloudFormation (or migen's policy) requires:
-    /// `EnableKeyRotation`, `KeyPolicy`.
-    pub fn new(
-        enable_key_rotation: impl Into<bool>,
-        key_policy: impl Into<crate::resources::policy::PolicyDocument>,
-    ) -> Self {
+    /// `KeyPolicy`.
+    ///
+    /// Always, with no setter to undo it: `EnableKeyRotation` is `true` (src/resources/types.toml says why).
+    pub fn new(key_policy: impl Into<crate::resources::policy::PolicyDocument>) -> Self {
         Key {
-            enable_key_rotation: enable_key_rotation.into(),
+            enable_key_rotation: true,
             key_policy: key_policy.into(),
             bypass_policy_lockout_safety_check: None,
             description: None,
@@ -74,13 +73,6 @@ impl Key {
             rotation_period_in_days: None,
             tags: None,
         }
-    }
-
-    /// Enables automatic rotation of the key material for the specified KMS key. By default, automatic key rotation
-    /// is not enabled.
-    pub fn enable_key_rotation(mut self, value: impl Into<bool>) -> Self {
-        self.enable_key_rotation = value.into();
-        self
     }
 
     /// The key policy to attach to the KMS key.

@@ -4,6 +4,7 @@
 
 pub mod apigateway;
 pub mod apigatewayv2;
+pub mod catalog;
 pub mod cloudformation;
 pub mod cloudwatch;
 pub mod dms;

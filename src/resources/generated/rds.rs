@@ -362,13 +362,14 @@ pub struct DbCluster {
 
 impl DbCluster {
     /// A `DbCluster` with the properties CloudFormation (or migen's policy) requires:
-    /// `DBSubnetGroupName`, `Engine`, `EngineVersion`, `KmsKeyId`, `StorageEncrypted`, `VpcSecurityGroupIds`.
+    /// `DBSubnetGroupName`, `Engine`, `EngineVersion`, `KmsKeyId`, `VpcSecurityGroupIds`.
+    ///
+    /// Always, with no setter to undo it: `StorageEncrypted` is `true` (src/resources/types.toml says why).
     pub fn new(
         db_subnet_group_name: impl Into<crate::cfn::Expr>,
         engine: impl Into<crate::cfn::Expr>,
         engine_version: impl Into<crate::cfn::Expr>,
         kms_key_id: impl Into<crate::resources::slot::KeyArn>,
-        storage_encrypted: impl Into<bool>,
         vpc_security_group_ids: impl Into<Vec<crate::cfn::Expr>>,
     ) -> Self {
         DbCluster {
@@ -376,7 +377,7 @@ impl DbCluster {
             engine: engine.into(),
             engine_version: engine_version.into(),
             kms_key_id: kms_key_id.into(),
-            storage_encrypted: storage_encrypted.into(),
+            storage_encrypted: true,
             vpc_security_group_ids: vpc_security_group_ids.into(),
             allocated_storage: None,
             associated_roles: None,
@@ -460,12 +461,6 @@ impl DbCluster {
     /// you specify this property, you must set the ``StorageEncrypted`` property to ``true``.
     pub fn kms_key_id(mut self, value: impl Into<crate::resources::slot::KeyArn>) -> Self {
         self.kms_key_id = value.into();
-        self
-    }
-
-    /// Indicates whether the DB cluster is encrypted.
-    pub fn storage_encrypted(mut self, value: impl Into<bool>) -> Self {
-        self.storage_encrypted = value.into();
         self
     }
 
@@ -1442,20 +1437,21 @@ pub struct DbInstance {
 
 impl DbInstance {
     /// A `DbInstance` with the properties CloudFormation (or migen's policy) requires:
-    /// `AutoMinorVersionUpgrade`, `DBClusterIdentifier`, `DBInstanceClass`, `Engine`, `PubliclyAccessible`.
+    /// `AutoMinorVersionUpgrade`, `DBClusterIdentifier`, `DBInstanceClass`, `Engine`.
+    ///
+    /// Always, with no setter to undo it: `PubliclyAccessible` is `false` (src/resources/types.toml says why).
     pub fn new(
         auto_minor_version_upgrade: impl Into<bool>,
         db_cluster_identifier: impl Into<crate::cfn::Expr>,
         db_instance_class: impl Into<crate::cfn::Expr>,
         engine: impl Into<crate::cfn::Expr>,
-        publicly_accessible: impl Into<bool>,
     ) -> Self {
         DbInstance {
             auto_minor_version_upgrade: auto_minor_version_upgrade.into(),
             db_cluster_identifier: db_cluster_identifier.into(),
             db_instance_class: db_instance_class.into(),
             engine: engine.into(),
-            publicly_accessible: publicly_accessible.into(),
+            publicly_accessible: false,
             additional_storage_volumes: None,
             allocated_storage: None,
             allow_major_version_upgrade: None,
@@ -1566,15 +1562,6 @@ impl DbInstance {
     /// AWS Region.
     pub fn engine(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
         self.engine = value.into();
-        self
-    }
-
-    /// Indicates whether the DB instance is an internet-facing instance. If you specify true, AWS CloudFormation
-    /// creates an instance with a publicly resolvable DNS name, which resolves to a public IP address. If you
-    /// specify false, AWS CloudFormation creates an internal instance with a DNS name that resolves to a private IP
-    /// address.
-    pub fn publicly_accessible(mut self, value: impl Into<bool>) -> Self {
-        self.publicly_accessible = value.into();
         self
     }
 

@@ -2080,59 +2080,27 @@ pub mod bucket {
     /// in the *Amazon S3 User Guide*.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
     pub struct PublicAccessBlockConfiguration {
-        #[serde(rename = "BlockPublicAcls", skip_serializing_if = "Option::is_none")]
-        pub(crate) block_public_acls: Option<bool>,
-        #[serde(rename = "BlockPublicPolicy", skip_serializing_if = "Option::is_none")]
-        pub(crate) block_public_policy: Option<bool>,
-        #[serde(rename = "IgnorePublicAcls", skip_serializing_if = "Option::is_none")]
-        pub(crate) ignore_public_acls: Option<bool>,
-        #[serde(
-            rename = "RestrictPublicBuckets",
-            skip_serializing_if = "Option::is_none"
-        )]
-        pub(crate) restrict_public_buckets: Option<bool>,
+        #[serde(rename = "BlockPublicAcls")]
+        pub(crate) block_public_acls: bool,
+        #[serde(rename = "BlockPublicPolicy")]
+        pub(crate) block_public_policy: bool,
+        #[serde(rename = "IgnorePublicAcls")]
+        pub(crate) ignore_public_acls: bool,
+        #[serde(rename = "RestrictPublicBuckets")]
+        pub(crate) restrict_public_buckets: bool,
     }
 
     impl PublicAccessBlockConfiguration {
         /// A `PublicAccessBlockConfiguration` with none of its optional properties set.
+        ///
+        /// Always, with no setter to undo it: `BlockPublicAcls` is `true`, `BlockPublicPolicy` is `true`, `IgnorePublicAcls` is `true`, `RestrictPublicBuckets` is `true` (src/resources/types.toml says why).
         pub fn new() -> Self {
             PublicAccessBlockConfiguration {
-                block_public_acls: None,
-                block_public_policy: None,
-                ignore_public_acls: None,
-                restrict_public_buckets: None,
+                block_public_acls: true,
+                block_public_policy: true,
+                ignore_public_acls: true,
+                restrict_public_buckets: true,
             }
-        }
-
-        /// Specifies whether Amazon S3 should block public access control lists (ACLs) for this bucket and objects
-        /// in this bucket. Setting this element to ``TRUE`` causes the following behavior:
-        pub fn block_public_acls(mut self, value: impl Into<bool>) -> Self {
-            self.block_public_acls = Some(value.into());
-            self
-        }
-
-        /// Specifies whether Amazon S3 should block public bucket policies for this bucket. Setting this element to
-        /// ``TRUE`` causes Amazon S3 to reject calls to PUT Bucket policy if the specified bucket policy allows
-        /// public access.
-        pub fn block_public_policy(mut self, value: impl Into<bool>) -> Self {
-            self.block_public_policy = Some(value.into());
-            self
-        }
-
-        /// Specifies whether Amazon S3 should ignore public ACLs for this bucket and objects in this bucket.
-        /// Setting this element to ``TRUE`` causes Amazon S3 to ignore all public ACLs on this bucket and objects
-        /// in this bucket.
-        pub fn ignore_public_acls(mut self, value: impl Into<bool>) -> Self {
-            self.ignore_public_acls = Some(value.into());
-            self
-        }
-
-        /// Specifies whether Amazon S3 should restrict public bucket policies for this bucket. Setting this element
-        /// to ``TRUE`` restricts access to this bucket to only AWS-service principals and authorized users within
-        /// this account if the bucket has a public policy.
-        pub fn restrict_public_buckets(mut self, value: impl Into<bool>) -> Self {
-            self.restrict_public_buckets = Some(value.into());
-            self
         }
     }
 
