@@ -253,8 +253,8 @@ def variants(name: str, values: list[str]) -> list[str]:
 
 def write_enum(w: Any, name: str, values: list[str], indent: str, restricted: bool = False) -> None:
     if restricted:
-        w(f"{indent}/// The values migen allows for this property, fewer than CloudFormation does (src/resources/types.toml")
-        w(f"{indent}/// says why).")
+        w(f"{indent}/// The values migen allows for this property, fewer than CloudFormation does")
+        w(f"{indent}/// (src/resources/types.toml says why).")
     else:
         w(f"{indent}/// The values CloudFormation allows for this property.")
     w(f"{indent}#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]")
@@ -554,7 +554,9 @@ def generate_catalog(by_module: dict[str, list[TypeSpec]]) -> str:
     entries = "".join(f"        entry::<super::{m}::{spec.struct}>(),\n" for spec, m in specs)
     rows = []
     for spec, _ in specs:
-        paths = sorted(p.removeprefix("/properties/") for p in resource_schema(spec.type_name).get("createOnlyProperties", []))
+        paths = sorted(
+            p.removeprefix("/properties/") for p in resource_schema(spec.type_name).get("createOnlyProperties", [])
+        )
         rows.append(f"    ({json.dumps(spec.type_name)}, &[{', '.join(json.dumps(p) for p in paths)}]),\n")
     return CATALOG_HEAD.format(version=CFN_LINT_VERSION, entries=entries, create_only="".join(rows))
 

@@ -867,8 +867,8 @@ pub mod alarm {
         )
     }
 
-    /// The values migen allows for this property, fewer than CloudFormation does (src/resources/types.toml
-    /// says why).
+    /// The values migen allows for this property, fewer than CloudFormation does
+    /// (src/resources/types.toml says why).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
     pub enum ComparisonOperator {
         /// `GreaterThanOrEqualToThreshold`.

@@ -3416,8 +3416,8 @@ pub mod endpoint {
         }
     }
 
-    /// The values migen allows for this property, fewer than CloudFormation does (src/resources/types.toml
-    /// says why).
+    /// The values migen allows for this property, fewer than CloudFormation does
+    /// (src/resources/types.toml says why).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
     pub enum EndpointType {
         /// `source`.
@@ -3428,8 +3428,8 @@ pub mod endpoint {
         Target,
     }
 
-    /// The values migen allows for this property, fewer than CloudFormation does (src/resources/types.toml
-    /// says why).
+    /// The values migen allows for this property, fewer than CloudFormation does
+    /// (src/resources/types.toml says why).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
     pub enum SslMode {
         /// `require`.
