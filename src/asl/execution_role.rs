@@ -188,18 +188,21 @@ mod tests {
         )
     }
 
+    /// A template with a key and a topic encrypted with it, and the task publishing to that topic.
+    fn publishing(template: &mut Template) -> (Handle<Key>, Task) {
+        let key = key(template);
+        let topic = template.add(LogicalId::verbatim("Topic"), Topic::encrypted(&key));
+        let publish = Task::new(sns_publish(&topic, Input::text("done")).encrypted_with(&key))
+            .timeout_seconds(30);
+        (key, publish)
+    }
+
     #[test]
     fn the_role_holds_the_definitions_calls_and_what_the_configuration_needs() {
         let mut template = Template::new("a derived execution role");
-        let key = key(&mut template);
-        let topic = template.add(LogicalId::verbatim("Topic"), Topic::encrypted(&key));
+        let (key, publish) = publishing(&mut template);
         let definition = StateMachineDefinition::new("Publish")
-            .state(
-                "Publish",
-                Task::new(sns_publish(&topic, Input::text("done")).encrypted_with(&key))
-                    .timeout_seconds(30)
-                    .next("Describe"),
-            )
+            .state("Publish", publish.next("Describe"))
             .state(
                 "Describe",
                 Task::new(
@@ -251,15 +254,9 @@ mod tests {
     #[test]
     fn a_role_with_nothing_unscoped_has_one_policy() {
         let mut template = Template::new("a derived execution role");
-        let key = key(&mut template);
-        let topic = template.add(LogicalId::verbatim("Topic"), Topic::encrypted(&key));
+        let (_, publish) = publishing(&mut template);
         let definition = StateMachineDefinition::new("Publish")
-            .state(
-                "Publish",
-                Task::new(sns_publish(&topic, Input::text("done")).encrypted_with(&key))
-                    .timeout_seconds(30)
-                    .end(),
-            )
+            .state("Publish", publish.end())
             .build()
             .expect("valid");
         let workflow = add_state_machine(&mut template, "Report", &definition, |machine| machine);
