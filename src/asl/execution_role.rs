@@ -5,7 +5,7 @@
 //! is the explicit opt-out, for a role managed elsewhere.
 
 use super::Definition;
-use crate::cfn::{Attributes, Handle, LogicalId, Template};
+use crate::cfn::{Attributes, Expr, Handle, LogicalId, Template};
 use crate::resources::iam::{ManagedPolicy, Role, Statement};
 use crate::resources::policy::PolicyDocument;
 use crate::resources::stepfunctions::StateMachine;
@@ -100,6 +100,31 @@ impl Definition {
     }
 }
 
+impl ExecutionPolicies {
+    /// The managed policies that hold these statements, attached to the role `role_name` and described for `what`
+    /// (`the state machine Report`): the scoped one, and, when anything is granted on `*`, the unscoped one with the
+    /// attributes that record its reasons against the wildcard-action guard rule.
+    pub fn into_managed_policies(
+        self,
+        role_name: Expr,
+        what: &str,
+    ) -> (ManagedPolicy, Option<(ManagedPolicy, Attributes)>) {
+        let scoped = ManagedPolicy::new(PolicyDocument::new(self.scoped))
+            .description(format!("Exactly the calls of {what}, on its resources"))
+            .attach_to(role_name.clone());
+        let unscoped = (!self.unscoped.is_empty()).then(|| {
+            let reason = self.reasons.join("; ");
+            (
+                ManagedPolicy::new(PolicyDocument::new(self.unscoped))
+                    .description(format!("Actions of {what} that AWS authorizes only on *"))
+                    .attach_to(role_name),
+                Attributes::new().suppress_guard_rule("MIGEN_IAM_NO_WILDCARD_ACTIONS", &reason),
+            )
+        });
+        (scoped, unscoped)
+    }
+}
+
 /// A state machine added with its derived execution role: the handles of all four resources.
 pub struct Workflow {
     /// The state machine, depending on both policies so that no execution starts before its role may act.
@@ -129,26 +154,16 @@ pub fn add_state_machine(
             .description(format!("Runs the state machine {id}")),
     );
     let machine = configure(StateMachine::running(&role, definition));
-    let policies = definition.execution_policies(&machine);
-    let policy = template.add(
-        LogicalId::verbatim(format!("{id}Policy")),
-        ManagedPolicy::new(PolicyDocument::new(policies.scoped))
-            .description(format!(
-                "Exactly the calls of the state machine {id}, on its resources"
-            ))
-            .attach_to(role.role_name()),
-    );
+    let (scoped, unscoped) = definition
+        .execution_policies(&machine)
+        .into_managed_policies(role.role_name(), &format!("the state machine {id}"));
+    let policy = template.add(LogicalId::verbatim(format!("{id}Policy")), scoped);
     let mut attributes = Attributes::new().depends_on(&policy);
-    let unscoped_policy = (!policies.unscoped.is_empty()).then(|| {
-        let reason = policies.reasons.join("; ");
+    let unscoped_policy = unscoped.map(|(unscoped, unscoped_attributes)| {
         template.add_with(
             LogicalId::verbatim(format!("{id}UnscopedPolicy")),
-            ManagedPolicy::new(PolicyDocument::new(policies.unscoped))
-                .description(format!(
-                    "Actions of the state machine {id} that AWS authorizes only on *"
-                ))
-                .attach_to(role.role_name()),
-            Attributes::new().suppress_guard_rule("MIGEN_IAM_NO_WILDCARD_ACTIONS", &reason),
+            unscoped,
+            unscoped_attributes,
         )
     });
     if let Some(unscoped) = &unscoped_policy {

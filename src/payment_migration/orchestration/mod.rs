@@ -55,7 +55,7 @@ use serde_json::json;
 use crate::asl::worst_case::{MAX_EXECUTION_SECONDS, MAX_HISTORY_EVENTS};
 use crate::asl::{Definition, Pass};
 use crate::cfn::{Attributes, Handle, LogicalId, Named, Output};
-use crate::resources::iam::{ManagedPolicy, PolicyDocument, Principal, Role, Statement};
+use crate::resources::iam::{Principal, Role, Statement};
 use crate::resources::kms::Key;
 use crate::resources::stepfunctions::{
     EncryptionConfiguration, LogLevel, LoggingConfiguration, StateMachine, StateMachineType,
@@ -271,37 +271,28 @@ pub fn workflow(
         .encryption_configuration(EncryptionConfiguration::customer_managed_key(key));
     // The role holds exactly what the configured machine needs: the definition's calls, encryption of execution
     // data with the stack's key, log delivery and tracing.
-    let policies = definition.execution_policies(&state_machine);
-    let policy = stack.add(
-        Layer::Orchestration,
-        &format!("{purpose} policy"),
-        ManagedPolicy::new(PolicyDocument::new(policies.scoped))
-            .description(format!(
-                "Exactly the calls of the {name} workflow, on its resources"
-            ))
-            .attach_to(role.role_name()),
-    );
-    let reason = policies.reasons.join("; ");
-    let unscoped_policy = stack.add_with(
-        Layer::Orchestration,
-        &format!("{purpose} unscoped policy"),
-        ManagedPolicy::new(PolicyDocument::new(policies.unscoped))
-            .description(format!(
-                "Actions of the {name} workflow that AWS authorizes only on *"
-            ))
-            .attach_to(role.role_name()),
-        Attributes::new().suppress_guard_rule("MIGEN_IAM_NO_WILDCARD_ACTIONS", &reason),
-    );
+    let (scoped, unscoped) = definition
+        .execution_policies(&state_machine)
+        .into_managed_policies(role.role_name(), &format!("the {name} workflow"));
+    let policy = stack.add(Layer::Orchestration, &format!("{purpose} policy"), scoped);
+    let mut attributes = Attributes::new().depends_on(&log_group).depends_on(&policy);
+    // Logging and tracing are always on, so there is always an unscoped policy.
+    if let Some((unscoped, unscoped_attributes)) = unscoped {
+        let unscoped_policy = stack.add_with(
+            Layer::Orchestration,
+            &format!("{purpose} unscoped policy"),
+            unscoped,
+            unscoped_attributes,
+        );
+        attributes = attributes.depends_on(&unscoped_policy);
+    }
 
     let handle = stack.add_named_with(
         Layer::Orchestration,
         &format!("{purpose} state machine"),
         name,
         state_machine,
-        Attributes::new()
-            .depends_on(&log_group)
-            .depends_on(&policy)
-            .depends_on(&unscoped_policy),
+        attributes,
     );
     stack.add_artifact(asl_file, definition.to_pretty_string());
     stack.workflow_limits.push(WorkflowLimits {
