@@ -2,6 +2,7 @@
 //! to AWS as reviewed, deterministic CloudFormation.
 //!
 //! - [`cfn`]: the CloudFormation core (templates, typed expressions, logical ids, quotas).
+//! - [`policy`]: the IAM policy language, every action checked against the pinned list at render.
 //! - [`resources`]: typed resources, one module per AWS service.
 //! - [`asl`]: typed Amazon States Language documents for the Step Functions workflows, with the placeholders and
 //!   IAM statements their integrations need.
@@ -35,6 +36,7 @@ pub mod cfn;
 pub mod cli;
 pub mod cloudwatch;
 pub mod payment_migration;
+pub mod policy;
 pub mod render;
 pub mod resources;
 pub mod review;

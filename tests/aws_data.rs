@@ -77,11 +77,11 @@ fn generated_data_is_what_the_pinned_cfn_lint_gives() {
 #[ignore = "runs the pinned cfn-lint that scripts/tools installs; scripts/test runs it"]
 fn generated_iam_actions_are_what_the_pinned_cfn_lint_gives() {
     let fresh = generator("iam-actions", &["--output", "-"]);
-    let committed = std::fs::read(root().join("src/resources/iam_actions.rs"))
-        .expect("src/resources/iam_actions.rs");
+    let committed =
+        std::fs::read(root().join("src/policy/iam_actions.rs")).expect("src/policy/iam_actions.rs");
     assert!(
         committed == fresh,
-        "src/resources/iam_actions.rs is not what the pinned cfn-lint gives: run scripts/iam-actions"
+        "src/policy/iam_actions.rs is not what the pinned cfn-lint gives: run scripts/iam-actions"
     );
 }
 

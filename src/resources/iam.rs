@@ -1,10 +1,10 @@
 //! AWS Identity and Access Management: roles and managed policies, over the types generated in
 //! `src/resources/generated/iam.rs`, and the policy language they share with key, bucket and topic policies
-//! ([`crate::resources::policy`], re-exported here).
+//! ([`crate::policy`], re-exported here).
 
 pub use super::generated::iam::*;
-pub use super::policy::*;
 pub use super::slot::RoleArn;
+pub use crate::policy::*;
 
 use crate::cfn::Expr;
 

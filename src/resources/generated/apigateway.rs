@@ -48,7 +48,7 @@ pub struct RestApi {
     #[serde(rename = "Parameters", skip_serializing_if = "Option::is_none")]
     pub(crate) parameters: Option<serde_json::Value>,
     #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
-    pub(crate) policy: Option<crate::resources::policy::PolicyDocument>,
+    pub(crate) policy: Option<crate::policy::PolicyDocument>,
     #[serde(rename = "SecurityPolicy", skip_serializing_if = "Option::is_none")]
     pub(crate) security_policy: Option<crate::cfn::Expr>,
     #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
@@ -179,7 +179,7 @@ impl RestApi {
 
     /// A policy document that contains the permissions for the ``RestApi`` resource. To set the ARN for the policy,
     /// use the ``!Join`` intrinsic function with ``""`` as delimiter and values of ``"execute-api:/"`` and ``"*"``.
-    pub fn policy(mut self, value: impl Into<crate::resources::policy::PolicyDocument>) -> Self {
+    pub fn policy(mut self, value: impl Into<crate::policy::PolicyDocument>) -> Self {
         self.policy = Some(value.into());
         self
     }

@@ -12,7 +12,7 @@
 #[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct Role {
     #[serde(rename = "AssumeRolePolicyDocument")]
-    pub(crate) assume_role_policy_document: crate::resources::policy::PolicyDocument,
+    pub(crate) assume_role_policy_document: crate::policy::PolicyDocument,
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub(crate) description: Option<crate::cfn::Expr>,
     #[serde(rename = "ManagedPolicyArns", skip_serializing_if = "Option::is_none")]
@@ -39,9 +39,7 @@ pub struct Role {
 impl Role {
     /// A `Role` with the properties CloudFormation (or migen's policy) requires:
     /// `AssumeRolePolicyDocument`.
-    pub fn new(
-        assume_role_policy_document: impl Into<crate::resources::policy::PolicyDocument>,
-    ) -> Self {
+    pub fn new(assume_role_policy_document: impl Into<crate::policy::PolicyDocument>) -> Self {
         Role {
             assume_role_policy_document: assume_role_policy_document.into(),
             description: None,
@@ -63,7 +61,7 @@ impl Role {
     /// Guide*.
     pub fn assume_role_policy_document(
         mut self,
-        value: impl Into<crate::resources::policy::PolicyDocument>,
+        value: impl Into<crate::policy::PolicyDocument>,
     ) -> Self {
         self.assume_role_policy_document = value.into();
         self
@@ -146,7 +144,7 @@ impl From<&crate::cfn::Handle<Role>> for crate::resources::slot::RoleArn {
 #[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct ManagedPolicy {
     #[serde(rename = "PolicyDocument")]
-    pub(crate) policy_document: crate::resources::policy::PolicyDocument,
+    pub(crate) policy_document: crate::policy::PolicyDocument,
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub(crate) description: Option<crate::cfn::Expr>,
     #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
@@ -164,7 +162,7 @@ pub struct ManagedPolicy {
 impl ManagedPolicy {
     /// A `ManagedPolicy` with the properties CloudFormation (or migen's policy) requires:
     /// `PolicyDocument`.
-    pub fn new(policy_document: impl Into<crate::resources::policy::PolicyDocument>) -> Self {
+    pub fn new(policy_document: impl Into<crate::policy::PolicyDocument>) -> Self {
         ManagedPolicy {
             policy_document: policy_document.into(),
             description: None,
@@ -177,10 +175,7 @@ impl ManagedPolicy {
     }
 
     /// Sets `PolicyDocument`.
-    pub fn policy_document(
-        mut self,
-        value: impl Into<crate::resources::policy::PolicyDocument>,
-    ) -> Self {
+    pub fn policy_document(mut self, value: impl Into<crate::policy::PolicyDocument>) -> Self {
         self.policy_document = value.into();
         self
     }

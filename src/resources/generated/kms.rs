@@ -19,7 +19,7 @@ pub struct Key {
     #[serde(rename = "EnableKeyRotation")]
     pub(crate) enable_key_rotation: bool,
     #[serde(rename = "KeyPolicy")]
-    pub(crate) key_policy: crate::resources::policy::PolicyDocument,
+    pub(crate) key_policy: crate::policy::PolicyDocument,
     #[serde(
         rename = "BypassPolicyLockoutSafetyCheck",
         skip_serializing_if = "Option::is_none"
@@ -58,7 +58,7 @@ impl Key {
     /// `KeyPolicy`.
     ///
     /// Always, with no setter to undo it: `EnableKeyRotation` is `true` (src/resources/types.toml says why).
-    pub fn new(key_policy: impl Into<crate::resources::policy::PolicyDocument>) -> Self {
+    pub fn new(key_policy: impl Into<crate::policy::PolicyDocument>) -> Self {
         Key {
             enable_key_rotation: true,
             key_policy: key_policy.into(),
@@ -76,10 +76,7 @@ impl Key {
     }
 
     /// The key policy to attach to the KMS key.
-    pub fn key_policy(
-        mut self,
-        value: impl Into<crate::resources::policy::PolicyDocument>,
-    ) -> Self {
+    pub fn key_policy(mut self, value: impl Into<crate::policy::PolicyDocument>) -> Self {
         self.key_policy = value.into();
         self
     }

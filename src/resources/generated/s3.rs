@@ -3976,7 +3976,7 @@ pub struct BucketPolicy {
     #[serde(rename = "Bucket")]
     pub(crate) bucket: crate::resources::slot::BucketName,
     #[serde(rename = "PolicyDocument")]
-    pub(crate) policy_document: crate::resources::policy::PolicyDocument,
+    pub(crate) policy_document: crate::policy::PolicyDocument,
 }
 
 impl BucketPolicy {
@@ -3984,7 +3984,7 @@ impl BucketPolicy {
     /// `Bucket`, `PolicyDocument`.
     pub fn new(
         bucket: impl Into<crate::resources::slot::BucketName>,
-        policy_document: impl Into<crate::resources::policy::PolicyDocument>,
+        policy_document: impl Into<crate::policy::PolicyDocument>,
     ) -> Self {
         BucketPolicy {
             bucket: bucket.into(),
@@ -4006,10 +4006,7 @@ impl BucketPolicy {
     /// resource description in this guide and [Access Policy Language
     /// Overview](https://docs.aws.amazon.com/AmazonS3/latest/dev/access-policy-language-overview.html) in the
     /// *Amazon S3 User Guide*.
-    pub fn policy_document(
-        mut self,
-        value: impl Into<crate::resources::policy::PolicyDocument>,
-    ) -> Self {
+    pub fn policy_document(mut self, value: impl Into<crate::policy::PolicyDocument>) -> Self {
         self.policy_document = value.into();
         self
     }

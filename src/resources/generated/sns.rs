@@ -478,7 +478,7 @@ crate::resource_type!(Subscription, "AWS::SNS::Subscription", tags: none);
 #[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct TopicPolicy {
     #[serde(rename = "PolicyDocument")]
-    pub(crate) policy_document: crate::resources::policy::PolicyDocument,
+    pub(crate) policy_document: crate::policy::PolicyDocument,
     #[serde(rename = "Topics")]
     pub(crate) topics: Vec<crate::cfn::Expr>,
 }
@@ -487,7 +487,7 @@ impl TopicPolicy {
     /// A `TopicPolicy` with the properties CloudFormation (or migen's policy) requires:
     /// `PolicyDocument`, `Topics`.
     pub fn new(
-        policy_document: impl Into<crate::resources::policy::PolicyDocument>,
+        policy_document: impl Into<crate::policy::PolicyDocument>,
         topics: impl Into<Vec<crate::cfn::Expr>>,
     ) -> Self {
         TopicPolicy {
@@ -497,10 +497,7 @@ impl TopicPolicy {
     }
 
     /// A policy document that contains permissions to add to the specified SNS topics.
-    pub fn policy_document(
-        mut self,
-        value: impl Into<crate::resources::policy::PolicyDocument>,
-    ) -> Self {
+    pub fn policy_document(mut self, value: impl Into<crate::policy::PolicyDocument>) -> Self {
         self.policy_document = value.into();
         self
     }

@@ -1,47 +1,14 @@
-//! The IAM policy language: the identity and resource policies that roles, managed policies, KMS key policies,
-//! bucket policies and topic policies share, with every action checked against the pinned list at render. It sits
-//! below the resource types, which take a [`PolicyDocument`] where CloudFormation's schema says only `object`.
+//! A policy statement: who (for resource and trust policies), may or may not do which actions, on which resources,
+//! under which conditions. Single items render as scalars, as policies are usually written.
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 
+use super::Effect;
+use super::actions::note_unknown;
 use crate::cfn::Expr;
-
-/// An IAM policy document (identity or resource policy).
-#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
-#[serde(rename_all = "PascalCase")]
-pub struct PolicyDocument {
-    version: String,
-    statement: Vec<Statement>,
-}
-
-impl PolicyDocument {
-    /// A document of `statements` in the policy language version `2012-10-17`: under the older default
-    /// (`2008-10-17`) IAM does not substitute policy variables such as `${aws:username}`.
-    pub fn new(statements: Vec<Statement>) -> Self {
-        PolicyDocument {
-            version: "2012-10-17".into(),
-            statement: statements,
-        }
-    }
-
-    /// The statements in order, for the checks and reports that read a policy back.
-    pub fn statements(&self) -> &[Statement] {
-        &self.statement
-    }
-}
-
-/// Whether a statement grants or refuses its actions. An explicit `Deny` in any policy that applies overrides
-/// every `Allow`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
-pub enum Effect {
-    /// Grants the actions, unless some policy that applies denies them.
-    Allow,
-    /// Refuses the actions whatever any policy allows: for guards such as refusing requests without TLS.
-    Deny,
-}
 
 /// Who a resource policy statement applies to.
 #[derive(Clone, Debug, PartialEq, JsonSchema)]
@@ -76,57 +43,11 @@ fn one_or_many<S: Serializer, T: Serialize>(items: &[T], serializer: S) -> Resul
     }
 }
 
-/// The statement's actions, each checked against the IAM actions of [`super::iam_actions`] as the statement is
-/// serialized into a template: a misspelt action (or one of a service the table lacks) is reported by the
-/// template's render, where IAM would otherwise deny it at run time without a word.
+/// The statement's actions, each checked against the pinned IAM actions ([`super::actions`]) as the statement is
+/// serialized into a template.
 fn checked_actions<S: Serializer>(actions: &[String], serializer: S) -> Result<S::Ok, S::Error> {
-    for action in actions {
-        if let Err(problem) = known_action(action) {
-            crate::cfn::note_problem(problem);
-        }
-    }
+    note_unknown(actions);
     one_or_many(actions, serializer)
-}
-
-/// Whether `action` (`service:Action`, `*` matching any characters) names at least one IAM action.
-pub fn known_action(action: &str) -> Result<(), String> {
-    if action == "*" {
-        return Ok(());
-    }
-    let Some((service, name)) = action.split_once(':') else {
-        return Err(format!("the IAM action `{action}` has no service prefix"));
-    };
-    let Some((_, actions)) = super::iam_actions::ACTIONS
-        .iter()
-        .find(|(prefix, _)| prefix.eq_ignore_ascii_case(service))
-    else {
-        return Err(format!(
-            "the IAM action `{action}` is of a service not in src/resources/iam_actions.services"
-        ));
-    };
-    let name = name.to_ascii_lowercase();
-    let known = if name.contains('*') {
-        actions.iter().any(|a| glob_matches(&name, a))
-    } else {
-        actions.binary_search(&name.as_str()).is_ok()
-    };
-    if known {
-        Ok(())
-    } else {
-        Err(format!("`{action}` is not an IAM action of {service}"))
-    }
-}
-
-/// `*`-glob matching, as IAM applies it to action names.
-fn glob_matches(pattern: &str, text: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == text,
-        Some((head, rest)) => {
-            text.starts_with(head)
-                && (0..=text.len() - head.len())
-                    .any(|skip| glob_matches(rest, &text[head.len() + skip..]))
-        }
-    }
 }
 
 impl Serialize for Principal {
@@ -309,50 +230,6 @@ mod tests {
                 "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
                 "Condition": {"Bool": {"aws:SecureTransport": false}}
             })
-        );
-    }
-
-    #[test]
-    fn actions_are_checked_against_the_pinned_table_case_insensitively_with_globs() {
-        assert_eq!(known_action("kms:Decrypt"), Ok(()));
-        assert_eq!(known_action("KMS:decrypt"), Ok(()));
-        assert_eq!(known_action("kms:GenerateDataKey*"), Ok(()));
-        assert_eq!(known_action("s3:*"), Ok(()));
-        assert_eq!(known_action("*"), Ok(()));
-        assert_eq!(
-            known_action("kms:Decript"),
-            Err("`kms:Decript` is not an IAM action of kms".into())
-        );
-        assert_eq!(
-            known_action("kms:Nothing*"),
-            Err("`kms:Nothing*` is not an IAM action of kms".into())
-        );
-        assert!(
-            known_action("frobnicate:Run")
-                .unwrap_err()
-                .contains("iam_actions.services")
-        );
-        assert!(
-            known_action("Decrypt")
-                .unwrap_err()
-                .contains("no service prefix")
-        );
-    }
-
-    /// A misspelt action is refused at render, naming the resource; outside a template nothing is recorded.
-    #[test]
-    fn a_misspelt_action_is_refused_by_the_render() {
-        use crate::cfn::{Format, LogicalId, Template};
-        let mut template = Template::new("test");
-        template.add(
-            LogicalId::verbatim("Policy"),
-            crate::resources::iam::ManagedPolicy::new(PolicyDocument::new(vec![
-                Statement::allow("Read", &["s3:GetObjekt"]).resource("*"),
-            ])),
-        );
-        assert_eq!(
-            template.render(Format::Json).unwrap_err().problems,
-            ["resource Policy: `s3:GetObjekt` is not an IAM action of s3"]
         );
     }
 }
