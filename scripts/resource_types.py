@@ -91,7 +91,9 @@ class TypeSpec:
     checks: dict[str, str]
     omit: list[str]
     fixed: dict[str, str] = field(default_factory=dict)
-    values: dict[str, list[str]] = field(default_factory=dict)
+    # A property's values, each with its doc or not; and the enum's name where the property's is not the values'.
+    values: dict[str, list[str] | dict[str, str]] = field(default_factory=dict)
+    enum_names: dict[str, str] = field(default_factory=dict)
     nested: list[Struct] = field(default_factory=list)
 
 
@@ -107,6 +109,7 @@ class Mapper:
         self.enums: dict[str, list[str]] = {}
         # Enums of types.toml's `values`: what migen allows, fewer values than CloudFormation.
         self.restricted: set[str] = set()
+        self.value_docs: dict[str, dict[str, str]] = {}
         self.pending: list[tuple[str, Json]] = []
 
     def definition(self, ref: str) -> tuple[str, Json]:
@@ -124,9 +127,14 @@ class Mapper:
     def rust(self, node: Json, path: str, hint: str) -> str:
         if path in self.spec.overrides:
             return self.spec.overrides[path]
-        if path in self.spec.values:
-            rust = self.enum(pascal(hint), self.spec.values[path], pascal(path.split("/")[0]))
-            self.restricted.add(rust.rsplit("::", 1)[1])
+        named = self.spec.enum_names.get(path)
+        if path in self.spec.values or named:
+            allows = self.spec.values.get(path) or self.values_named(named or "")
+            rust = self.enum(named or pascal(hint), list(allows), pascal(path.split("/")[0]))
+            name = rust.rsplit("::", 1)[1]
+            self.restricted.add(name)
+            if isinstance(allows, dict):
+                self.value_docs[name] = allows
             return rust
         if "$ref" in node:
             name, target = self.definition(node["$ref"])
@@ -170,6 +178,15 @@ class Mapper:
                 return "crate::cfn::Expr"
             return "serde_json::Value"
         return "serde_json::Value"
+
+    def values_named(self, name: str) -> list[str] | dict[str, str]:
+        """The values of the enum `name`, given with another property (`enums` names a property by the enum of
+        another's values, as an integration's method is a method's)."""
+        for path, values in self.spec.values.items():
+            own = pascal([part for part in path.split("/") if part != "*"][-1])
+            if self.spec.enum_names.get(path, own) == name:
+                return values
+        sys.exit(f"src/resources/types.toml: {self.spec.type_name} names the enum {name} but gives no values for it")
 
     def enum(self, name: str, values: list[str], owner: str) -> str:
         """A string property CloudFormation allows only some values of: an enum, so another value does not
@@ -251,16 +268,22 @@ def variants(name: str, values: list[str]) -> list[str]:
     return out
 
 
-def write_enum(w: Any, name: str, values: list[str], indent: str, restricted: bool = False) -> None:
+def write_enum(
+    w: Any, name: str, values: list[str], indent: str, restricted: bool = False, docs: dict[str, str] | None = None
+) -> None:
     if restricted:
-        w(f"{indent}/// The values migen allows for this property, fewer than CloudFormation does")
+        w(f"{indent}/// The values migen allows for this property, where CloudFormation's schema allows more")
         w(f"{indent}/// (src/resources/types.toml says why).")
     else:
         w(f"{indent}/// The values CloudFormation allows for this property.")
     w(f"{indent}#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]")
     w(f"{indent}pub enum {name} {{")
     for value, v in zip(values, variants(name, values), strict=True):
-        w(f"{indent}    /// `{value}`.")
+        if docs and docs[value]:
+            for line in doc(f"`{value}`: {docs[value]}", f"{indent}    ", ""):
+                w(line)
+        else:
+            w(f"{indent}    /// `{value}`.")
         w(f'{indent}    #[serde(rename = "{value}")]')
         w(f"{indent}    {v},")
     w(f"{indent}}}")
@@ -399,7 +422,7 @@ def generate_service(module: str, specs: list[TypeSpec], formats: dict[str, str]
                 write_struct(w, s, "    ")
                 w("")
             for name, values in sorted(mapper.enums.items()):
-                write_enum(w, name, values, "    ", name in mapper.restricted)
+                write_enum(w, name, values, "    ", name in mapper.restricted, mapper.value_docs.get(name))
             w("}")
             w("")
         opening = f'crate::resource_type!({spec.struct}, "{spec.type_name}", tags: {tags or "none"}'
@@ -490,6 +513,7 @@ def load_config() -> tuple[dict[str, list[TypeSpec]], dict[str, str], list[Slot]
             omit=entry.get("omit", []),
             fixed=entry.get("fixed", {}),
             values=entry.get("values", {}),
+            enum_names=entry.get("enums", {}),
         )
         by_module.setdefault(module, []).append(spec)
     return by_module, formats, slots

@@ -16,36 +16,16 @@
 //! `AmazonAPIGatewayPushToCloudWatchLogs` grants exactly that).
 
 pub use super::generated::apigateway::*;
-pub use method::{ConnectionType, Integration, PassthroughBehavior, Type as IntegrationType};
-pub use rest_api::EndpointConfiguration;
-pub use stage::{AccessLogSetting, MethodSetting};
+pub use method::{
+    ConnectionType, HttpMethod, Integration, PassthroughBehavior, Type as IntegrationType,
+};
+pub use rest_api::{EndpointConfiguration, EndpointType};
+pub use stage::{AccessLogSetting, LoggingLevel, MethodSetting};
 
 use std::collections::BTreeMap;
 
 use crate::cfn::Expr;
 use crate::resources::iam::PolicyDocument;
-
-/// Where a REST API's endpoint can be reached from (`EndpointConfiguration.Types`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EndpointType {
-    /// Reachable only through `execute-api` interface VPC endpoints.
-    Private,
-    /// Public, served from the API's own region.
-    Regional,
-    /// Public, through a CloudFront distribution that API Gateway manages; what a REST API gets when no endpoint
-    /// type is given.
-    Edge,
-}
-
-impl From<EndpointType> for Expr {
-    fn from(value: EndpointType) -> Expr {
-        Expr::lit(match value {
-            EndpointType::Private => "PRIVATE",
-            EndpointType::Regional => "REGIONAL",
-            EndpointType::Edge => "EDGE",
-        })
-    }
-}
 
 impl RestApi {
     /// A private API, reachable only through the given `execute-api` VPC endpoints (PCI DSS 1.3: no path from the
@@ -58,7 +38,7 @@ impl RestApi {
         policy: PolicyDocument,
     ) -> Self {
         let endpoints = EndpointConfiguration::new()
-            .types(vec![Expr::from(EndpointType::Private)])
+            .types(vec![EndpointType::Private])
             .vpc_endpoint_ids(vpc_endpoint_ids);
         RestApi::new(endpoints, name).policy(policy)
     }
@@ -66,8 +46,7 @@ impl RestApi {
     /// A regional API, reachable from the internet unless its resource policy or `disable_execute_api_endpoint`
     /// (with a custom domain name) says otherwise.
     pub fn regional(name: impl Into<Expr>) -> Self {
-        let endpoints =
-            EndpointConfiguration::new().types(vec![Expr::from(EndpointType::Regional)]);
+        let endpoints = EndpointConfiguration::new().types(vec![EndpointType::Regional]);
         RestApi::new(endpoints, name)
     }
 }
@@ -78,43 +57,6 @@ impl Resource {
     /// parts ([`Resource::new`]) are literal text, a `{name}` path parameter, or `{name+}` for everything below.
     pub fn greedy_proxy(rest_api_id: Expr, parent_id: Expr) -> Self {
         Resource::new(parent_id, "{proxy+}", rest_api_id)
-    }
-}
-
-/// The HTTP method a [`Method`] answers, or the one an [`Integration`] uses towards its backend.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HttpMethod {
-    /// `ANY`: as a method, every HTTP method that has no [`Method`] of its own on the resource.
-    Any,
-    /// `GET`.
-    Get,
-    /// `HEAD`.
-    Head,
-    /// `POST`.
-    Post,
-    /// `PUT`.
-    Put,
-    /// `PATCH`.
-    Patch,
-    /// `DELETE`.
-    Delete,
-    /// `OPTIONS`, which browsers send as a CORS preflight without credentials, hence
-    /// [`Method::unauthenticated`].
-    Options,
-}
-
-impl From<HttpMethod> for Expr {
-    fn from(value: HttpMethod) -> Expr {
-        Expr::lit(match value {
-            HttpMethod::Any => "ANY",
-            HttpMethod::Get => "GET",
-            HttpMethod::Head => "HEAD",
-            HttpMethod::Post => "POST",
-            HttpMethod::Put => "PUT",
-            HttpMethod::Patch => "PATCH",
-            HttpMethod::Delete => "DELETE",
-            HttpMethod::Options => "OPTIONS",
-        })
     }
 }
 
@@ -254,27 +196,6 @@ pub fn lambda_invocation_uri(function_arn: Expr) -> Expr {
         "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${FunctionArn}/invocations",
         [("FunctionArn", function_arn)],
     )
-}
-
-/// How much a stage writes to its execution log (`API-Gateway-Execution-Logs_{api}/{stage}`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LoggingLevel {
-    /// No execution log.
-    Off,
-    /// Error entries only.
-    Error,
-    /// Error entries and informational ones about every request's processing.
-    Info,
-}
-
-impl From<LoggingLevel> for Expr {
-    fn from(value: LoggingLevel) -> Expr {
-        Expr::lit(match value {
-            LoggingLevel::Off => "OFF",
-            LoggingLevel::Error => "ERROR",
-            LoggingLevel::Info => "INFO",
-        })
-    }
 }
 
 impl MethodSetting {

@@ -10,7 +10,7 @@ pub use super::generated::elasticloadbalancingv2::*;
 pub use listener::{Action, Certificate};
 pub use listener_rule::{Action as RuleAction, RuleCondition};
 pub use load_balancer::{IpAddressType, LoadBalancerAttribute};
-pub use target_group::{Matcher, TargetDescription, TargetGroupAttribute};
+pub use target_group::{Matcher, ProtocolVersion, TargetDescription, TargetGroupAttribute};
 
 use crate::cfn::Expr;
 use crate::resources::slot::BucketName;
@@ -121,27 +121,6 @@ impl LoadBalancer {
     pub fn attribute(mut self, key: &str, value: impl Into<Expr>) -> Self {
         set_attribute(&mut self.load_balancer_attributes, key, value.into());
         self
-    }
-}
-
-/// The protocol the load balancer speaks to the targets of a group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProtocolVersion {
-    /// HTTP/1.1, the default: requests that arrive over HTTP/2 reach the targets as HTTP/1.1.
-    Http1,
-    /// HTTP/2, for requests that arrive over HTTP/2.
-    Http2,
-    /// gRPC, for gRPC requests only.
-    Grpc,
-}
-
-impl From<ProtocolVersion> for Expr {
-    fn from(value: ProtocolVersion) -> Expr {
-        Expr::lit(match value {
-            ProtocolVersion::Http1 => "HTTP1",
-            ProtocolVersion::Http2 => "HTTP2",
-            ProtocolVersion::Grpc => "GRPC",
-        })
     }
 }
 

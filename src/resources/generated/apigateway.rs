@@ -199,13 +199,15 @@ impl RestApi {
 
 /// The property types of [`RestApi`].
 pub mod rest_api {
+    use super::rest_api;
+
     /// The ``EndpointConfiguration`` property type specifies the endpoint types and IP address types of a REST API.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
     pub struct EndpointConfiguration {
         #[serde(rename = "IpAddressType", skip_serializing_if = "Option::is_none")]
         pub(crate) ip_address_type: Option<crate::cfn::Expr>,
         #[serde(rename = "Types", skip_serializing_if = "Option::is_none")]
-        pub(crate) types: Option<Vec<crate::cfn::Expr>>,
+        pub(crate) types: Option<Vec<rest_api::EndpointType>>,
         #[serde(rename = "VpcEndpointIds", skip_serializing_if = "Option::is_none")]
         pub(crate) vpc_endpoint_ids: Option<Vec<crate::cfn::Expr>>,
     }
@@ -227,7 +229,7 @@ pub mod rest_api {
         }
 
         /// Sets `Types`.
-        pub fn types(mut self, value: impl Into<Vec<crate::cfn::Expr>>) -> Self {
+        pub fn types(mut self, value: impl Into<Vec<rest_api::EndpointType>>) -> Self {
             self.types = Some(value.into());
             self
         }
@@ -290,6 +292,22 @@ pub mod rest_api {
             self.version = Some(value.into());
             self
         }
+    }
+
+    /// The values migen allows for this property, where CloudFormation's schema allows more
+    /// (src/resources/types.toml says why).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+    pub enum EndpointType {
+        /// `PRIVATE`: reachable only through `execute-api` interface VPC endpoints.
+        #[serde(rename = "PRIVATE")]
+        Private,
+        /// `REGIONAL`: public, served from the API's own region.
+        #[serde(rename = "REGIONAL")]
+        Regional,
+        /// `EDGE`: public, through a CloudFront distribution that API Gateway manages; what a REST API gets when no
+        /// endpoint type is given.
+        #[serde(rename = "EDGE")]
+        Edge,
     }
 }
 
@@ -367,7 +385,7 @@ pub struct Method {
     #[serde(rename = "AuthorizationType")]
     pub(crate) authorization_type: crate::cfn::Expr,
     #[serde(rename = "HttpMethod")]
-    pub(crate) http_method: crate::cfn::Expr,
+    pub(crate) http_method: method::HttpMethod,
     #[serde(rename = "Integration")]
     pub(crate) integration: method::Integration,
     #[serde(rename = "ResourceId")]
@@ -400,7 +418,7 @@ impl Method {
     /// `AuthorizationType`, `HttpMethod`, `Integration`, `ResourceId`, `RestApiId`.
     pub fn new(
         authorization_type: impl Into<crate::cfn::Expr>,
-        http_method: impl Into<crate::cfn::Expr>,
+        http_method: impl Into<method::HttpMethod>,
         integration: impl Into<method::Integration>,
         resource_id: impl Into<crate::cfn::Expr>,
         rest_api_id: impl Into<crate::cfn::Expr>,
@@ -431,7 +449,7 @@ impl Method {
     }
 
     /// Sets `HttpMethod`.
-    pub fn http_method(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
+    pub fn http_method(mut self, value: impl Into<method::HttpMethod>) -> Self {
         self.http_method = value.into();
         self
     }
@@ -536,7 +554,7 @@ pub mod method {
             rename = "IntegrationHttpMethod",
             skip_serializing_if = "Option::is_none"
         )]
-        pub(crate) integration_http_method: Option<crate::cfn::Expr>,
+        pub(crate) integration_http_method: Option<method::HttpMethod>,
         #[serde(
             rename = "IntegrationResponses",
             skip_serializing_if = "Option::is_none"
@@ -635,7 +653,7 @@ pub mod method {
         }
 
         /// Sets `IntegrationHttpMethod`.
-        pub fn integration_http_method(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
+        pub fn integration_http_method(mut self, value: impl Into<method::HttpMethod>) -> Self {
             self.integration_http_method = Some(value.into());
             self
         }
@@ -849,6 +867,36 @@ pub mod method {
         /// `CONVERT_TO_TEXT`.
         #[serde(rename = "CONVERT_TO_TEXT")]
         ConvertToText,
+    }
+
+    /// The values migen allows for this property, where CloudFormation's schema allows more
+    /// (src/resources/types.toml says why).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+    pub enum HttpMethod {
+        /// `ANY`: as a method, every HTTP method that has no `Method` of its own on the resource.
+        #[serde(rename = "ANY")]
+        Any,
+        /// `GET`.
+        #[serde(rename = "GET")]
+        Get,
+        /// `HEAD`.
+        #[serde(rename = "HEAD")]
+        Head,
+        /// `POST`.
+        #[serde(rename = "POST")]
+        Post,
+        /// `PUT`.
+        #[serde(rename = "PUT")]
+        Put,
+        /// `PATCH`.
+        #[serde(rename = "PATCH")]
+        Patch,
+        /// `DELETE`.
+        #[serde(rename = "DELETE")]
+        Delete,
+        /// `OPTIONS`: sent by browsers as a CORS preflight without credentials, hence `Method::unauthenticated`.
+        #[serde(rename = "OPTIONS")]
+        Options,
     }
 
     /// The values CloudFormation allows for this property.
@@ -1724,6 +1772,8 @@ impl Stage {
 
 /// The property types of [`Stage`].
 pub mod stage {
+    use super::stage;
+
     /// The ``AccessLogSetting`` property type specifies settings for logging access in this stage.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
     pub struct AccessLogSetting {
@@ -1830,7 +1880,7 @@ pub mod stage {
         #[serde(rename = "HttpMethod", skip_serializing_if = "Option::is_none")]
         pub(crate) http_method: Option<crate::cfn::Expr>,
         #[serde(rename = "LoggingLevel", skip_serializing_if = "Option::is_none")]
-        pub(crate) logging_level: Option<crate::cfn::Expr>,
+        pub(crate) logging_level: Option<stage::LoggingLevel>,
         #[serde(rename = "MetricsEnabled", skip_serializing_if = "Option::is_none")]
         pub(crate) metrics_enabled: Option<bool>,
         #[serde(rename = "ResourcePath", skip_serializing_if = "Option::is_none")]
@@ -1898,7 +1948,7 @@ pub mod stage {
         }
 
         /// Sets `LoggingLevel`.
-        pub fn logging_level(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
+        pub fn logging_level(mut self, value: impl Into<stage::LoggingLevel>) -> Self {
             self.logging_level = Some(value.into());
             self
         }
@@ -1943,6 +1993,21 @@ pub mod stage {
             value,
             s,
         )
+    }
+
+    /// The values migen allows for this property, where CloudFormation's schema allows more
+    /// (src/resources/types.toml says why).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+    pub enum LoggingLevel {
+        /// `OFF`: no execution log.
+        #[serde(rename = "OFF")]
+        Off,
+        /// `ERROR`: error entries only.
+        #[serde(rename = "ERROR")]
+        Error,
+        /// `INFO`: error entries and informational ones about every request's processing.
+        #[serde(rename = "INFO")]
+        Info,
     }
 }
 

@@ -867,7 +867,7 @@ pub mod alarm {
         )
     }
 
-    /// The values migen allows for this property, fewer than CloudFormation does
+    /// The values migen allows for this property, where CloudFormation's schema allows more
     /// (src/resources/types.toml says why).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
     pub enum ComparisonOperator {

@@ -3416,7 +3416,7 @@ pub mod endpoint {
         }
     }
 
-    /// The values migen allows for this property, fewer than CloudFormation does
+    /// The values migen allows for this property, where CloudFormation's schema allows more
     /// (src/resources/types.toml says why).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
     pub enum EndpointType {
@@ -3428,7 +3428,7 @@ pub mod endpoint {
         Target,
     }
 
-    /// The values migen allows for this property, fewer than CloudFormation does
+    /// The values migen allows for this property, where CloudFormation's schema allows more
     /// (src/resources/types.toml says why).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
     pub enum SslMode {

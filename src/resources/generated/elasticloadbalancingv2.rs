@@ -423,7 +423,7 @@ pub struct TargetGroup {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub(crate) name: Option<crate::cfn::Expr>,
     #[serde(rename = "ProtocolVersion", skip_serializing_if = "Option::is_none")]
-    pub(crate) protocol_version: Option<crate::cfn::Expr>,
+    pub(crate) protocol_version: Option<target_group::ProtocolVersion>,
     #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     pub(crate) tags: Option<Vec<crate::cfn::Tag>>,
     #[serde(
@@ -578,7 +578,7 @@ impl TargetGroup {
     }
 
     /// [HTTP/HTTPS protocol] The protocol version. The possible values are GRPC, HTTP1, and HTTP2.
-    pub fn protocol_version(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
+    pub fn protocol_version(mut self, value: impl Into<target_group::ProtocolVersion>) -> Self {
         self.protocol_version = Some(value.into());
         self
     }
@@ -873,6 +873,21 @@ pub mod target_group {
         /// `UDP`.
         #[serde(rename = "UDP")]
         Udp,
+    }
+
+    /// The values migen allows for this property, where CloudFormation's schema allows more
+    /// (src/resources/types.toml says why).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+    pub enum ProtocolVersion {
+        /// `HTTP1`: the default: requests that arrive over HTTP/2 reach the targets as HTTP/1.1.
+        #[serde(rename = "HTTP1")]
+        Http1,
+        /// `HTTP2`: for requests that arrive over HTTP/2.
+        #[serde(rename = "HTTP2")]
+        Http2,
+        /// `GRPC`: for gRPC requests only.
+        #[serde(rename = "GRPC")]
+        Grpc,
     }
 
     /// The values CloudFormation allows for this property.
