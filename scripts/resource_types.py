@@ -110,6 +110,8 @@ class Mapper:
         # Enums of types.toml's `values`: what migen allows, fewer values than CloudFormation.
         self.restricted: set[str] = set()
         self.value_docs: dict[str, dict[str, str]] = {}
+        # The entries of `omit` that named a property, so a misspelt one is refused rather than ignored.
+        self.omitted: set[str] = set()
         self.pending: list[tuple[str, Json]] = []
 
     def definition(self, ref: str) -> tuple[str, Json]:
@@ -217,10 +219,13 @@ class Mapper:
         if owner == self.spec.struct:
             required |= set(self.spec.require)
             read_only = {p.removeprefix("/properties/") for p in self.schema.get("readOnlyProperties", [])}
-            read_only |= set(self.spec.omit)
+            read_only |= {name for name in self.spec.omit if "/" not in name}
+        # A nested property is omitted by its `Owner/Property` path.
+        read_only |= {path.split("/", 1)[1] for path in self.spec.omit if path.startswith(f"{owner}/")}
         out = []
         for name, sub in node.get("properties", {}).items():
             if name in read_only:
+                self.omitted |= {name, f"{owner}/{name}"} & set(self.spec.omit)
                 continue
             path = f"{owner}/{name}"
             rust = self.rust(sub, path, name)
@@ -402,6 +407,8 @@ def generate_service(module: str, specs: list[TypeSpec], formats: dict[str, str]
         fixed = {f"{s.name}/{p.name}" for s in [top, *mapper.nested.values()] for p in s.props if p.fixed}
         for path in set(spec.fixed) - fixed:
             sys.exit(f"src/resources/types.toml: {spec.type_name} fixes {path!r}, which is no property of it")
+        for path in set(spec.omit) - mapper.omitted:
+            sys.exit(f"src/resources/types.toml: {spec.type_name} omits {path!r}, which is no property of it")
         head = [f"/// `{spec.type_name}`.", "///", *doc(schema.get("description"), "", f"`{spec.type_name}`.")]
         atts = attributes(spec, schema)
         if spec.ref:

@@ -763,8 +763,6 @@ pub mod endpoint {
             skip_serializing_if = "Option::is_none"
         )]
         pub(crate) parallel_load_threads: Option<i64>,
-        #[serde(rename = "Password", skip_serializing_if = "Option::is_none")]
-        pub(crate) password: Option<crate::cfn::Expr>,
         #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
         pub(crate) port: Option<i64>,
         #[serde(
@@ -795,7 +793,6 @@ pub mod endpoint {
                 events_poll_interval: None,
                 max_file_size: None,
                 parallel_load_threads: None,
-                password: None,
                 port: None,
                 secrets_manager_access_role_arn: None,
                 secrets_manager_secret_id: None,
@@ -850,12 +847,6 @@ pub mod endpoint {
         /// for each thread. The default is one.
         pub fn parallel_load_threads(mut self, value: impl Into<i64>) -> Self {
             self.parallel_load_threads = Some(value.into());
-            self
-        }
-
-        /// Endpoint connection password.
-        pub fn password(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
-            self.password = Some(value.into());
             self
         }
 
@@ -1060,8 +1051,6 @@ pub mod endpoint {
             skip_serializing_if = "Option::is_none"
         )]
         pub(crate) partition_include_schema_table: Option<bool>,
-        #[serde(rename = "SaslPassword", skip_serializing_if = "Option::is_none")]
-        pub(crate) sasl_password: Option<crate::cfn::Expr>,
         #[serde(rename = "SaslUserName", skip_serializing_if = "Option::is_none")]
         pub(crate) sasl_user_name: Option<crate::cfn::Expr>,
         #[serde(rename = "SecurityProtocol", skip_serializing_if = "Option::is_none")]
@@ -1078,11 +1067,6 @@ pub mod endpoint {
         pub(crate) ssl_client_certificate_arn: Option<crate::cfn::Expr>,
         #[serde(rename = "SslClientKeyArn", skip_serializing_if = "Option::is_none")]
         pub(crate) ssl_client_key_arn: Option<crate::cfn::Expr>,
-        #[serde(
-            rename = "SslClientKeyPassword",
-            skip_serializing_if = "Option::is_none"
-        )]
-        pub(crate) ssl_client_key_password: Option<crate::cfn::Expr>,
         #[serde(rename = "Topic", skip_serializing_if = "Option::is_none")]
         pub(crate) topic: Option<crate::cfn::Expr>,
     }
@@ -1101,13 +1085,11 @@ pub mod endpoint {
                 message_max_bytes: None,
                 no_hex_prefix: None,
                 partition_include_schema_table: None,
-                sasl_password: None,
                 sasl_user_name: None,
                 security_protocol: None,
                 ssl_ca_certificate_arn: None,
                 ssl_client_certificate_arn: None,
                 ssl_client_key_arn: None,
-                ssl_client_key_password: None,
                 topic: None,
             }
         }
@@ -1182,13 +1164,6 @@ pub mod endpoint {
             self
         }
 
-        /// The secure password that you created when you first set up your Amazon MSK cluster to validate a client
-        /// identity and make an encrypted connection between server and client using SASL-SSL authentication.
-        pub fn sasl_password(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
-            self.sasl_password = Some(value.into());
-            self
-        }
-
         /// The secure user name you created when you first set up your Amazon MSK cluster to validate a client
         /// identity and make an encrypted connection between server and client using SASL-SSL authentication.
         pub fn sasl_user_name(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
@@ -1221,12 +1196,6 @@ pub mod endpoint {
         /// endpoint.
         pub fn ssl_client_key_arn(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
             self.ssl_client_key_arn = Some(value.into());
-            self
-        }
-
-        /// The password for the client private key used to securely connect to a Kafka target endpoint.
-        pub fn ssl_client_key_password(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
-            self.ssl_client_key_password = Some(value.into());
             self
         }
 
@@ -1384,8 +1353,6 @@ pub mod endpoint {
         pub(crate) database_name: Option<crate::cfn::Expr>,
         #[serde(rename = "ForceLobLookup", skip_serializing_if = "Option::is_none")]
         pub(crate) force_lob_lookup: Option<bool>,
-        #[serde(rename = "Password", skip_serializing_if = "Option::is_none")]
-        pub(crate) password: Option<crate::cfn::Expr>,
         #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
         pub(crate) port: Option<i64>,
         #[serde(
@@ -1432,7 +1399,6 @@ pub mod endpoint {
                 control_tables_file_group: None,
                 database_name: None,
                 force_lob_lookup: None,
-                password: None,
                 port: None,
                 query_single_always_on_node: None,
                 read_backup_only: None,
@@ -1469,12 +1435,6 @@ pub mod endpoint {
         /// Forces LOB lookup on inline LOB.
         pub fn force_lob_lookup(mut self, value: impl Into<bool>) -> Self {
             self.force_lob_lookup = Some(value.into());
-            self
-        }
-
-        /// Endpoint connection password.
-        pub fn password(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
-            self.password = Some(value.into());
             self
         }
 
@@ -1584,8 +1544,6 @@ pub mod endpoint {
         pub(crate) extract_doc_id: Option<crate::cfn::Expr>,
         #[serde(rename = "NestingLevel", skip_serializing_if = "Option::is_none")]
         pub(crate) nesting_level: Option<crate::cfn::Expr>,
-        #[serde(rename = "Password", skip_serializing_if = "Option::is_none")]
-        pub(crate) password: Option<crate::cfn::Expr>,
         #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
         pub(crate) port: Option<i64>,
         #[serde(
@@ -1615,7 +1573,6 @@ pub mod endpoint {
                 docs_to_investigate: None,
                 extract_doc_id: None,
                 nesting_level: None,
-                password: None,
                 port: None,
                 secrets_manager_access_role_arn: None,
                 secrets_manager_secret_id: None,
@@ -1664,12 +1621,6 @@ pub mod endpoint {
         /// Specifies either document or table mode.
         pub fn nesting_level(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
             self.nesting_level = Some(value.into());
-            self
-        }
-
-        /// The password for the user account you use to access the MongoDB source endpoint.
-        pub fn password(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
-            self.password = Some(value.into());
             self
         }
 
@@ -1943,8 +1894,6 @@ pub mod endpoint {
         pub(crate) archived_log_dest_id: Option<i64>,
         #[serde(rename = "ArchivedLogsOnly", skip_serializing_if = "Option::is_none")]
         pub(crate) archived_logs_only: Option<bool>,
-        #[serde(rename = "AsmPassword", skip_serializing_if = "Option::is_none")]
-        pub(crate) asm_password: Option<crate::cfn::Expr>,
         #[serde(rename = "AsmServer", skip_serializing_if = "Option::is_none")]
         pub(crate) asm_server: Option<crate::cfn::Expr>,
         #[serde(rename = "AsmUser", skip_serializing_if = "Option::is_none")]
@@ -2018,11 +1967,6 @@ pub mod endpoint {
         )]
         pub(crate) secrets_manager_secret_id: Option<crate::cfn::Expr>,
         #[serde(
-            rename = "SecurityDbEncryption",
-            skip_serializing_if = "Option::is_none"
-        )]
-        pub(crate) security_db_encryption: Option<crate::cfn::Expr>,
-        #[serde(
             rename = "SecurityDbEncryptionName",
             skip_serializing_if = "Option::is_none"
         )]
@@ -2062,7 +2006,6 @@ pub mod endpoint {
                 allow_select_nested_tables: None,
                 archived_log_dest_id: None,
                 archived_logs_only: None,
-                asm_password: None,
                 asm_server: None,
                 asm_user: None,
                 char_length_semantics: None,
@@ -2082,7 +2025,6 @@ pub mod endpoint {
                 secrets_manager_oracle_asm_access_role_arn: None,
                 secrets_manager_oracle_asm_secret_id: None,
                 secrets_manager_secret_id: None,
-                security_db_encryption: None,
                 security_db_encryption_name: None,
                 spatial_data_option_to_geo_json_function_name: None,
                 standby_delay_time: None,
@@ -2130,12 +2072,6 @@ pub mod endpoint {
         /// When this field is set to True, AWS DMS only accesses the archived redo logs
         pub fn archived_logs_only(mut self, value: impl Into<bool>) -> Self {
             self.archived_logs_only = Some(value.into());
-            self
-        }
-
-        /// For an Oracle source endpoint, your Oracle Automatic Storage Management (ASM) password.
-        pub fn asm_password(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
-            self.asm_password = Some(value.into());
             self
         }
 
@@ -2269,13 +2205,6 @@ pub mod endpoint {
         /// connection details.
         pub fn secrets_manager_secret_id(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
             self.secrets_manager_secret_id = Some(value.into());
-            self
-        }
-
-        /// For an Oracle source endpoint, the transparent data encryption (TDE) password required by AWM DMS to
-        /// access Oracle redo logs encrypted by TDE using Binary Reader.
-        pub fn security_db_encryption(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
-            self.security_db_encryption = Some(value.into());
             self
         }
 
@@ -2522,8 +2451,6 @@ pub mod endpoint {
     /// Provides information that defines a Redis target endpoint.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
     pub struct RedisSettings {
-        #[serde(rename = "AuthPassword", skip_serializing_if = "Option::is_none")]
-        pub(crate) auth_password: Option<crate::cfn::Expr>,
         #[serde(rename = "AuthType", skip_serializing_if = "Option::is_none")]
         pub(crate) auth_type: Option<crate::cfn::Expr>,
         #[serde(rename = "AuthUserName", skip_serializing_if = "Option::is_none")]
@@ -2548,7 +2475,6 @@ pub mod endpoint {
         /// A `RedisSettings` with none of its optional properties set.
         pub fn new() -> Self {
             RedisSettings {
-                auth_password: None,
                 auth_type: None,
                 auth_user_name: None,
                 port: None,
@@ -2556,13 +2482,6 @@ pub mod endpoint {
                 ssl_ca_certificate_arn: None,
                 ssl_security_protocol: None,
             }
-        }
-
-        /// The password provided with the auth-role and auth-token options of the AuthType setting for a Redis
-        /// target endpoint.
-        pub fn auth_password(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
-            self.auth_password = Some(value.into());
-            self
         }
 
         /// The type of authentication to perform when connecting to a Redis target.
