@@ -134,7 +134,9 @@ class Mapper:
             allows = self.spec.values.get(path) or self.values_named(named or "")
             rust = self.enum(named or pascal(hint), list(allows), pascal(path.split("/")[0]))
             name = rust.rsplit("::", 1)[1]
-            self.restricted.add(name)
+            # The schema's own values, given here for their docs, are not a restriction.
+            if sorted(node.get("enum") or []) != sorted(allows):
+                self.restricted.add(name)
             if isinstance(allows, dict):
                 self.value_docs[name] = allows
             return rust

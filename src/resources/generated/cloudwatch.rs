@@ -871,16 +871,17 @@ pub mod alarm {
     /// (src/resources/types.toml says why).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
     pub enum ComparisonOperator {
-        /// `GreaterThanOrEqualToThreshold`.
+        /// `GreaterThanOrEqualToThreshold`: a statistic equal to the threshold breaches.
         #[serde(rename = "GreaterThanOrEqualToThreshold")]
         GreaterThanOrEqualToThreshold,
-        /// `GreaterThanThreshold`.
+        /// `GreaterThanThreshold`: a statistic equal to the threshold does not breach (with a threshold of 0, any
+        /// failure does).
         #[serde(rename = "GreaterThanThreshold")]
         GreaterThanThreshold,
-        /// `LessThanThreshold`.
+        /// `LessThanThreshold`: for metrics whose fall is the trouble, such as healthy hosts or throughput.
         #[serde(rename = "LessThanThreshold")]
         LessThanThreshold,
-        /// `LessThanOrEqualToThreshold`.
+        /// `LessThanOrEqualToThreshold`: a statistic equal to the threshold breaches.
         #[serde(rename = "LessThanOrEqualToThreshold")]
         LessThanOrEqualToThreshold,
     }
@@ -888,19 +889,19 @@ pub mod alarm {
     /// The values CloudFormation allows for this property.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
     pub enum Statistic {
-        /// `Average`.
+        /// `Average`: the mean of the period's values: hides a short spike that `Maximum` would catch.
         #[serde(rename = "Average")]
         Average,
-        /// `Maximum`.
+        /// `Maximum`: the highest value of the period: one spike is enough to breach.
         #[serde(rename = "Maximum")]
         Maximum,
-        /// `Minimum`.
+        /// `Minimum`: the lowest value of the period: for a `LessThan…` threshold, one dip is enough to breach.
         #[serde(rename = "Minimum")]
         Minimum,
-        /// `SampleCount`.
+        /// `SampleCount`: how many data points the period has, whatever their values.
         #[serde(rename = "SampleCount")]
         SampleCount,
-        /// `Sum`.
+        /// `Sum`: the total of the period's values: for counts such as errors or failed executions.
         #[serde(rename = "Sum")]
         Sum,
     }
@@ -908,16 +909,19 @@ pub mod alarm {
     /// The values CloudFormation allows for this property.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
     pub enum TreatMissingData {
-        /// `breaching`.
+        /// `breaching`: a missing data point counts as over the threshold: no data means the thing is not proven
+        /// healthy.
         #[serde(rename = "breaching")]
         Breaching,
-        /// `ignore`.
+        /// `ignore`: missing data points leave the alarm in whatever state it is in.
         #[serde(rename = "ignore")]
         Ignore,
-        /// `missing`.
+        /// `missing`: CloudWatch's default: missing points are left out of the evaluation, and when every point of
+        /// the evaluation range is missing the alarm goes to `INSUFFICIENT_DATA`, which pages nobody.
         #[serde(rename = "missing")]
         Missing,
-        /// `notBreaching`.
+        /// `notBreaching`: a missing data point counts as within the threshold: for metrics published only when
+        /// something happens (errors, failed executions).
         #[serde(rename = "notBreaching")]
         NotBreaching,
     }
