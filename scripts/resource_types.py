@@ -107,11 +107,15 @@ class Mapper:
         self.module = module
         self.nested: dict[str, Struct] = {}
         self.enums: dict[str, list[str]] = {}
-        # Enums of types.toml's `values`: what migen allows, fewer values than CloudFormation.
-        self.restricted: set[str] = set()
+        # How each enum of types.toml's `values` relates to the schema: "fewer" than the schema's enum allows (a
+        # restriction of migen's), or "untyped" where the schema takes any string; absent for the schema's values.
+        self.kinds: dict[str, str] = {}
         self.value_docs: dict[str, dict[str, str]] = {}
-        # The entries of `omit` that named a property, so a misspelt one is refused rather than ignored.
-        self.omitted: set[str] = set()
+        # The property each enum of `values` was first made for, which its doc names.
+        self.enum_paths: dict[str, str] = {}
+        # The paths of types.toml's entries that named a property, so a misspelt one is refused rather than
+        # ignored: `omit`, `values`, `enums`, `properties` and `checks`.
+        self.used: set[str] = set()
         self.pending: list[tuple[str, Json]] = []
 
     def definition(self, ref: str) -> tuple[str, Json]:
@@ -128,18 +132,10 @@ class Mapper:
 
     def rust(self, node: Json, path: str, hint: str) -> str:
         if path in self.spec.overrides:
+            self.used.add(path)
             return self.spec.overrides[path]
-        named = self.spec.enum_names.get(path)
-        if path in self.spec.values or named:
-            allows = self.spec.values.get(path) or self.values_named(named or "")
-            rust = self.enum(named or pascal(hint), list(allows), pascal(path.split("/")[0]))
-            name = rust.rsplit("::", 1)[1]
-            # The schema's own values, given here for their docs, are not a restriction.
-            if sorted(node.get("enum") or []) != sorted(allows):
-                self.restricted.add(name)
-            if isinstance(allows, dict):
-                self.value_docs[name] = allows
-            return rust
+        if path in self.spec.values or path in self.spec.enum_names:
+            return self.allowed_values(node, path, hint)
         if "$ref" in node:
             name, target = self.definition(node["$ref"])
             if "Tag" in name and is_tag(target):
@@ -183,20 +179,62 @@ class Mapper:
             return "serde_json::Value"
         return "serde_json::Value"
 
-    def values_named(self, name: str) -> list[str] | dict[str, str]:
-        """The values of the enum `name`, given with another property (`enums` names a property by the enum of
-        another's values, as an integration's method is a method's)."""
-        for path, values in self.spec.values.items():
-            own = pascal([part for part in path.split("/") if part != "*"][-1])
-            if self.spec.enum_names.get(path, own) == name:
+    def allowed_values(self, node: Json, path: str, hint: str) -> str:
+        """The enum of types.toml's `values` for `path`, or of the values of the enum `enums` names for it. Values
+        the schema's own enum lacks are refused: CloudFormation would refuse them at deploy."""
+        self.used.add(path)
+        named = self.spec.enum_names.get(path)
+        allows = self.spec.values.get(path) or self.values_named(named or "", path)
+        if "$ref" in node:
+            node = self.definition(node["$ref"])[1]
+        schema_values = node.get("enum")
+        if schema_values is not None and set(allows) - set(schema_values):
+            extra = sorted(set(allows) - set(schema_values))
+            sys.exit(
+                f"src/resources/types.toml: {self.spec.type_name} allows {extra} for {path}, "
+                "which CloudFormation's schema does not"
+            )
+        if named:
+            if named in self.nested or sorted(self.enums.get(named, allows)) != sorted(allows):
+                sys.exit(
+                    f"src/resources/types.toml: {self.spec.type_name} names the enum of {path} {named}, which is taken"
+                )
+            self.enums[named] = list(allows)
+            name = named
+        else:
+            name = self.enum(pascal(hint), list(allows), pascal(path.split("/")[0])).rsplit("::", 1)[1]
+        self.enum_paths.setdefault(name, path)
+        if schema_values is None:
+            self.kinds[name] = "untyped"
+        elif sorted(schema_values) != sorted(allows):
+            self.kinds[name] = "fewer"
+        if isinstance(allows, dict):
+            self.value_docs[name] = allows
+        return f"{self.module}::{name}"
+
+    def values_named(self, name: str, path: str) -> list[str] | dict[str, str]:
+        """The values of the enum `name` that `enums` gives `path`, listed in `values` under another property of
+        the same type whose enum has that name (as an integration's method is a method's)."""
+        for other, values in self.spec.values.items():
+            own = pascal([part for part in other.split("/") if part != "*"][-1])
+            if self.spec.enum_names.get(other, own) == name:
                 return values
-        sys.exit(f"src/resources/types.toml: {self.spec.type_name} names the enum {name} but gives no values for it")
+        sys.exit(
+            f"src/resources/types.toml: {self.spec.type_name} names the enum of {path} {name}, but no property of "
+            f"{self.spec.type_name} with values has an enum of that name"
+        )
 
     def enum(self, name: str, values: list[str], owner: str) -> str:
-        """A string property CloudFormation allows only some values of: an enum, so another value does not
-        compile. Named for the property; properties of that name with the same values (in any order) share it.
+        """A string property CloudFormation (or types.toml's `values`) allows only some values of: an enum, so
+        another value does not compile. Named for the property unless types.toml's `enums` names it (see
+        `allowed_values`); properties of that name with the same values (in any order) share it.
         One with other values is `…Value`, and when that is taken by yet other values (an S3 lifecycle rule's
         `Status` is not a versioning configuration's) it is named for its owner too."""
+        named = [path for path, enum in self.spec.enum_names.items() if enum == name]
+        if named and name in self.enums and sorted(self.enums[name]) != sorted(values):
+            sys.exit(
+                f"src/resources/types.toml: {self.spec.type_name} names the enum of {named[0]} {name}, which is taken"
+            )
         for candidate in (name, f"{name}Value", f"{owner}{name}"):
             if candidate in self.nested:
                 continue
@@ -210,6 +248,8 @@ class Mapper:
     def struct(self, name: str, node: Json) -> str:
         if name == self.spec.struct:
             name = f"{name}Properties"
+        if name in self.enums:
+            sys.exit(f"src/resources/types.toml: {self.spec.type_name} names an enum {name}, as a property type is")
         if name not in self.nested:
             self.nested[name] = Struct(name, node.get("description"), [])
             self.nested[name].props = self.props(node, name)
@@ -226,11 +266,13 @@ class Mapper:
         read_only |= {path.split("/", 1)[1] for path in self.spec.omit if path.startswith(f"{owner}/")}
         out = []
         for name, sub in node.get("properties", {}).items():
-            if name in read_only:
-                self.omitted |= {name, f"{owner}/{name}"} & set(self.spec.omit)
-                continue
             path = f"{owner}/{name}"
+            if name in read_only:
+                self.used |= {path} | ({name} if owner == self.spec.struct else set())
+                continue
             rust = self.rust(sub, path, name)
+            if path in self.spec.checks:
+                self.used.add(path)
             bound = self.spec.checks.get(path) or allowed(sub, rust)
             fixed = self.spec.fixed.get(path)
             # A fixed property is always present: it leads with the required ones, but is no constructor argument.
@@ -275,14 +317,18 @@ def variants(name: str, values: list[str]) -> list[str]:
     return out
 
 
-def write_enum(
-    w: Any, name: str, values: list[str], indent: str, restricted: bool = False, docs: dict[str, str] | None = None
-) -> None:
-    if restricted:
-        w(f"{indent}/// The values migen allows for this property, where CloudFormation's schema allows more")
-        w(f"{indent}/// (src/resources/types.toml says why).")
+def write_enum(w: Any, name: str, values: list[str], indent: str, mapper: Mapper) -> None:
+    kind, path, docs = mapper.kinds.get(name), mapper.enum_paths.get(name), mapper.value_docs.get(name)
+    if kind == "fewer":
+        text = f"The values migen allows for `{path}`, fewer than CloudFormation's schema does"
+        text += " (src/resources/types.toml says why)."
+    elif kind == "untyped":
+        text = f"The values migen takes for `{path}`, where CloudFormation's schema takes any string"
+        text += " (src/resources/types.toml lists them and says why)."
     else:
-        w(f"{indent}/// The values CloudFormation allows for this property.")
+        text = "The values CloudFormation allows for this property."
+    for line in doc(text, indent, ""):
+        w(line)
     w(f"{indent}#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]")
     w(f"{indent}pub enum {name} {{")
     for value, v in zip(values, variants(name, values), strict=True):
@@ -409,8 +455,14 @@ def generate_service(module: str, specs: list[TypeSpec], formats: dict[str, str]
         fixed = {f"{s.name}/{p.name}" for s in [top, *mapper.nested.values()] for p in s.props if p.fixed}
         for path in set(spec.fixed) - fixed:
             sys.exit(f"src/resources/types.toml: {spec.type_name} fixes {path!r}, which is no property of it")
-        for path in set(spec.omit) - mapper.omitted:
-            sys.exit(f"src/resources/types.toml: {spec.type_name} omits {path!r}, which is no property of it")
+        for key in ("omit", "values", "enums", "properties", "checks"):
+            named = set(getattr(spec, CONFIG_FIELDS[key]))
+            for path in sorted(named - mapper.used):
+                sys.exit(
+                    f"src/resources/types.toml: {spec.type_name}'s {key} names {path!r}, which is no property of it"
+                )
+        for name in sorted(set(spec.require) - {p.name for p in top.props}):
+            sys.exit(f"src/resources/types.toml: {spec.type_name} requires {name!r}, which is no property of it")
         head = [f"/// `{spec.type_name}`.", "///", *doc(schema.get("description"), "", f"`{spec.type_name}`.")]
         atts = attributes(spec, schema)
         if spec.ref:
@@ -431,7 +483,7 @@ def generate_service(module: str, specs: list[TypeSpec], formats: dict[str, str]
                 write_struct(w, s, "    ")
                 w("")
             for name, values in sorted(mapper.enums.items()):
-                write_enum(w, name, values, "    ", name in mapper.restricted, mapper.value_docs.get(name))
+                write_enum(w, name, values, "    ", mapper)
             w("}")
             w("")
         opening = f'crate::resource_type!({spec.struct}, "{spec.type_name}", tags: {tags or "none"}'
@@ -510,6 +562,7 @@ def load_config() -> tuple[dict[str, list[TypeSpec]], dict[str, str], list[Slot]
     by_module: dict[str, list[TypeSpec]] = {}
     for type_name, entry in config["types"].items():
         module = type_name.split("::")[1].lower()
+        check_entry(type_name, entry)
         spec = TypeSpec(
             type_name=type_name,
             struct=entry["struct"],
@@ -526,6 +579,32 @@ def load_config() -> tuple[dict[str, list[TypeSpec]], dict[str, str], list[Slot]
         )
         by_module.setdefault(module, []).append(spec)
     return by_module, formats, slots
+
+
+# The keys of a types.toml entry, by the TypeSpec field each fills where the names differ.
+CONFIG_FIELDS = {
+    **{key: key for key in ("struct", "ref", "require", "physical_name", "checks", "omit", "fixed", "values")},
+    "properties": "overrides",
+    "attributes": "extra_attributes",
+    "enums": "enum_names",
+}
+
+
+def check_entry(type_name: str, entry: Json) -> None:
+    """Refuses what types.toml would otherwise let pass without a word: an unknown key, and a values table whose
+    keys are not all values with a doc (a type's own key written after its values table lands in that table)."""
+    for key in sorted(set(entry) - set(CONFIG_FIELDS)):
+        sys.exit(f"src/resources/types.toml: {type_name} has the unknown key {key!r} (known: {sorted(CONFIG_FIELDS)})")
+    for path, allows in entry.get("values", {}).items():
+        if isinstance(allows, dict):
+            for value, value_doc in allows.items():
+                if value in CONFIG_FIELDS or not isinstance(value_doc, str):
+                    sys.exit(
+                        f"src/resources/types.toml: {type_name}'s values of {path} hold {value} = {value_doc!r}, "
+                        "which is no value with its doc: a type's own keys go before its values tables"
+                    )
+        elif not all(isinstance(value, str) for value in allows):
+            sys.exit(f"src/resources/types.toml: {type_name}'s values of {path} are not all strings: {allows!r}")
 
 
 CATALOG_HEAD = """//! Generated by `scripts/resource-types` from the resource schemas of cfn-lint {version} and

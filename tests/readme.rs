@@ -650,6 +650,7 @@ fn the_layout_is_the_tree() {
         "src/resources",
         "src/asl",
         "src/cloudwatch",
+        "src/policy",
         "src/review",
         "src/payment_migration",
     ] {

@@ -6,8 +6,8 @@
 
 use super::Definition;
 use crate::cfn::{Attributes, Expr, Handle, LogicalId, Template};
-use crate::policy::PolicyDocument;
-use crate::resources::iam::{ManagedPolicy, Role, Statement};
+use crate::policy::{PolicyDocument, Statement};
+use crate::resources::iam::{ManagedPolicy, Role};
 use crate::resources::stepfunctions::StateMachine;
 
 /// Why CloudWatch Logs' delivery actions are granted on `*`.

@@ -6,9 +6,18 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 
-use super::Effect;
 use super::actions::note_unknown;
 use crate::cfn::Expr;
+
+/// Whether a statement grants or refuses its actions. An explicit `Deny` in any policy that applies overrides
+/// every `Allow`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub enum Effect {
+    /// Grants the actions, unless some policy that applies denies them.
+    Allow,
+    /// Refuses the actions whatever any policy allows: for guards such as refusing requests without TLS.
+    Deny,
+}
 
 /// Who a resource policy statement applies to.
 #[derive(Clone, Debug, PartialEq, JsonSchema)]

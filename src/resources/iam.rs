@@ -4,7 +4,7 @@
 
 pub use super::generated::iam::*;
 pub use super::slot::RoleArn;
-pub use crate::policy::*;
+pub use crate::policy::{ConditionValue, Effect, PolicyDocument, Principal, Statement};
 
 use crate::cfn::Expr;
 

@@ -294,8 +294,8 @@ pub mod rest_api {
         }
     }
 
-    /// The values migen allows for this property, where CloudFormation's schema allows more
-    /// (src/resources/types.toml says why).
+    /// The values migen takes for `EndpointConfiguration/Types/*`, where CloudFormation's schema takes any string
+    /// (src/resources/types.toml lists them and says why).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
     pub enum EndpointType {
         /// `PRIVATE`: reachable only through `execute-api` interface VPC endpoints.
@@ -869,8 +869,8 @@ pub mod method {
         ConvertToText,
     }
 
-    /// The values migen allows for this property, where CloudFormation's schema allows more
-    /// (src/resources/types.toml says why).
+    /// The values migen takes for `Method/HttpMethod`, where CloudFormation's schema takes any string
+    /// (src/resources/types.toml lists them and says why).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
     pub enum HttpMethod {
         /// `ANY`: as a method, every HTTP method that has no `Method` of its own on the resource.
@@ -1995,8 +1995,8 @@ pub mod stage {
         )
     }
 
-    /// The values migen allows for this property, where CloudFormation's schema allows more
-    /// (src/resources/types.toml says why).
+    /// The values migen takes for `MethodSetting/LoggingLevel`, where CloudFormation's schema takes any string
+    /// (src/resources/types.toml lists them and says why).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
     pub enum LoggingLevel {
         /// `OFF`: no execution log.

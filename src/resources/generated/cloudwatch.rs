@@ -867,7 +867,7 @@ pub mod alarm {
         )
     }
 
-    /// The values migen allows for this property, where CloudFormation's schema allows more
+    /// The values migen allows for `Alarm/ComparisonOperator`, fewer than CloudFormation's schema does
     /// (src/resources/types.toml says why).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
     pub enum ComparisonOperator {

@@ -3335,8 +3335,8 @@ pub mod endpoint {
         }
     }
 
-    /// The values migen allows for this property, where CloudFormation's schema allows more
-    /// (src/resources/types.toml says why).
+    /// The values migen takes for `Endpoint/EndpointType`, where CloudFormation's schema takes any string
+    /// (src/resources/types.toml lists them and says why).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
     pub enum EndpointType {
         /// `source`.
@@ -3347,8 +3347,8 @@ pub mod endpoint {
         Target,
     }
 
-    /// The values migen allows for this property, where CloudFormation's schema allows more
-    /// (src/resources/types.toml says why).
+    /// The values migen takes for `Endpoint/SslMode`, where CloudFormation's schema takes any string
+    /// (src/resources/types.toml lists them and says why).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
     pub enum SslMode {
         /// `require`.

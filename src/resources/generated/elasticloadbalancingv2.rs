@@ -875,8 +875,8 @@ pub mod target_group {
         Udp,
     }
 
-    /// The values migen allows for this property, where CloudFormation's schema allows more
-    /// (src/resources/types.toml says why).
+    /// The values migen takes for `TargetGroup/ProtocolVersion`, where CloudFormation's schema takes any string
+    /// (src/resources/types.toml lists them and says why).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
     pub enum ProtocolVersion {
         /// `HTTP1`: the default: requests that arrive over HTTP/2 reach the targets as HTTP/1.1.
