@@ -1,6 +1,12 @@
 //! Amazon RDS (Aurora PostgreSQL): clusters, their instances, subnet and parameter groups, and the global
 //! database that carries the migration cluster into secondary regions. The types are generated
-//! (in `src/resources/generated/rds.rs`); the opinion on top of them is written here.
+//! (in `src/resources/generated/rds.rs`); the opinion on top of them is written here. A master password is a
+//! [`SecretReference`] (`secret.resolve("password")`), so a literal one does not compile (PCI DSS 8.6.2):
+//!
+//! ```compile_fail
+//! use migen::{cfn::Expr, resources::rds::DbInstance};
+//! let _ = DbInstance::aurora_postgresql_member(Expr::lit("c"), "db.r6g.large").master_user_password(Expr::lit("x"));
+//! ```
 
 pub use super::generated::rds::*;
 pub use db_cluster::ServerlessV2ScalingConfiguration;
@@ -8,6 +14,7 @@ pub use db_cluster::ServerlessV2ScalingConfiguration;
 use crate::cfn::Expr;
 use crate::resources::iam::RoleArn;
 use crate::resources::kms::KeyArn;
+use crate::resources::slot::SecretReference;
 
 impl ServerlessV2ScalingConfiguration {
     /// Aurora Serverless v2 capacity between `min` and `max` Aurora capacity units.
@@ -38,8 +45,8 @@ impl DbCluster {
     }
 
     /// Username and password, given as dynamic references to a secret so neither appears in the template.
-    pub fn master_credentials(self, username: Expr, password: Expr) -> Self {
-        self.master_username(username)
+    pub fn master_credentials(self, username: SecretReference, password: SecretReference) -> Self {
+        self.master_username(username.into_expr())
             .master_user_password(password)
     }
 

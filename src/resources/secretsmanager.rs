@@ -5,6 +5,7 @@ pub use super::generated::secretsmanager::*;
 
 use crate::cfn::Expr;
 use crate::resources::kms::KeyArn;
+pub use crate::resources::slot::SecretReference;
 use rotation_schedule::{HostedRotationLambda, RotationRules};
 use secret::GenerateSecretString;
 
@@ -36,12 +37,13 @@ impl Secret {
 }
 
 impl crate::cfn::Handle<Secret> {
-    /// A dynamic reference to one key of the secret, resolved by CloudFormation at deploy time.
-    pub fn resolve(&self, json_key: &str) -> Expr {
-        Expr::sub_with(
+    /// A dynamic reference to one key of the secret, resolved by CloudFormation at deploy time: what a password
+    /// property takes.
+    pub fn resolve(&self, json_key: &str) -> SecretReference {
+        SecretReference::existing(Expr::sub_with(
             format!("{{{{resolve:secretsmanager:${{Secret}}:SecretString:{json_key}}}}}"),
             [("Secret", self.secret_arn())],
-        )
+        ))
     }
 }
 

@@ -1,5 +1,5 @@
-//! Property slots that take one kind of resource by its ARN or name: a slot typed so cannot take another
-//! resource's value (a bucket's ARN where a key belongs does not compile). Each is made from a handle of its
+//! Property slots that take one kind of resource by its ARN or name, or a secret's value by its dynamic reference:
+//! a slot typed so cannot take another resource's value (a bucket's ARN where a key belongs does not compile). Each is made from a handle of its
 //! resource type (`&handle`, where the slot takes `impl Into<…>`; the `From` impl sits beside the type), or, as the
 //! explicit escape, from an expression for a resource the template does not create (`existing`). The slots live
 //! here, below the resource types, so a type of one service can take another service's slot without the two
@@ -72,4 +72,10 @@ slot!(
 slot!(
     /// A bucket, as its ARN (a replication destination): `&bucket`, or [`BucketArn::existing`].
     BucketArn
+);
+slot!(
+    /// A secret's value, as the dynamic reference CloudFormation resolves at deploy time, so the value never
+    /// appears in the template (PCI DSS 8.6.2): `secret.resolve(key)`, or [`SecretReference::existing`] with the
+    /// `{{resolve:secretsmanager:…}}` reference of a secret the template does not create.
+    SecretReference
 );

@@ -275,7 +275,7 @@ pub struct DbCluster {
     )]
     pub(crate) master_user_authentication_type: Option<db_cluster::MasterUserAuthenticationType>,
     #[serde(rename = "MasterUserPassword", skip_serializing_if = "Option::is_none")]
-    pub(crate) master_user_password: Option<crate::cfn::Expr>,
+    pub(crate) master_user_password: Option<crate::resources::slot::SecretReference>,
     #[serde(rename = "MasterUserSecret", skip_serializing_if = "Option::is_none")]
     pub(crate) master_user_secret: Option<db_cluster::MasterUserSecret>,
     #[serde(rename = "MasterUsername", skip_serializing_if = "Option::is_none")]
@@ -694,7 +694,10 @@ impl DbCluster {
     }
 
     /// The master password for the DB instance.
-    pub fn master_user_password(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
+    pub fn master_user_password(
+        mut self,
+        value: impl Into<crate::resources::slot::SecretReference>,
+    ) -> Self {
         self.master_user_password = Some(value.into());
         self
     }
@@ -1318,7 +1321,7 @@ pub struct DbInstance {
     )]
     pub(crate) master_user_authentication_type: Option<db_instance::MasterUserAuthenticationType>,
     #[serde(rename = "MasterUserPassword", skip_serializing_if = "Option::is_none")]
-    pub(crate) master_user_password: Option<crate::cfn::Expr>,
+    pub(crate) master_user_password: Option<crate::resources::slot::SecretReference>,
     #[serde(rename = "MasterUserSecret", skip_serializing_if = "Option::is_none")]
     pub(crate) master_user_secret: Option<db_instance::MasterUserSecret>,
     #[serde(rename = "MasterUsername", skip_serializing_if = "Option::is_none")]
@@ -1414,11 +1417,6 @@ pub struct DbInstance {
     pub(crate) tags: Option<Vec<crate::cfn::Tag>>,
     #[serde(rename = "TdeCredentialArn", skip_serializing_if = "Option::is_none")]
     pub(crate) tde_credential_arn: Option<crate::cfn::Expr>,
-    #[serde(
-        rename = "TdeCredentialPassword",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub(crate) tde_credential_password: Option<crate::cfn::Expr>,
     #[serde(rename = "Timezone", skip_serializing_if = "Option::is_none")]
     pub(crate) timezone: Option<crate::cfn::Expr>,
     #[serde(
@@ -1525,7 +1523,6 @@ impl DbInstance {
             storage_type: None,
             tags: None,
             tde_credential_arn: None,
-            tde_credential_password: None,
             timezone: None,
             use_default_processor_features: None,
             use_latest_restorable_time: None,
@@ -1890,7 +1887,10 @@ impl DbInstance {
 
     /// The password for the master user. The password can include any printable ASCII character except "/", """, or
     /// "@".
-    pub fn master_user_password(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
+    pub fn master_user_password(
+        mut self,
+        value: impl Into<crate::resources::slot::SecretReference>,
+    ) -> Self {
         self.master_user_password = Some(value.into());
         self
     }
@@ -2091,12 +2091,6 @@ impl DbInstance {
     /// Sets `TdeCredentialArn`.
     pub fn tde_credential_arn(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
         self.tde_credential_arn = Some(value.into());
-        self
-    }
-
-    /// Sets `TdeCredentialPassword`.
-    pub fn tde_credential_password(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
-        self.tde_credential_password = Some(value.into());
         self
     }
 

@@ -22,8 +22,6 @@ pub struct Secret {
     pub(crate) name: Option<crate::cfn::Expr>,
     #[serde(rename = "ReplicaRegions", skip_serializing_if = "Option::is_none")]
     pub(crate) replica_regions: Option<Vec<secret::ReplicaRegion>>,
-    #[serde(rename = "SecretString", skip_serializing_if = "Option::is_none")]
-    pub(crate) secret_string: Option<crate::cfn::Expr>,
     #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     pub(crate) tags: Option<Vec<crate::cfn::Tag>>,
     #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
@@ -43,7 +41,6 @@ impl Secret {
             description: None,
             name: None,
             replica_regions: None,
-            secret_string: None,
             tags: None,
             r#type: None,
         }
@@ -84,15 +81,6 @@ impl Secret {
     /// A custom type that specifies a ``Region`` and the ``KmsKeyId`` for a replica secret.
     pub fn replica_regions(mut self, value: impl Into<Vec<secret::ReplicaRegion>>) -> Self {
         self.replica_regions = Some(value.into());
-        self
-    }
-
-    /// The text to encrypt and store in the secret. We recommend you use a JSON structure of key/value pairs for
-    /// your secret value. To generate a random password, use ``GenerateSecretString`` instead. If you omit both
-    /// ``GenerateSecretString`` and ``SecretString``, you create an empty secret. When you make a change to this
-    /// property, a new secret version is created.
-    pub fn secret_string(mut self, value: impl Into<crate::cfn::Expr>) -> Self {
-        self.secret_string = Some(value.into());
         self
     }
 
