@@ -114,7 +114,7 @@ class Mapper:
         # The property each enum of `values` was first made for, which its doc names.
         self.enum_paths: dict[str, str] = {}
         # The paths of types.toml's entries that named a property, so a misspelt one is refused rather than
-        # ignored: `omit`, `values`, `enums`, `properties` and `checks`.
+        # ignored: `omit`, `values`, `enums`, `properties`, `checks` and `fixed`.
         self.used: set[str] = set()
         self.pending: list[tuple[str, Json]] = []
 
@@ -271,8 +271,7 @@ class Mapper:
                 self.used |= {path} | ({name} if owner == self.spec.struct else set())
                 continue
             rust = self.rust(sub, path, name)
-            if path in self.spec.checks:
-                self.used.add(path)
+            self.used |= {path} & (set(self.spec.checks) | set(self.spec.fixed))
             bound = self.spec.checks.get(path) or allowed(sub, rust)
             fixed = self.spec.fixed.get(path)
             # A fixed property is always present: it leads with the required ones, but is no constructor argument.
@@ -452,10 +451,7 @@ def generate_service(module: str, specs: list[TypeSpec], formats: dict[str, str]
         mapper = Mapper(spec, schema, formats, sub)
         tags = tag_form(schema)
         top = Struct(spec.struct, None, mapper.props(schema, spec.struct))
-        fixed = {f"{s.name}/{p.name}" for s in [top, *mapper.nested.values()] for p in s.props if p.fixed}
-        for path in set(spec.fixed) - fixed:
-            sys.exit(f"src/resources/types.toml: {spec.type_name} fixes {path!r}, which is no property of it")
-        for key in ("omit", "values", "enums", "properties", "checks"):
+        for key in ("omit", "values", "enums", "properties", "checks", "fixed"):
             named = set(getattr(spec, CONFIG_FIELDS[key]))
             for path in sorted(named - mapper.used):
                 sys.exit(

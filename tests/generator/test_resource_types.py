@@ -42,6 +42,7 @@ def render(type_name: str, struct: str, **entry: Any) -> str:
         extra_attributes=[],
         checks=entry.get("checks", {}),
         omit=entry.get("omit", []),
+        fixed=entry.get("fixed", {}),
         values=entry.get("values", {}),
         enum_names=entry.get("enums", {}),
     )
@@ -101,6 +102,7 @@ def test_a_nested_omit_removes_the_setter_and_the_field() -> None:
         ({"values": {"Endpoint/SslMod": ["require"]}}, "values names 'Endpoint/SslMod'"),
         ({"enums": {"Endpoint/SslMode": "TlsMode"}}, "names the enum of Endpoint/SslMode TlsMode, but no property"),
         ({"checks": {"Endpoint/Prot": "Range(1..=2)"}}, "checks names 'Endpoint/Prot'"),
+        ({"fixed": {"Endpoint/SslMod": "true"}}, "fixed names 'Endpoint/SslMod'"),
         ({"properties": {"Endpoint/Nothing": "bool"}}, "properties names 'Endpoint/Nothing'"),
         ({"require": ["Passwort"]}, "requires 'Passwort', which is no property of it"),
         ({"omitt": ["Password"]}, "has the unknown key 'omitt'"),
