@@ -3,9 +3,9 @@
 
 pub use super::generated::secretsmanager::*;
 
+pub use super::slot::SecretReference;
 use crate::cfn::Expr;
 use crate::resources::kms::KeyArn;
-pub use crate::resources::slot::SecretReference;
 use rotation_schedule::{HostedRotationLambda, RotationRules};
 use secret::GenerateSecretString;
 

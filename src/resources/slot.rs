@@ -1,9 +1,9 @@
-//! Property slots that take one kind of resource by its ARN or name, or a secret's value by its dynamic reference:
-//! a slot typed so cannot take another resource's value (a bucket's ARN where a key belongs does not compile). Each is made from a handle of its
-//! resource type (`&handle`, where the slot takes `impl Into<…>`; the `From` impl sits beside the type), or, as the
-//! explicit escape, from an expression for a resource the template does not create (`existing`). The slots live
-//! here, below the resource types, so a type of one service can take another service's slot without the two
-//! modules depending on each other. CloudFormation's schemas name the slot a property takes by its `format`
+//! Property slots that take one kind of resource by its ARN or name, or a secret's value by its dynamic reference: a
+//! slot typed so cannot take another resource's value (a bucket's ARN where a key belongs does not compile). Each is
+//! made from a handle of its resource type (`&handle`, where the slot takes `impl Into<…>`; the `From` impl sits beside
+//! the type), or, as the explicit escape, from an expression for a resource the template does not create (`existing`).
+//! The slots live here, below the resource types, so a type of one service can take another service's slot without the
+//! two modules depending on each other. CloudFormation's schemas name the slot a property takes by its `format`
 //! (src/resources/types.toml maps them).
 
 use crate::cfn::Expr;
